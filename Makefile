@@ -1,0 +1,36 @@
+# gatekeeper: `make run` (the main job on the embedded default) and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+PLUGINS := $(sort $(dir $(wildcard plugins/*/pyproject.toml)))
+STAMP  := $(VENV)/.installed
+
+.PHONY: install run test bench lint services clean
+
+$(STAMP): pyproject.toml $(wildcard plugins/*/pyproject.toml)
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]' $(foreach p,$(PLUGINS),-e '$(p:/=)[test]')
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+services:
+	@bash scripts/services.sh
+
+run: install
+	@bash scripts/run.sh
+
+test: install services
+	$(BIN)/pytest -q
+
+bench: install services
+	$(BIN)/python bench/run.py
+
+lint: install
+	$(BIN)/ruff check src tests bench plugins
+	$(BIN)/ruff format --check src tests bench plugins
+	$(BIN)/mypy --strict src
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

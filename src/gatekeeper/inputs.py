@@ -1,0 +1,191 @@
+"""Results and waivers files, as the offline CLI reads them, with located errors.
+
+Results: a JSON array, or JSON Lines (one object per line). Waivers: a JSON array.
+Every problem is reported as ``file:line: [index].key: what is wrong``, all of a
+file's problems at once, and nothing is returned unless the whole file is good.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from gatekeeper.errors import GatekeeperError, InputError, raise_all
+from gatekeeper.model import Outcome, Result, Waiver
+from gatekeeper.timeutil import parse_time
+
+RESULT_FIELDS = {
+    "id", "compose", "testcase", "outcome", "scenario", "arch", "variant",
+    "ref_url", "note", "submit_time", "data",
+}  # fmt: skip
+WAIVER_FIELDS = {"id", "compose", "testcase", "scenario", "arch", "waived", "comment",
+                 "username", "time"}  # fmt: skip
+_OPTIONAL_TEXT = ("scenario", "arch", "variant", "ref_url", "note")
+_decoder = json.JSONDecoder()
+
+
+def _line_of(text: str, pos: int) -> int:
+    return text.count("\n", 0, pos) + 1
+
+
+def _json_error(name: str, text: str, exc: json.JSONDecodeError, base: int = 0) -> InputError:
+    return InputError(f"malformed JSON: {exc.msg}", file=name, line=_line_of(text, base + exc.pos))
+
+
+def iter_json_items(text: str, name: str) -> Iterator[tuple[int, int, Any]]:
+    """Yield (index, line, value) of a JSON array's items or of JSON Lines."""
+    start = len(text) - len(text.lstrip())
+    if start == len(text):
+        raise InputError("empty file: expected a JSON array or JSON Lines", file=name)
+    if text[start] != "[":
+        for number, raw in enumerate(text.splitlines(), start=1):
+            if not raw.strip():
+                continue
+            try:
+                value = json.loads(raw)
+            except json.JSONDecodeError as exc:
+                raise InputError(f"malformed JSON: {exc.msg}", file=name, line=number) from None
+            yield number - 1, number, value
+        return
+    pos, index = start + 1, 0
+    while True:
+        while pos < len(text) and text[pos] in " \t\r\n":
+            pos += 1
+        if pos < len(text) and text[pos] == "]" and index == 0:
+            pos += 1
+            break
+        try:
+            value, end = _decoder.raw_decode(text, pos)
+        except json.JSONDecodeError as exc:
+            raise _json_error(name, text, exc) from None
+        yield index, _line_of(text, pos), value
+        index += 1
+        pos = end
+        while pos < len(text) and text[pos] in " \t\r\n":
+            pos += 1
+        if pos < len(text) and text[pos] == ",":
+            pos += 1
+            continue
+        if pos < len(text) and text[pos] == "]":
+            pos += 1
+            break
+        raise InputError("malformed JSON: expected ',' or ']'", file=name, line=_line_of(text, pos))
+    if text[pos:].strip():
+        raise InputError("malformed JSON: extra data after the array", file=name,
+                         line=_line_of(text, pos))  # fmt: skip
+
+
+class _Item:
+    """One object of an input file, and the errors found in it."""
+
+    def __init__(self, name: str, line: int, index: int, value: Any, errors: list[GatekeeperError],
+                 fields: set[str]) -> None:  # fmt: skip
+        self.name, self.line, self.index, self.errors = name, line, index, errors
+        self.value: Mapping[str, Any] = value if isinstance(value, dict) else {}
+        if not isinstance(value, dict):
+            self.fail("", f"expected an object, got {type(value).__name__}")
+        for key in sorted(set(self.value) - fields):
+            self.fail(key, f"unknown key; expected one of: {', '.join(sorted(fields))}")
+
+    def fail(self, key: str, message: str) -> None:
+        path = f"[{self.index}]" + (f".{key}" if key else "")
+        self.errors.append(InputError(message, file=self.name, line=self.line, key=path))
+
+    def text(self, key: str, *, required: bool = False) -> str | None:
+        value = self.value.get(key)
+        if value is None:
+            if required:
+                self.fail(key, "missing; it is required")
+            return None
+        if isinstance(value, int | float) and not isinstance(value, bool) and key == "id":
+            return str(value)
+        if not isinstance(value, str) or (required and not value.strip()):
+            self.fail(key, f"expected a non-empty string, got {json.dumps(value)}")
+            return None
+        return value
+
+    def time(self, key: str, default: datetime) -> datetime:
+        value = self.value.get(key)
+        if value is None:
+            return default
+        try:
+            return parse_time(value)
+        except ValueError as exc:
+            self.fail(key, str(exc))
+            return default
+
+
+def parse_results(text: str, name: str, compose: str, default_time: datetime) -> list[Result]:
+    """All results of a file for ``compose`` (others are skipped), or a located error."""
+    errors: list[GatekeeperError] = []
+    results: list[Result] = []
+    for index, line, value in iter_json_items(text, name):
+        item = _Item(name, line, index, value, errors, RESULT_FIELDS)
+        testcase = item.text("testcase", required=True)
+        raw_outcome = item.value.get("outcome")
+        outcome = None
+        if raw_outcome is None:
+            item.fail("outcome", "missing; it is required")
+        else:
+            try:
+                outcome = Outcome.parse(raw_outcome)
+            except ValueError as exc:
+                item.fail("outcome", str(exc))
+        data = item.value.get("data", {})
+        if not isinstance(data, dict):
+            item.fail("data", f"expected an object, got {json.dumps(data)}")
+            data = {}
+        optional = {key: item.text(key) for key in _OPTIONAL_TEXT}
+        result_id = item.text("id")
+        owner = item.text("compose") or compose
+        submit_time = item.time("submit_time", default_time)
+        if testcase is None or outcome is None or owner != compose:
+            continue
+        results.append(Result(compose=compose, testcase=testcase, outcome=outcome,
+                              submit_time=submit_time, id=result_id, data=data,
+                              **optional))  # fmt: skip
+    raise_all(errors)
+    return results
+
+
+def parse_waivers(text: str, name: str, compose: str, default_time: datetime) -> list[Waiver]:
+    """All waivers of a JSON array for ``compose``, or a located error."""
+    errors: list[GatekeeperError] = []
+    if not text.lstrip().startswith("["):
+        raise InputError("expected a JSON array of waivers", file=name, line=1)
+    waivers: list[Waiver] = []
+    for index, line, value in iter_json_items(text, name):
+        item = _Item(name, line, index, value, errors, WAIVER_FIELDS)
+        waiver_id = item.text("id", required=True)
+        testcase = item.text("testcase", required=True)
+        waived = item.value.get("waived", True)
+        if not isinstance(waived, bool):
+            item.fail("waived", f"expected true or false, got {json.dumps(waived)}")
+        owner = item.text("compose") or compose
+        fields = {key: item.text(key) for key in ("scenario", "arch", "comment", "username")}
+        time = item.time("time", default_time)
+        if waiver_id is None or testcase is None or owner != compose:
+            continue
+        waivers.append(Waiver(id=waiver_id, compose=compose, testcase=testcase, time=time,
+                              waived=bool(waived), **fields))  # fmt: skip
+    raise_all(errors)
+    return waivers
+
+
+def read_text(path: str | Path, *, limit: int = 256 * 1024 * 1024) -> str:
+    """A UTF-8 input file, or a located error (missing, unreadable, too large, not text)."""
+    name = str(path)
+    try:
+        size = Path(path).stat().st_size
+        if size > limit:
+            raise InputError(f"file is {size} bytes, over the {limit}-byte limit", file=name)
+        return Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError("no such file", file=name) from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not UTF-8 text (byte {exc.start})", file=name) from None
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror}", file=name) from None

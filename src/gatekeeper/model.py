@@ -1,0 +1,337 @@
+"""Frozen value types shared by every part of gatekeeper.
+
+Nothing here does I/O. Plugins build and read these types; the store and the
+engine pass them around.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from gatekeeper.timeutil import format_time
+
+
+class Outcome(StrEnum):
+    """Result outcomes, as ResultsDB spells them."""
+
+    PASSED = "PASSED"
+    INFO = "INFO"
+    FAILED = "FAILED"
+    NEEDS_INSPECTION = "NEEDS_INSPECTION"
+    ERROR = "ERROR"
+    QUEUED = "QUEUED"
+    RUNNING = "RUNNING"
+
+    @classmethod
+    def parse(cls, value: object) -> Outcome:
+        """Any case, surrounding blanks ignored. Raises ValueError naming the valid ones."""
+        if isinstance(value, str):
+            try:
+                return cls(value.strip().upper())
+            except ValueError:
+                pass
+        valid = ", ".join(o.value for o in cls)
+        raise ValueError(f"unknown outcome {value!r}: use one of {valid}")
+
+    @property
+    def status(self) -> str:
+        """What the outcome means for a gate: passed, failed, errored or pending."""
+        return _STATUS[self]
+
+
+_STATUS = {
+    Outcome.PASSED: "passed",
+    Outcome.INFO: "passed",
+    Outcome.FAILED: "failed",
+    Outcome.NEEDS_INSPECTION: "failed",
+    Outcome.ERROR: "errored",
+    Outcome.QUEUED: "pending",
+    Outcome.RUNNING: "pending",
+}
+
+# productmd's compose type suffixes (productmd.composeinfo.COMPOSE_TYPES)
+COMPOSE_TYPE_SUFFIXES = {"": "production", "t": "test", "n": "nightly", "ci": "ci", "d": "development"}
+_COMPOSE_ID = re.compile(
+    r"^(?P<product>.+?)-(?P<date>\d{8})(?:\.(?P<suffix>n|t|ci|d))?\.(?P<respin>\d+)$"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ComposeId:
+    """A compose id split by productmd's convention.
+
+    ``<short>-<version>-<date>[.<type suffix>].<respin>``; the product is
+    ``<short>-<version>`` (e.g. ``CentOS-Stream-9``).
+    """
+
+    id: str
+    product: str
+    date: str
+    type: str
+    respin: int
+
+    @classmethod
+    def parse(cls, compose_id: str) -> ComposeId:
+        match = _COMPOSE_ID.match(compose_id.strip()) if isinstance(compose_id, str) else None
+        if not match or "-" not in match.group("product"):
+            raise ValueError(
+                f"{compose_id!r} is not a compose id: expected "
+                "<short>-<version>-<YYYYMMDD>[.<n|t|ci|d>].<respin>, "
+                "like CentOS-Stream-9-20261124.0"
+            )
+        date = match.group("date")
+        try:
+            datetime.strptime(date, "%Y%m%d")
+        except ValueError:
+            raise ValueError(f"{compose_id!r} is not a compose id: {date} is not a date") from None
+        return cls(
+            id=compose_id.strip(),
+            product=match.group("product"),
+            date=date,
+            type=COMPOSE_TYPE_SUFFIXES[match.group("suffix") or ""],
+            respin=int(match.group("respin")),
+        )
+
+    @property
+    def date_start(self) -> datetime:
+        """Midnight UTC of the compose date: the default announcement time."""
+        return datetime.strptime(self.date, "%Y%m%d").replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Compose:
+    """A compose as the engine sees it."""
+
+    id: str
+    product: str
+    type: str
+    date: str
+    respin: int
+    announced_at: datetime
+    label: str | None = None
+
+    @classmethod
+    def from_id(cls, compose_id: str, announced_at: datetime | None = None) -> Compose:
+        cid = ComposeId.parse(compose_id)
+        return cls(
+            id=cid.id,
+            product=cid.product,
+            type=cid.type,
+            date=cid.date,
+            respin=cid.respin,
+            announced_at=announced_at or cid.date_start,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Build:
+    """One source package of a compose: the unit a Compose Repo file describes."""
+
+    name: str
+    version: str
+    release: str
+    epoch: int = 0
+    variants: tuple[str, ...] = ()
+    arches: tuple[str, ...] = ()
+    rpms: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @property
+    def nvr(self) -> str:
+        return f"{self.name}-{self.version}-{self.release}"
+
+    @property
+    def evr(self) -> str:
+        prefix = f"{self.epoch}:" if self.epoch else ""
+        return f"{prefix}{self.version}-{self.release}"
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """One test result, normalised from whatever reported it."""
+
+    compose: str
+    testcase: str
+    outcome: Outcome
+    submit_time: datetime
+    id: str | None = None
+    scenario: str | None = None
+    arch: str | None = None
+    variant: str | None = None
+    ref_url: str | None = None
+    note: str | None = None
+    data: Mapping[str, Any] = field(default_factory=dict)
+    reporter: str | None = None
+    source: str | None = None
+
+    @property
+    def key(self) -> tuple[str, str, str | None, str | None, str | None]:
+        """Results with the same key supersede each other: the latest counts."""
+        return (self.compose, self.testcase, self.scenario, self.arch, self.variant)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "compose": self.compose,
+            "testcase": self.testcase,
+            "outcome": self.outcome.value,
+            "scenario": self.scenario,
+            "arch": self.arch,
+            "variant": self.variant,
+            "ref_url": self.ref_url,
+            "note": self.note,
+            "submit_time": format_time(self.submit_time),
+            "data": dict(self.data),
+            "reporter": self.reporter,
+            "source": self.source,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Waiver:
+    """A waiver for one compose's testcase, optionally narrowed to a scenario and arch."""
+
+    id: str
+    compose: str
+    testcase: str
+    time: datetime
+    scenario: str | None = None
+    arch: str | None = None
+    waived: bool = True
+    comment: str | None = None
+    username: str | None = None
+
+    @property
+    def key(self) -> tuple[str, str, str | None, str | None]:
+        return (self.compose, self.testcase, self.scenario, self.arch)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "compose": self.compose,
+            "testcase": self.testcase,
+            "scenario": self.scenario,
+            "arch": self.arch,
+            "waived": self.waived,
+            "comment": self.comment,
+            "username": self.username,
+            "time": format_time(self.time),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Gate:
+    """One gate of a team's policy."""
+
+    testcase: str
+    arches: tuple[str, ...] = ()
+    scenario: str | None = None
+    required: bool = True
+    deadline: timedelta | None = None
+    on_missing: str = "block"
+    line: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Reporters:
+    users: tuple[str, ...] = ()
+    groups: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class AppliesTo:
+    """Which composes a policy gates: lists OR, keys AND, fnmatch globs; empty = any."""
+
+    products: tuple[str, ...] = ()
+    types: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """One team's policy file."""
+
+    team: str
+    owns: tuple[str, ...]
+    gates: tuple[Gate, ...] = ()
+    description: str | None = None
+    contact: str | None = None
+    reporters: Reporters = Reporters()
+    applies_to: AppliesTo = AppliesTo()
+    file: str | None = None
+
+
+PASSED, FAILED, PENDING = "passed", "failed", "pending"
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """The engine's answer for one requirement (one gate, one arch)."""
+
+    type: str
+    team: str
+    testcase: str
+    required: bool
+    is_satisfied: bool
+    scenario: str | None = None
+    arch: str | None = None
+    variant: str | None = None
+    result_id: str | None = None
+    ref_url: str | None = None
+    waiver_id: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "type": self.type,
+            "team": self.team,
+            "testcase": self.testcase,
+            "scenario": self.scenario,
+            "arch": self.arch,
+            "variant": self.variant,
+            "required": self.required,
+        }
+        if self.result_id is not None:
+            out["result_id"] = self.result_id
+            out["ref_url"] = self.ref_url
+        if self.waiver_id is not None:
+            out["waiver_id"] = self.waiver_id
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What the engine decided for one compose. The summary derives from the answers."""
+
+    compose: str
+    verdict: str
+    summary: str
+    applicable_policies: tuple[str, ...]
+    answers: tuple[Answer, ...]
+    evaluated_at: datetime
+
+    @property
+    def policies_satisfied(self) -> bool:
+        return self.verdict == PASSED
+
+    @property
+    def satisfied_requirements(self) -> tuple[Answer, ...]:
+        return tuple(a for a in self.answers if a.is_satisfied)
+
+    @property
+    def unsatisfied_requirements(self) -> tuple[Answer, ...]:
+        return tuple(a for a in self.answers if not a.is_satisfied)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "compose": self.compose,
+            "verdict": self.verdict,
+            "policies_satisfied": self.policies_satisfied,
+            "summary": self.summary,
+            "applicable_policies": list(self.applicable_policies),
+            "satisfied_requirements": [a.to_json() for a in self.satisfied_requirements],
+            "unsatisfied_requirements": [a.to_json() for a in self.unsatisfied_requirements],
+            "evaluated_at": format_time(self.evaluated_at),
+        }

@@ -1,0 +1,98 @@
+"""The plugin manager: built-ins and entry points, one door for both.
+
+``make_plugin_manager()`` builds a fresh manager each call (tests build their own);
+the application holds it. Entry points are read from the ``gatekeeper`` group;
+``GATEKEEPER_DISABLE_PLUGINS`` (comma-separated names) blocks plugins by name.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from importlib import metadata
+from typing import Any
+
+import pluggy
+
+from gatekeeper import hookspecs
+from gatekeeper.errors import ConfigError
+
+PROJECT = "gatekeeper"
+
+# Built-in plugins, registered exactly as outside ones: (name, module path).
+DEFAULT_PLUGINS: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class PluginInfo:
+    name: str
+    version: str
+    hooks: tuple[str, ...]
+    builtin: bool
+
+
+def disabled_names(env: str | None = None) -> set[str]:
+    raw = os.environ.get("GATEKEEPER_DISABLE_PLUGINS", "") if env is None else env
+    return {name.strip() for name in raw.split(",") if name.strip()}
+
+
+def make_plugin_manager(
+    *,
+    load_entrypoints: bool = True,
+    extra: Iterable[tuple[str, object]] = (),
+    disabled: Iterable[str] | None = None,
+) -> pluggy.PluginManager:
+    """A new manager with the hookspecs, built-ins, entry-point plugins and ``extra``."""
+    pm = pluggy.PluginManager(PROJECT)
+    pm.add_hookspecs(hookspecs)
+    blocked = disabled_names() if disabled is None else set(disabled)
+    for name in blocked:
+        pm.set_blocked(name)
+    for name, module in DEFAULT_PLUGINS:
+        if name not in blocked:
+            pm.register(importlib.import_module(module), name=name)
+    if load_entrypoints:
+        pm.load_setuptools_entrypoints(PROJECT)
+    for name, plugin in extra:
+        if name not in blocked:
+            pm.register(plugin, name=name)
+    try:
+        pm.check_pending()
+    except pluggy.PluginValidationError as exc:
+        raise ConfigError(f"plugin {exc.plugin!r} implements an unknown hook: {exc}") from None
+    return pm
+
+
+def _version_of(pm: pluggy.PluginManager, plugin: object) -> tuple[str, bool]:
+    for candidate, dist in pm.list_plugin_distinfo():
+        if candidate is plugin:
+            return str(dist.version), False
+    try:
+        return metadata.version(PROJECT), True
+    except metadata.PackageNotFoundError:  # pragma: no cover - running from a source tree
+        return "unknown", True
+
+
+def describe(pm: pluggy.PluginManager) -> list[PluginInfo]:
+    """Name, version and implemented hooks of every registered plugin, sorted by name."""
+    infos = []
+    for name, plugin in pm.list_name_plugin():
+        if plugin is None:
+            continue
+        hooks = tuple(sorted(caller.name for caller in pm.get_hookcallers(plugin) or ()))
+        version, builtin = _version_of(pm, plugin)
+        infos.append(PluginInfo(name=name, version=version, hooks=hooks, builtin=builtin))
+    return sorted(infos, key=lambda i: i.name)
+
+
+def collect_named(answers: Sequence[Any], what: str) -> dict[str, Any]:
+    """Merge name -> value mappings from a registration hook; a name claimed twice is an error."""
+    merged: dict[str, Any] = {}
+    for answer in reversed(answers):  # pluggy calls newest first; report in registration order
+        for name, value in (answer or {}).items():
+            if name in merged:
+                raise ConfigError(f"two plugins register the {what} {name!r}")
+            merged[name] = value
+    return merged

@@ -1,0 +1,72 @@
+"""Human-readable output for the CLI (rich tables); JSON output lives on the models."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.console import Console
+from rich.table import Table
+
+from gatekeeper.model import Decision, Result
+from gatekeeper.plugins import PluginInfo
+from gatekeeper.timeutil import format_time
+
+_STYLE = {"passed": "green", "failed": "red", "pending": "yellow"}
+
+
+def _type_style(answer_type: str, satisfied: bool) -> str:
+    if answer_type.endswith(("-waived", "-ignored")):
+        return "cyan"
+    return "green" if satisfied else ("yellow" if "missing" in answer_type
+                                      or "pending" in answer_type else "red")  # fmt: skip
+
+
+def decision(console: Console, decided: Decision) -> None:
+    table = Table(title=f"Decision for {decided.compose}", title_justify="left")
+    for column in ("answer", "team", "testcase", "scenario", "arch", "variant", "evidence"):
+        table.add_column(column, overflow="fold")
+    for answer in decided.answers:
+        evidence = []
+        if answer.result_id is not None:
+            evidence.append(f"result {answer.result_id}")
+        if answer.waiver_id is not None:
+            evidence.append(f"waiver {answer.waiver_id}")
+        if answer.ref_url:
+            evidence.append(answer.ref_url)
+        label = answer.type + ("" if answer.required else " (informational)")
+        table.add_row(
+            f"[{_type_style(answer.type, answer.is_satisfied)}]{label}[/]",
+            answer.team,
+            answer.testcase,
+            answer.scenario or "-",
+            answer.arch or "-",
+            answer.variant or "-",
+            " ".join(evidence) or "-",
+        )
+    if decided.answers:
+        console.print(table)
+    style = _STYLE.get(decided.verdict, "bold")
+    console.print(f"verdict: [bold {style}]{decided.verdict}[/]")
+    console.print(f"summary: {decided.summary}")
+    console.print(f"policies: {', '.join(decided.applicable_policies)}")
+
+
+def results(console: Console, compose: str, rows: Sequence[Result]) -> None:
+    table = Table(title=f"Results for {compose} ({len(rows)})", title_justify="left")
+    for column in ("id", "submitted", "testcase", "outcome", "scenario", "arch", "variant",
+                   "reporter"):  # fmt: skip
+        table.add_column(column, overflow="fold")
+    for r in rows:
+        table.add_row(r.id or "-", format_time(r.submit_time), r.testcase, r.outcome.value,
+                      r.scenario or "-", r.arch or "-", r.variant or "-", r.reporter or "-")  # fmt: skip
+    console.print(table)
+
+
+def plugins(console: Console, infos: Sequence[PluginInfo]) -> None:
+    table = Table(title="Plugins", title_justify="left")
+    for column in ("name", "version", "kind", "hooks"):
+        table.add_column(column, overflow="fold")
+    for info in infos:
+        kind = "built-in" if info.builtin else "entry point"
+        table.add_row(info.name, info.version, kind, ", ".join(info.hooks) or "-")
+    console.print(table)

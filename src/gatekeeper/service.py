@@ -1,0 +1,295 @@
+"""The use cases: announce, ingest, waive, decide, promote.
+
+Every adapter (CLI, HTTP API, bus consumer, webhooks, plugins) goes through this
+module; it is the only caller of ``evaluate`` and ``store`` outside tests. Each use
+case is one store transaction; plugin hooks fire after the commit.
+"""
+
+from __future__ import annotations
+
+import getpass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+import pluggy
+
+from gatekeeper.config import Settings
+from gatekeeper.errors import GatekeeperError, InputError, NotFound, Unauthorized
+from gatekeeper.evaluate import evaluate
+from gatekeeper.model import PASSED, Compose, Decision, Policy, Result, Waiver
+from gatekeeper.plugins import make_plugin_manager
+from gatekeeper.policy import load_policies, team_for
+from gatekeeper.store import Store, Tx
+from gatekeeper.timeutil import utcnow
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting. The local operator (CLI on the server's own state) is an admin."""
+
+    name: str
+    groups: tuple[str, ...] = ()
+    is_admin: bool = False
+    can_waive: bool = False
+
+    @classmethod
+    def local_operator(cls) -> Actor:
+        try:
+            name = getpass.getuser()
+        except (KeyError, OSError):  # pragma: no cover - no passwd entry
+            name = "operator"
+        return cls(name=name, is_admin=True, can_waive=True)
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    stored: tuple[Result, ...]
+    duplicates: int
+    decision: Decision
+    version: int | None
+
+
+@dataclass
+class _Events:
+    """Hook calls owed once the transaction commits, with their outbox rows."""
+
+    calls: list[tuple[int, str, dict[str, Any]]] = field(default_factory=list)
+
+    def add(self, tx: Tx, hook: str, compose: Compose, **kwargs: Any) -> None:
+        payload = {"compose": compose.id}
+        if isinstance(kwargs.get("new"), Decision):
+            payload["decision"] = kwargs["new"].to_json()
+        if isinstance(kwargs.get("decision"), Decision):
+            payload["decision"] = kwargs["decision"].to_json()
+        outbox_id = tx.enqueue(hook, payload, compose_id=compose.id)
+        self.calls.append((outbox_id, hook, {"compose": compose, **kwargs}))
+
+
+class Gatekeeper:
+    """The application: settings, plugin manager, store and policies, held together."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        pm: pluggy.PluginManager | None = None,
+        store: Store | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.settings = settings
+        self.pm = pm if pm is not None else make_plugin_manager()
+        self.store = store if store is not None else Store(settings.database_url)
+        self.clock = clock
+        self._policies: list[Policy] | None = None
+
+    # -- set-up ------------------------------------------------------------------------
+    @property
+    def policies(self) -> list[Policy]:
+        """The policies, loaded once; a bad policy raises (and so stops start-up)."""
+        if self._policies is None:
+            self._policies = load_policies(self.settings.policies_dir)
+        return self._policies
+
+    def start(self) -> None:
+        """Migrate the store and load the policies: what every long-running job does first."""
+        self.store.upgrade()
+        _ = self.policies
+
+    # -- announce --------------------------------------------------------------------
+    def announce(
+        self,
+        compose_id: str,
+        *,
+        at: datetime | None = None,
+        label: str | None = None,
+        location: str | None = None,
+    ) -> tuple[Compose, bool]:
+        """Record a compose (idempotent). Returns it and whether it was new."""
+        try:
+            compose = Compose.from_id(compose_id, at or self.clock())
+        except ValueError as exc:
+            raise InputError(str(exc), key="compose") from None
+        with self.store.transaction() as tx:
+            created = tx.ensure_compose(compose, label=label, location=location)
+            stored = tx.get_compose(compose.id)
+        assert stored is not None
+        return stored, created
+
+    def compose(self, compose_id: str) -> Compose:
+        with self.store.transaction() as tx:
+            compose = tx.get_compose(compose_id)
+        if compose is None:
+            raise NotFound(f"compose {compose_id!r} is not known: announce or import it first")
+        return compose
+
+    # -- results and waivers -----------------------------------------------------------
+    def authorize_report(self, actor: Actor, testcases: Iterable[str]) -> None:
+        """Every testcase must be owned by a team, and the actor must be one of its reporters.
+
+        Raises naming every offending testcase; nothing is stored when it raises.
+        """
+        unowned, refused = [], []
+        for testcase in sorted(set(testcases)):
+            team = team_for(self.policies, testcase)
+            if team is None:
+                unowned.append(testcase)
+            elif not actor.is_admin and not _may_report(actor, team):
+                refused.append(f"{testcase} (team {team.team})")
+        if unowned:
+            raise InputError(
+                "unknown testcases, owned by no team's policy: " + ", ".join(unowned),
+                key="testcase",
+            )
+        if refused:
+            raise Unauthorized(
+                f"{actor.name} is not a reporter of the team owning: " + ", ".join(refused)
+            )
+
+    def ingest(self, results: Sequence[Result], actor: Actor) -> IngestReport:
+        """Store one report (all of it or none), then decide again. Idempotent."""
+        compose_ids = {r.compose for r in results}
+        if len(compose_ids) != 1:
+            raise InputError("a report holds results of exactly one compose", key="compose")
+        (compose_id,) = compose_ids
+        self.authorize_report(actor, (r.testcase for r in results))
+        now = self.clock()
+        stamped = [replace(r, reporter=r.reporter or actor.name) for r in results]
+        events = _Events()
+        with self.store.transaction() as tx:
+            self._lock(tx, compose_id)
+            stored = tx.add_results(stamped)
+            decision, version = self._redecide(tx, compose_id, now, events)
+        self._fire(events)
+        return IngestReport(tuple(stored), len(results) - len(stored), decision, version)
+
+    def waive(
+        self,
+        compose_id: str,
+        testcase: str,
+        *,
+        actor: Actor,
+        comment: str,
+        scenario: str | None = None,
+        arch: str | None = None,
+        revoke: bool = False,
+    ) -> tuple[Waiver, Decision]:
+        """Waive (or revoke the waiver of) a testcase for one compose, then decide again."""
+        if not (actor.is_admin or actor.can_waive):
+            raise Unauthorized(f"{actor.name} may not waive")
+        if not comment.strip():
+            raise InputError("a waiver needs a comment saying why", key="comment")
+        if team_for(self.policies, testcase) is None:
+            raise InputError(f"unknown testcase {testcase!r}, owned by no team", key="testcase")
+        now = self.clock()
+        events = _Events()
+        with self.store.transaction() as tx:
+            self._lock(tx, compose_id)
+            waiver = tx.add_waiver(
+                Waiver(id="", compose=compose_id, testcase=testcase, time=now,
+                       scenario=scenario, arch=arch, waived=not revoke, comment=comment,
+                       username=actor.name)  # fmt: skip
+            )
+            decision, _ = self._redecide(tx, compose_id, now, events)
+        self._fire(events)
+        return waiver, decision
+
+    def results(self, compose_id: str) -> list[Result]:
+        with self.store.transaction() as tx:
+            self._require(tx, compose_id)
+            return tx.results_for(compose_id)
+
+    def waivers(self, compose_id: str) -> list[Waiver]:
+        with self.store.transaction() as tx:
+            self._require(tx, compose_id)
+            return tx.waivers_for(compose_id)
+
+    # -- decisions -------------------------------------------------------------------
+    def decide(self, compose_id: str, *, now: datetime | None = None) -> Decision:
+        """Decide from the store. With the real clock, a changed decision is recorded (time
+        alone can make a gate overdue); with ``now`` given it is a what-if and changes nothing."""
+        if now is not None:
+            with self.store.transaction() as tx:
+                compose = self._require(tx, compose_id)
+                return evaluate(compose, self.policies, tx.results_for(compose_id),
+                                tx.waivers_for(compose_id), now)  # fmt: skip
+        events = _Events()
+        with self.store.transaction() as tx:
+            self._lock(tx, compose_id)
+            decision, _ = self._redecide(tx, compose_id, self.clock(), events)
+        self._fire(events)
+        return decision
+
+    def history(self, compose_id: str) -> list[dict[str, Any]]:
+        with self.store.transaction() as tx:
+            self._require(tx, compose_id)
+            return tx.decision_history(compose_id)
+
+    def _redecide(
+        self, tx: Tx, compose_id: str, now: datetime, events: _Events
+    ) -> tuple[Decision, int | None]:
+        """Evaluate inside the caller's locked transaction; record and queue what changed."""
+        compose = self._require(tx, compose_id)
+        previous = tx.latest_decision(compose_id)
+        decision = evaluate(compose, self.policies, tx.results_for(compose_id),
+                            tx.waivers_for(compose_id), now)  # fmt: skip
+        version = tx.record_decision(decision)
+        if version is None:
+            return decision, None
+        old = previous["payload"] if previous else None
+        events.add(tx, "gatekeeper_decision_changed", compose, old=old, new=decision,
+                   version=version)  # fmt: skip
+        row = tx.compose_row(compose_id) or {}
+        if row.get("state") in ("published", "superseded"):
+            return decision, version
+        if decision.verdict == PASSED and not row.get("promoted"):
+            tx.update_compose(compose_id, promoted=True, state="promoted")
+            events.add(tx, "gatekeeper_promote_compose", compose, decision=decision)
+        elif decision.verdict != PASSED and row.get("promoted"):
+            tx.update_compose(compose_id, promoted=False, state=_unpromoted_state(tx, compose_id))
+            events.add(tx, "gatekeeper_promotion_revoked", compose, decision=decision)
+        return decision, version
+
+    # -- helpers ---------------------------------------------------------------------
+    def _require(self, tx: Tx, compose_id: str) -> Compose:
+        compose = tx.get_compose(compose_id)
+        if compose is None:
+            raise NotFound(f"compose {compose_id!r} is not known: announce or import it first")
+        return compose
+
+    def _lock(self, tx: Tx, compose_id: str) -> None:
+        self._require(tx, compose_id)
+        tx.lock_compose(compose_id)
+
+    def _fire(self, events: _Events) -> None:
+        """Call the hooks owed by a committed transaction; the outbox remembers failures."""
+        for outbox_id, hook, kwargs in events.calls:
+            try:
+                getattr(self.pm.hook, hook)(app=self, **kwargs)
+            except Exception as exc:  # a plugin's failure must not undo a committed report
+                with self.store.transaction() as tx:
+                    tx.mark_failed(outbox_id, f"{type(exc).__name__}: {exc}")
+                continue
+            with self.store.transaction() as tx:
+                tx.mark_delivered(outbox_id)
+
+
+def _may_report(actor: Actor, policy: Policy) -> bool:
+    return actor.name in policy.reporters.users or bool(
+        set(actor.groups) & set(policy.reporters.groups)
+    )
+
+
+def _unpromoted_state(tx: Tx, compose_id: str) -> str:
+    return "proposed" if tx.merge_request_for(compose_id) else "announced"
+
+
+def open_app(settings: Settings, **kwargs: Any) -> Gatekeeper:
+    """Build the application and start it (migrations, policies)."""
+    app = Gatekeeper(settings, **kwargs)
+    app.start()
+    return app
+
+
+__all__ = ["Actor", "Gatekeeper", "GatekeeperError", "IngestReport", "open_app"]
