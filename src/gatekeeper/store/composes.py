@@ -1,0 +1,174 @@
+"""Queries on composes, their builds and their merge requests."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+from gatekeeper.errors import NotFound
+from gatekeeper.model import Build, Compose
+from gatekeeper.store import tables as t
+from gatekeeper.store._base import TxBase, check_columns
+from gatekeeper.timeutil import utcnow
+
+_MR_DEFAULTS: dict[str, Any] = {"forge": "local", "state": "open", "description": ""}
+
+
+class ComposeQueries(TxBase):
+    def ensure_compose(
+        self, compose: Compose, *, label: str | None = None, location: str | None = None
+    ) -> bool:
+        """Insert the compose unless it is known already. True if it was inserted.
+
+        ``label`` defaults to ``compose.label``. A known compose is left as it is.
+        """
+        now = utcnow()
+        stmt = (
+            self._insert(t.composes)
+            .values(
+                id=compose.id,
+                product=compose.product,
+                type=compose.type,
+                date=compose.date,
+                respin=compose.respin,
+                label=label if label is not None else compose.label,
+                location=location,
+                announced_at=compose.announced_at,
+                created_at=now,
+                updated_at=now,
+            )
+            .on_conflict_do_nothing(index_elements=[t.composes.c.id])
+            .returning(t.composes.c.id)
+        )
+        return self._conn.execute(stmt).first() is not None
+
+    def get_compose(self, compose_id: str) -> Compose | None:
+        c = t.composes.c
+        stmt = sa.select(c.id, c.product, c.type, c.date, c.respin, c.announced_at, c.label).where(
+            c.id == compose_id
+        )
+        row = self._conn.execute(stmt).first()
+        if row is None:
+            return None
+        return Compose(
+            id=row.id,
+            product=row.product,
+            type=row.type,
+            date=row.date,
+            respin=row.respin,
+            announced_at=row.announced_at,
+            label=row.label,
+        )
+
+    def compose_row(self, compose_id: str) -> dict[str, Any] | None:
+        """Every column of the compose (state, promoted, decision_version...), or None."""
+        row = (
+            self._conn.execute(sa.select(t.composes).where(t.composes.c.id == compose_id))
+            .mappings()
+            .first()
+        )
+        return dict(row) if row is not None else None
+
+    def lock_compose(self, compose_id: str) -> dict[str, Any]:
+        """:meth:`compose_row`, locked until the transaction ends. Raises NotFound."""
+        return self._lock_compose_row(compose_id)
+
+    def update_compose(self, compose_id: str, **values: Any) -> None:
+        """Set columns of a compose; ``updated_at`` is set to now unless given."""
+        check_columns(t.composes, values, fixed=("id",))
+        values.setdefault("updated_at", utcnow())
+        stmt = sa.update(t.composes).where(t.composes.c.id == compose_id).values(**values)
+        if self._conn.execute(stmt).rowcount != 1:
+            raise NotFound(f"compose {compose_id} is not known")
+
+    def list_composes(self, *, limit: int = 100) -> list[dict[str, Any]]:
+        """The newest composes first (by announcement, then id)."""
+        c = t.composes.c
+        stmt = sa.select(t.composes).order_by(c.announced_at.desc(), c.id.desc()).limit(limit)
+        return [dict(row) for row in self._conn.execute(stmt).mappings()]
+
+    # builds
+
+    def put_builds(self, compose_id: str, builds: Sequence[Build]) -> None:
+        """Replace the compose's builds with ``builds`` (idempotent)."""
+        self._conn.execute(sa.delete(t.builds).where(t.builds.c.compose_id == compose_id))
+        if not builds:
+            return
+        rows = [
+            {
+                "compose_id": compose_id,
+                "name": b.name,
+                "epoch": b.epoch,
+                "version": b.version,
+                "release": b.release,
+                "variants": list(b.variants),
+                "arches": list(b.arches),
+                "rpms": {rpm: list(arches) for rpm, arches in sorted(b.rpms.items())},
+            }
+            for b in builds
+        ]
+        self._conn.execute(sa.insert(t.builds), rows)
+
+    def builds_for(self, compose_id: str) -> list[Build]:
+        """The compose's builds, by name."""
+        c = t.builds.c
+        stmt = (
+            sa.select(c.name, c.version, c.release, c.epoch, c.variants, c.arches, c.rpms)
+            .where(c.compose_id == compose_id)
+            .order_by(c.name)
+        )
+        return [
+            Build(
+                name=name,
+                version=version,
+                release=release,
+                epoch=epoch,
+                variants=tuple(variants),
+                arches=tuple(arches),
+                rpms={rpm: tuple(rpm_arches) for rpm, rpm_arches in rpms.items()},
+            )
+            for name, version, release, epoch, variants, arches, rpms in self._conn.execute(stmt)
+        ]
+
+    # merge requests
+
+    def upsert_merge_request(self, compose_id: str, **values: Any) -> dict[str, Any]:
+        """Create or update the compose's merge request; returns its row.
+
+        A new one defaults to forge ``local``, branch ``compose/<compose id>``,
+        state ``open``, the compose id as title and an empty description.
+        """
+        check_columns(t.merge_requests, values, fixed=("id", "compose_id", "created_at"))
+        now = utcnow()
+        updates = {**values, "updated_at": values.get("updated_at", now)}
+        row = {
+            **_MR_DEFAULTS,
+            "branch": f"compose/{compose_id}",
+            "title": compose_id,
+            **updates,
+            "compose_id": compose_id,
+            "created_at": now,
+        }
+        stmt = (
+            self._insert(t.merge_requests)
+            .values(**row)
+            .on_conflict_do_update(index_elements=[t.merge_requests.c.compose_id], set_=updates)
+        )
+        self._conn.execute(stmt)
+        found = self.merge_request_for(compose_id)
+        assert found is not None
+        return found
+
+    def merge_request_for(self, compose_id: str) -> dict[str, Any] | None:
+        stmt = sa.select(t.merge_requests).where(t.merge_requests.c.compose_id == compose_id)
+        row = self._conn.execute(stmt).mappings().first()
+        return dict(row) if row is not None else None
+
+    def list_merge_requests(self, state: str | None = None) -> list[dict[str, Any]]:
+        """Merge requests in creation order, optionally only those in ``state``."""
+        stmt = sa.select(t.merge_requests).order_by(t.merge_requests.c.id)
+        if state is not None:
+            stmt = stmt.where(t.merge_requests.c.state == state)
+        return [dict(row) for row in self._conn.execute(stmt).mappings()]

@@ -1,0 +1,1 @@
+"""Alembic migrations of the gatekeeper store (run by :meth:`gatekeeper.store.Store.upgrade`)."""

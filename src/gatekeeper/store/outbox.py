@@ -1,0 +1,58 @@
+"""The transactional outbox: messages written with the change they announce.
+
+A message is enqueued in the same transaction as the state change it tells about,
+so it is sent if and only if the change was committed. A deliverer reads
+:meth:`OutboxQueries.pending_outbox`, sends, and marks each message delivered or failed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import sqlalchemy as sa
+
+from gatekeeper.store import tables as t
+from gatekeeper.store._base import TxBase
+from gatekeeper.timeutil import utcnow
+
+
+class OutboxQueries(TxBase):
+    def enqueue(self, kind: str, payload: Mapping[str, Any], compose_id: str | None = None) -> int:
+        """Queue a message; returns its id."""
+        stmt = (
+            sa.insert(t.outbox)
+            .values(kind=kind, compose_id=compose_id, payload=dict(payload), created_at=utcnow())
+            .returning(t.outbox.c.id)
+        )
+        return int(self._conn.execute(stmt).scalar_one())
+
+    def pending_outbox(self, limit: int = 100) -> list[dict[str, Any]]:
+        """Undelivered messages, oldest first.
+
+        On PostgreSQL the rows stay locked until the transaction ends and rows
+        locked by another worker are skipped, so two workers never send the same one.
+        """
+        stmt = (
+            sa.select(t.outbox)
+            .where(t.outbox.c.delivered_at.is_(None))
+            .order_by(t.outbox.c.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return [dict(row) for row in self._conn.execute(stmt).mappings()]
+
+    def mark_delivered(self, outbox_id: int) -> None:
+        self._conn.execute(
+            sa.update(t.outbox)
+            .where(t.outbox.c.id == outbox_id)
+            .values(delivered_at=utcnow(), attempts=t.outbox.c.attempts + 1)
+        )
+
+    def mark_failed(self, outbox_id: int, error: str) -> None:
+        """Count a failed attempt; the message stays pending."""
+        self._conn.execute(
+            sa.update(t.outbox)
+            .where(t.outbox.c.id == outbox_id)
+            .values(attempts=t.outbox.c.attempts + 1, last_error=error)
+        )

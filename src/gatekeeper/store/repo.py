@@ -1,0 +1,20 @@
+"""The transaction object: every query gatekeeper runs, grouped by subject.
+
+:class:`Tx` is what :meth:`gatekeeper.store.Store.transaction` yields. Its methods
+take and return :mod:`gatekeeper.model` types (or plain dicts for bookkeeping rows)
+and never commit: the transaction commits when its ``with`` block ends.
+"""
+
+from __future__ import annotations
+
+from gatekeeper.store.accounts import AccountQueries
+from gatekeeper.store.composes import ComposeQueries
+from gatekeeper.store.outbox import OutboxQueries
+from gatekeeper.store.results import ResultQueries, result_dedupe_key
+
+
+class Tx(ComposeQueries, ResultQueries, AccountQueries, OutboxQueries):
+    """One open database transaction and all of gatekeeper's queries."""
+
+
+__all__ = ["Tx", "result_dedupe_key"]

@@ -1,0 +1,143 @@
+"""The engine, its transactions and its migrations.
+
+One :class:`Store` per process; it is safe to share between threads. All reads and
+writes go through :meth:`Store.transaction`, which hands out a :class:`~.repo.Tx`.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy.engine import make_url
+
+from gatekeeper.store.repo import Tx
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+# pg_advisory_lock key serialising `upgrade` between processes sharing one database.
+_MIGRATION_LOCK = zlib.crc32(b"gatekeeper.store.migrations")
+
+_SQLITE_BEGIN = "gatekeeper_sqlite_begin"
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def default_url(var_dir: Path) -> str:
+    """The embedded default database: ``<var_dir>/gatekeeper.db``."""
+    return f"sqlite:///{(Path(var_dir) / 'gatekeeper.db').as_posix()}"
+
+
+class Store:
+    """A database gatekeeper keeps its state in: SQLite (default) or PostgreSQL."""
+
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = url
+        parsed = make_url(url)
+        options: dict[str, Any] = {}
+        if parsed.get_backend_name() == "sqlite":
+            _make_parent_dir(parsed.database)
+        else:
+            options["pool_pre_ping"] = True
+        self.engine: sa.Engine = sa.create_engine(parsed, echo=echo, **options)
+        self.dialect: str = self.engine.dialect.name
+        if self.dialect == "sqlite":
+            _setup_sqlite(self.engine)
+
+    def __repr__(self) -> str:
+        return f"Store({self.engine.url.render_as_string(hide_password=True)!r})"
+
+    @contextmanager
+    def transaction(self, *, readonly: bool = False) -> Iterator[Tx]:
+        """One database transaction: commit when the block ends, rollback if it raises.
+
+        On SQLite a writing transaction starts with ``BEGIN IMMEDIATE``, taking the
+        database's write lock at once, so read-modify-write blocks are serialised.
+        ``readonly=True`` starts a plain deferred ``BEGIN`` there (and a ``READ ONLY``
+        transaction on PostgreSQL) for readers that must not wait for writers.
+        """
+        with self.engine.connect() as conn:
+            if self.dialect == "sqlite":
+                begin = "BEGIN" if readonly else "BEGIN IMMEDIATE"
+                conn.execution_options(**{_SQLITE_BEGIN: begin})
+            with conn.begin():
+                if readonly and self.dialect == "postgresql":
+                    conn.exec_driver_sql("SET TRANSACTION READ ONLY")
+                yield Tx(conn)
+
+    def upgrade(self) -> None:
+        """Migrate the database to the newest schema (``alembic upgrade head``).
+
+        Idempotent. On PostgreSQL a session advisory lock serialises concurrent
+        callers; on SQLite the migration's ``BEGIN IMMEDIATE`` does.
+        """
+        config = _alembic_config()
+        with self.engine.connect() as conn:
+            if self.dialect == "postgresql":
+                conn.execute(sa.select(sa.func.pg_advisory_lock(_MIGRATION_LOCK)))
+                conn.commit()
+            try:
+                with conn.begin():
+                    config.attributes["connection"] = conn
+                    command.upgrade(config, "head")
+            finally:
+                if self.dialect == "postgresql":
+                    conn.execute(sa.select(sa.func.pg_advisory_unlock(_MIGRATION_LOCK)))
+                    conn.commit()
+
+    def current_revision(self) -> str | None:
+        """The database's Alembic revision; None for an empty database."""
+        with self.engine.connect() as conn:
+            if self.dialect == "sqlite":
+                conn.execution_options(**{_SQLITE_BEGIN: "BEGIN"})
+            return MigrationContext.configure(conn).get_current_revision()
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()
+
+
+def head_revision() -> str | None:
+    """The newest revision the package's migrations know."""
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(_alembic_config()).get_current_head()
+
+
+def _alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return config
+
+
+def _make_parent_dir(database: str | None) -> None:
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    Path(database).parent.mkdir(parents=True, exist_ok=True)
+
+
+def _setup_sqlite(engine: sa.Engine) -> None:
+    """Foreign keys on, WAL, a busy timeout, and transactions begun by us, not pysqlite."""
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # pysqlite would otherwise BEGIN lazily (and never for SELECT); we emit BEGIN ourselves
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("PRAGMA foreign_keys = ON")
+            cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = NORMAL")
+        finally:
+            cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(conn: sa.Connection) -> None:
+        conn.exec_driver_sql(conn.get_execution_options().get(_SQLITE_BEGIN, "BEGIN IMMEDIATE"))

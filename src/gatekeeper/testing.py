@@ -1,0 +1,137 @@
+"""pytest fixtures for gatekeeper and its plugin authors (a pytest plugin, ``-p gatekeeper``).
+
+Installed with gatekeeper through the ``pytest11`` entry point, so every test suite
+of a plugin gets the same fixtures as the core's:
+
+- ``gk_database_url``: a SQLite file in ``tmp_path`` (parametrise with
+  ``gk_postgres_url`` for PostgreSQL);
+- ``gk_postgres_url``: a clean PostgreSQL database (skips when PostgreSQL is not
+  reachable, but fails when ``CI=true``);
+- ``gk_policies``: a writer of policy files, returning the directory;
+- ``gk_app``: a started :class:`~gatekeeper.service.Gatekeeper` on the above, with a
+  controllable clock (``gk_app.clock.now = ...``).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import NoReturn
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+from gatekeeper.config import Settings
+
+POSTGRES_URL = os.environ.get(
+    "GATEKEEPER_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+_problems: dict[str, str] = {}
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() == "true"
+
+
+def unavailable(what: str, reason: object) -> NoReturn:
+    """Skip a test that needs a service, or fail it in CI, where every service is mandatory."""
+    message = f"{what} is not reachable ({reason})"
+    if in_ci():
+        pytest.fail(f"{message}; CI=true makes it mandatory", pytrace=False)
+    pytest.skip(message)
+
+
+def require_postgres() -> None:
+    """Skip (fail under CI=true) when PostgreSQL cannot be reached; checked once per run."""
+    if "postgres" not in _problems:
+        engine = sa.create_engine(POSTGRES_URL, connect_args={"connect_timeout": 5})
+        try:
+            with engine.connect() as conn:
+                conn.execute(sa.text("SELECT 1"))
+            _problems["postgres"] = ""
+        except sa.exc.OperationalError as exc:
+            _problems["postgres"] = str(exc).splitlines()[0]
+        finally:
+            engine.dispose()
+    if _problems["postgres"]:
+        unavailable(f"PostgreSQL at {make_url(POSTGRES_URL)!r}", _problems["postgres"])
+
+
+class Clock:
+    """A settable clock for the service: ``clock()`` returns ``clock.now``."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def gk_postgres_url() -> Iterator[str]:
+    """A URL whose connections live in a fresh, empty schema of the test database."""
+    require_postgres()
+    schema = f"gk_test_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(POSTGRES_URL)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    url = make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def gk_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The same test on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'var' / 'gatekeeper.db'}"
+    url: str = request.getfixturevalue("gk_postgres_url")
+    return url
+
+
+@pytest.fixture
+def gk_policies(tmp_path: Path) -> Callable[..., Path]:
+    """``gk_policies(rdo="team: rdo\\n...")`` writes ``<team>.yaml`` files; returns the dir."""
+    directory = tmp_path / "policies"
+
+    def write(**files: str) -> Path:
+        directory.mkdir(exist_ok=True)
+        for name, text in files.items():
+            (directory / f"{name}.yaml").write_text(text, encoding="utf-8")
+        return directory
+
+    return write
+
+
+@pytest.fixture
+def gk_settings(tmp_path: Path, gk_database_url: str) -> Settings:
+    return Settings(
+        var_dir=tmp_path / "var",
+        database_url=gk_database_url,
+        policies_dir=tmp_path / "policies",
+    )
+
+
+@pytest.fixture
+def gk_clock() -> Clock:
+    return Clock(datetime(2026, 11, 24, 6, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def gk_app(gk_settings: Settings, gk_clock: Clock) -> Iterator[object]:
+    """A started application. Write policies (``gk_policies``) before asking for it."""
+    from gatekeeper.plugins import make_plugin_manager
+    from gatekeeper.service import Gatekeeper
+
+    app = Gatekeeper(gk_settings, pm=make_plugin_manager(), clock=gk_clock)
+    app.start()
+    yield app
+    app.store.dispose()
