@@ -18,21 +18,38 @@ CID = "CentOS-Stream-9-20261124.0"
 SCRIPT = shutil.which("gatekeeper", path=str(Path(sys.executable).parent)) or "gatekeeper"
 
 
-def gk(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def gk(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     full_env = {**os.environ, "COLUMNS": "200", **(env or {})}
     full_env.pop("GATEKEEPER_CONFIG", None)
-    return subprocess.run([SCRIPT, *args], cwd=cwd, env=full_env, capture_output=True,
-                          text=True, timeout=120)  # fmt: skip
+    return subprocess.run(
+        [SCRIPT, *args], cwd=cwd, env=full_env, capture_output=True, text=True, timeout=120
+    )
 
 
 def offline(tmp_path: Path, *extra: str) -> subprocess.CompletedProcess[str]:
-    return gk("decide", CID, "--policies", str(POLICIES), "--results",
-              str(EXAMPLES / "results.json"), *extra, cwd=tmp_path)  # fmt: skip
+    return gk(
+        "decide",
+        CID,
+        "--policies",
+        str(POLICIES),
+        "--results",
+        str(EXAMPLES / "results.json"),
+        *extra,
+        cwd=tmp_path,
+    )
 
 
 def test_decide_offline_passes_with_the_example_waiver(tmp_path: Path) -> None:
-    run = offline(tmp_path, "--waivers", str(EXAMPLES / "waivers.json"), "--now",
-                  "2026-11-25T12:00:00Z", "--json")  # fmt: skip
+    run = offline(
+        tmp_path,
+        "--waivers",
+        str(EXAMPLES / "waivers.json"),
+        "--now",
+        "2026-11-25T12:00:00Z",
+        "--json",
+    )
     assert run.returncode == 0, run.stderr
     decision = json.loads(run.stdout)
     assert decision["verdict"] == "passed"
@@ -44,14 +61,27 @@ def test_decide_offline_passes_with_the_example_waiver(tmp_path: Path) -> None:
 def test_decide_exits_1_when_failed(tmp_path: Path) -> None:
     run = offline(tmp_path, "--now", "2026-11-24T08:00:00Z", "--json")
     assert run.returncode == 1
-    assert json.loads(run.stdout)["summary"] == "Of 9 required tests, 1 result missing, 1 test failed"
+    assert (
+        json.loads(run.stdout)["summary"] == "Of 9 required tests, 1 result missing, 1 test failed"
+    )
 
 
 def test_decide_exits_3_when_pending(tmp_path: Path) -> None:
     results = tmp_path / "r.jsonl"
-    results.write_text('{"testcase": "t_functional.tests", "outcome": "RUNNING", "arch": "x86_64"}\n')
-    run = gk("decide", CID, "--policies", str(POLICIES), "--results", str(results),
-             "--now", "2026-11-24T01:00:00Z", cwd=tmp_path)  # fmt: skip
+    results.write_text(
+        '{"testcase": "t_functional.tests", "outcome": "RUNNING", "arch": "x86_64"}\n'
+    )
+    run = gk(
+        "decide",
+        CID,
+        "--policies",
+        str(POLICIES),
+        "--results",
+        str(results),
+        "--now",
+        "2026-11-24T01:00:00Z",
+        cwd=tmp_path,
+    )
     assert run.returncode == 3, run.stderr
     assert "verdict: pending" in run.stdout
     assert "test-result-pending" in run.stdout
@@ -60,8 +90,17 @@ def test_decide_exits_3_when_pending(tmp_path: Path) -> None:
 def test_announced_moves_the_deadlines(tmp_path: Path) -> None:
     results = tmp_path / "r.json"
     results.write_text("[]")
-    base = ["decide", CID, "--policies", str(POLICIES), "--results", str(results), "--json",
-            "--now", "2026-11-24T13:00:00Z"]  # fmt: skip
+    base = [
+        "decide",
+        CID,
+        "--policies",
+        str(POLICIES),
+        "--results",
+        str(results),
+        "--json",
+        "--now",
+        "2026-11-24T13:00:00Z",
+    ]
     overdue = json.loads(gk(*base, cwd=tmp_path).stdout)
     assert "tests overdue" in overdue["summary"]
     later = gk(*base, "--announced", "2026-11-24T12:00:00Z", cwd=tmp_path)
@@ -70,14 +109,29 @@ def test_announced_moves_the_deadlines(tmp_path: Path) -> None:
 
 
 def test_product_and_type_come_from_the_compose_id(tmp_path: Path) -> None:
-    nightly = gk("decide", "CentOS-Stream-10-20261124.n.1", "--policies", str(POLICIES),
-                 "--results", str(EXAMPLES / "results.json"), "--json", cwd=tmp_path)  # fmt: skip
+    nightly = gk(
+        "decide",
+        "CentOS-Stream-10-20261124.n.1",
+        "--policies",
+        str(POLICIES),
+        "--results",
+        str(EXAMPLES / "results.json"),
+        "--json",
+        cwd=tmp_path,
+    )
     assert json.loads(nightly.stdout)["applicable_policies"] == ["t_functional"]
 
 
 def test_no_applicable_policy_exits_2(tmp_path: Path) -> None:
-    run = gk("decide", "Fedora-Rawhide-20261124.n.0", "--policies", str(POLICIES), "--results",
-             str(EXAMPLES / "results.json"), cwd=tmp_path)  # fmt: skip
+    run = gk(
+        "decide",
+        "Fedora-Rawhide-20261124.n.0",
+        "--policies",
+        str(POLICIES),
+        "--results",
+        str(EXAMPLES / "results.json"),
+        cwd=tmp_path,
+    )
     assert run.returncode == 2
     assert run.stdout == ""
     assert "no policy applies to product 'Fedora-Rawhide' and type 'nightly'" in run.stderr
@@ -137,8 +191,18 @@ def test_store_mode_round_trip(tmp_path: Path) -> None:
     assert "10 stored, 0 already known" in added.stdout
     again = gk("result", "add", CID, "--file", str(EXAMPLES / "results.json"), cwd=tmp_path)
     assert "0 stored, 10 already known" in again.stdout
-    waived = gk("waive", CID, "rdo.tempest.smoke", "--arch", "aarch64", "--scenario", "packstack",
-                "-m", "known flake", cwd=tmp_path)  # fmt: skip
+    waived = gk(
+        "waive",
+        CID,
+        "rdo.tempest.smoke",
+        "--arch",
+        "aarch64",
+        "--scenario",
+        "packstack",
+        "-m",
+        "known flake",
+        cwd=tmp_path,
+    )
     assert waived.returncode == 0, waived.stderr
     decided = gk("decide", CID, "--json", cwd=tmp_path)
     assert json.loads(decided.stdout)["summary"].startswith("Of 9 required tests, 1 result missing")
@@ -148,8 +212,19 @@ def test_store_mode_round_trip(tmp_path: Path) -> None:
     history = gk("decisions", CID, cwd=tmp_path).stdout.splitlines()
     assert [line.split()[0] for line in history] == ["v1", "v2"]
     assert (tmp_path / "var" / "gatekeeper.db").is_file()
-    revoked = gk("waive", CID, "rdo.tempest.smoke", "--arch", "aarch64", "--scenario", "packstack",
-                 "-m", "fixed", "--revoke", cwd=tmp_path)  # fmt: skip
+    revoked = gk(
+        "waive",
+        CID,
+        "rdo.tempest.smoke",
+        "--arch",
+        "aarch64",
+        "--scenario",
+        "packstack",
+        "-m",
+        "fixed",
+        "--revoke",
+        cwd=tmp_path,
+    )
     assert "verdict failed" in revoked.stdout
 
 

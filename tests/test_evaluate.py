@@ -119,8 +119,10 @@ def test_a_result_without_arch_does_not_satisfy_an_arch_requirement() -> None:
 
 def test_a_gate_scenario_matches_only_that_scenario() -> None:
     gate = Gate(testcase="rdo.smoke", scenario="packstack")
-    rs = [result("rdo.smoke", "FAILED", scenario="tripleo"), result("rdo.smoke", "PASSED",
-                                                                    scenario="packstack")]
+    rs = [
+        result("rdo.smoke", "FAILED", scenario="tripleo"),
+        result("rdo.smoke", "PASSED", scenario="packstack"),
+    ]
     d = decide(policy(gate), rs)
     assert d.verdict == "passed"
     assert d.answers[0].scenario == "packstack"
@@ -170,14 +172,18 @@ def test_a_waiver_satisfies_a_failed_requirement() -> None:
     d = decide(policy(SMOKE), [result("rdo.smoke", "FAILED", id="3")], [waiver("rdo.smoke", "w1")])
     (answer,) = d.answers
     assert (answer.type, answer.is_satisfied, answer.waiver_id, answer.result_id) == (
-        "test-result-failed-waived", True, "w1", "3",
-    )  # fmt: skip
+        "test-result-failed-waived",
+        True,
+        "w1",
+        "3",
+    )
     assert d.verdict == "passed"
     assert d.summary == "All required tests (1 total) have passed or been waived"
 
 
-@pytest.mark.parametrize(("outcome", "kind"), [(None, "missing"), ("ERROR", "errored"),
-                                               ("RUNNING", "pending")])  # fmt: skip
+@pytest.mark.parametrize(
+    ("outcome", "kind"), [(None, "missing"), ("ERROR", "errored"), ("RUNNING", "pending")]
+)
 def test_a_waiver_satisfies_missing_errored_and_pending(outcome: str | None, kind: str) -> None:
     rs = [result("rdo.smoke", outcome)] if outcome else []
     d = decide(policy(SMOKE), rs, [waiver("rdo.smoke")])
@@ -187,8 +193,10 @@ def test_a_waiver_satisfies_missing_errored_and_pending(outcome: str | None, kin
 
 def test_a_waiver_with_arch_covers_only_that_arch() -> None:
     gate = Gate(testcase="rdo.smoke", arches=("x86_64", "aarch64"))
-    rs = [result("rdo.smoke", "FAILED", arch="x86_64"), result("rdo.smoke", "FAILED",
-                                                              arch="aarch64")]  # fmt: skip
+    rs = [
+        result("rdo.smoke", "FAILED", arch="x86_64"),
+        result("rdo.smoke", "FAILED", arch="aarch64"),
+    ]
     d = decide(policy(gate), rs, [waiver("rdo.smoke", arch="aarch64")])
     assert types(d) == [("test-result-failed-waived", "aarch64"), ("test-result-failed", "x86_64")]
     assert d.verdict == "failed"
@@ -297,10 +305,19 @@ def test_failed_beats_pending_in_the_verdict() -> None:
 
 
 def test_summary_lists_every_kind_in_order_with_plurals() -> None:
-    gates = [Gate(testcase=f"rdo.t{i}", deadline=timedelta(hours=1) if i >= 9 else None)
-             for i in range(11)]  # fmt: skip
-    outcomes = {0: "PASSED", 1: "RUNNING", 2: "QUEUED", 3: "ERROR", 4: "FAILED", 5: "FAILED",
-                6: "NEEDS_INSPECTION"}  # fmt: skip
+    gates = [
+        Gate(testcase=f"rdo.t{i}", deadline=timedelta(hours=1) if i >= 9 else None)
+        for i in range(11)
+    ]
+    outcomes = {
+        0: "PASSED",
+        1: "RUNNING",
+        2: "QUEUED",
+        3: "ERROR",
+        4: "FAILED",
+        5: "FAILED",
+        6: "NEEDS_INSPECTION",
+    }
     rs = [result(f"rdo.t{i}", o) for i, o in outcomes.items()]
     d = decide(policy(*gates), rs)
     assert d.summary == (
@@ -322,10 +339,10 @@ def test_only_informational_gates_mean_no_tests_are_required() -> None:
 
 # -- applicability --------------------------------------------------------------------------
 def test_applies_to_matches_product_and_type_globs() -> None:
-    stream = policy(SMOKE, applies_to=AppliesTo(products=("CentOS-Stream-*",),
-                                                types=("production",)))  # fmt: skip
-    other = policy(Gate(testcase="idm.x"), team="idm",
-                   applies_to=AppliesTo(products=("Fedora-*",)))  # fmt: skip
+    stream = policy(
+        SMOKE, applies_to=AppliesTo(products=("CentOS-Stream-*",), types=("production",))
+    )
+    other = policy(Gate(testcase="idm.x"), team="idm", applies_to=AppliesTo(products=("Fedora-*",)))
     d = decide([stream, other])
     assert d.applicable_policies == ("rdo",)
     assert {a.team for a in d.answers} == {"rdo"}
@@ -341,7 +358,7 @@ def test_applies_to_keys_and_lists() -> None:
 
 def test_no_applicable_policy_is_an_error_naming_product_and_type() -> None:
     p = policy(SMOKE, applies_to=AppliesTo(products=("Fedora-*",)))
-    with pytest.raises(NoPolicyApplies, match="'CentOS-Stream-9'.*'production'"):
+    with pytest.raises(NoPolicyApplies, match=r"'CentOS-Stream-9'.*'production'"):
         decide(p)
 
 
@@ -352,25 +369,42 @@ def test_answers_come_in_a_deterministic_order() -> None:
     d1, d2 = decide([a, b]), decide([b, a])
     assert d1.answers == d2.answers
     assert [(x.team, x.testcase, x.arch) for x in d1.answers] == [
-        ("idm", "idm.b", None), ("rdo", "rdo.a", "aarch64"), ("rdo", "rdo.a", "x86_64"),
+        ("idm", "idm.b", None),
+        ("rdo", "rdo.a", "aarch64"),
+        ("rdo", "rdo.a", "x86_64"),
         ("rdo", "rdo.z", None),
-    ]  # fmt: skip
+    ]
 
 
 def test_decision_json_has_the_documented_fields() -> None:
-    d = decide(policy(SMOKE, Gate(testcase="rdo.b")), [result("rdo.smoke", "PASSED", id="1",
-                                                              ref_url="https://ci/1")])  # fmt: skip
+    d = decide(
+        policy(SMOKE, Gate(testcase="rdo.b")),
+        [result("rdo.smoke", "PASSED", id="1", ref_url="https://ci/1")],
+    )
     data = d.to_json()
-    assert set(data) == {"compose", "verdict", "policies_satisfied", "summary",
-                         "applicable_policies", "satisfied_requirements",
-                         "unsatisfied_requirements", "evaluated_at"}  # fmt: skip
+    assert set(data) == {
+        "compose",
+        "verdict",
+        "policies_satisfied",
+        "summary",
+        "applicable_policies",
+        "satisfied_requirements",
+        "unsatisfied_requirements",
+        "evaluated_at",
+    }
     assert data["policies_satisfied"] is False
     assert data["evaluated_at"] == "2026-11-24T06:00:00Z"
     assert data["satisfied_requirements"][0] == {
-        "type": "test-result-passed", "team": "rdo", "testcase": "rdo.smoke", "scenario": None,
-        "arch": None, "variant": None, "required": True, "result_id": "1",
+        "type": "test-result-passed",
+        "team": "rdo",
+        "testcase": "rdo.smoke",
+        "scenario": None,
+        "arch": None,
+        "variant": None,
+        "required": True,
+        "result_id": "1",
         "ref_url": "https://ci/1",
-    }  # fmt: skip
+    }
     assert data["unsatisfied_requirements"][0]["type"] == "test-result-missing"
 
 

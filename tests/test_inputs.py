@@ -15,17 +15,26 @@ NOW = datetime(2026, 11, 24, 12, tzinfo=UTC)
 
 
 def test_a_json_array_of_results() -> None:
-    text = '[{"testcase": "rdo.a", "outcome": "passed", "id": 4, "arch": "x86_64",\n' \
-           '  "submit_time": 1795500000000, "data": {"k": [1]}}]'  # fmt: skip
+    text = (
+        '[{"testcase": "rdo.a", "outcome": "passed", "id": 4, "arch": "x86_64",\n'
+        '  "submit_time": 1795500000000, "data": {"k": [1]}}]'
+    )
     (r,) = parse_results(text, "r.json", CID, NOW)
-    assert (r.testcase, r.outcome, r.id, r.arch, r.data) == ("rdo.a", Outcome.PASSED, "4",
-                                                             "x86_64", {"k": [1]})  # fmt: skip
+    assert (r.testcase, r.outcome, r.id, r.arch, r.data) == (
+        "rdo.a",
+        Outcome.PASSED,
+        "4",
+        "x86_64",
+        {"k": [1]},
+    )
     assert r.submit_time == datetime.fromtimestamp(1795500000, UTC)
 
 
 def test_json_lines_results_with_iso_times() -> None:
-    text = ('{"testcase": "rdo.a", "outcome": "FAILED", "submit_time": "2026-11-24T03:00:00Z"}\n'
-            '\n{"testcase": "rdo.b", "outcome": "Running"}\n')  # fmt: skip
+    text = (
+        '{"testcase": "rdo.a", "outcome": "FAILED", "submit_time": "2026-11-24T03:00:00Z"}\n'
+        '\n{"testcase": "rdo.b", "outcome": "Running"}\n'
+    )
     a, b = parse_results(text, "r.jsonl", CID, NOW)
     assert a.submit_time == datetime(2026, 11, 24, 3, tzinfo=UTC)
     assert (b.outcome, b.submit_time) == (Outcome.RUNNING, NOW)
@@ -41,9 +50,11 @@ def test_results_for_another_compose_are_skipped() -> None:
 
 
 def test_every_bad_item_is_reported_with_its_line() -> None:
-    text = ('[\n {"testcase": "rdo.a", "outcome": "PASSED"},\n'
-            ' {"testcase": "rdo.b", "outcome": "GREAT"},\n'
-            ' {"outcome": "PASSED", "arhc": "x86_64"}\n]')  # fmt: skip
+    text = (
+        '[\n {"testcase": "rdo.a", "outcome": "PASSED"},\n'
+        ' {"testcase": "rdo.b", "outcome": "GREAT"},\n'
+        ' {"outcome": "PASSED", "arhc": "x86_64"}\n]'
+    )
     with pytest.raises(ErrorGroup) as info:
         parse_results(text, "r.json", CID, NOW)
     assert [str(e) for e in info.value.errors] == [
@@ -57,8 +68,9 @@ def test_every_bad_item_is_reported_with_its_line() -> None:
 
 def test_malformed_json_names_the_line() -> None:
     with pytest.raises(InputError, match=r"^r.json:3: malformed JSON"):
-        parse_results('[\n{"testcase": "a", "outcome": "PASSED"},\n{"testcase": }]', "r.json",
-                      CID, NOW)  # fmt: skip
+        parse_results(
+            '[\n{"testcase": "a", "outcome": "PASSED"},\n{"testcase": }]', "r.json", CID, NOW
+        )
 
 
 def test_malformed_json_lines_names_the_line() -> None:
@@ -68,8 +80,12 @@ def test_malformed_json_lines_names_the_line() -> None:
 
 def test_a_bad_time_is_located() -> None:
     with pytest.raises(InputError, match=r"r.json:1: \[0\].submit_time: 'yesterday' is not a time"):
-        parse_results('[{"testcase": "a", "outcome": "PASSED", "submit_time": "yesterday"}]',
-                      "r.json", CID, NOW)  # fmt: skip
+        parse_results(
+            '[{"testcase": "a", "outcome": "PASSED", "submit_time": "yesterday"}]',
+            "r.json",
+            CID,
+            NOW,
+        )
 
 
 def test_an_empty_file_is_an_error() -> None:
@@ -78,13 +94,19 @@ def test_an_empty_file_is_an_error() -> None:
 
 
 def test_waivers_default_to_waived_and_can_revoke() -> None:
-    text = ('[{"id": "1", "testcase": "rdo.a", "comment": "flaky", "username": "releng"},\n'
-            ' {"id": 2, "testcase": "rdo.a", "arch": "x86_64", "waived": false,'
-            ' "time": "2026-11-24T05:00:00+02:00"}]')  # fmt: skip
+    text = (
+        '[{"id": "1", "testcase": "rdo.a", "comment": "flaky", "username": "releng"},\n'
+        ' {"id": 2, "testcase": "rdo.a", "arch": "x86_64", "waived": false,'
+        ' "time": "2026-11-24T05:00:00+02:00"}]'
+    )
     a, b = parse_waivers(text, "w.json", CID, NOW)
     assert (a.waived, a.comment, a.time) == (True, "flaky", NOW)
-    assert (b.id, b.waived, b.arch, b.time) == ("2", False, "x86_64",
-                                                datetime(2026, 11, 24, 3, tzinfo=UTC))  # fmt: skip
+    assert (b.id, b.waived, b.arch, b.time) == (
+        "2",
+        False,
+        "x86_64",
+        datetime(2026, 11, 24, 3, tzinfo=UTC),
+    )
 
 
 def test_waivers_need_an_id_and_a_testcase() -> None:

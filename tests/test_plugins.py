@@ -11,23 +11,35 @@ from gatekeeper import hookimpl, hookspecs
 from gatekeeper.errors import ConfigError
 from gatekeeper.plugins import collect_named, describe, make_plugin_manager
 
-HOOKS = [name for name, _ in inspect.getmembers(hookspecs, inspect.isfunction)
-         if name.startswith("gatekeeper_")]  # fmt: skip
+HOOKS = [
+    name
+    for name, _ in inspect.getmembers(hookspecs, inspect.isfunction)
+    if name.startswith("gatekeeper_")
+]
 
 
 def test_the_hooks_later_work_needs_are_specified() -> None:
     assert set(HOOKS) >= {
-        "gatekeeper_register_forges", "gatekeeper_register_result_formats",
-        "gatekeeper_pull_results", "gatekeeper_parse_forge_event", "gatekeeper_compose_proposed",
-        "gatekeeper_decision_changed", "gatekeeper_promote_compose", "gatekeeper_promotion_revoked",
-        "gatekeeper_compose_published", "gatekeeper_add_commands", "gatekeeper_extend_api",
-    }  # fmt: skip
+        "gatekeeper_register_forges",
+        "gatekeeper_register_result_formats",
+        "gatekeeper_pull_results",
+        "gatekeeper_parse_forge_event",
+        "gatekeeper_compose_proposed",
+        "gatekeeper_decision_changed",
+        "gatekeeper_promote_compose",
+        "gatekeeper_promotion_revoked",
+        "gatekeeper_compose_published",
+        "gatekeeper_add_commands",
+        "gatekeeper_extend_api",
+    }
 
 
 @pytest.mark.parametrize("name", HOOKS)
 def test_every_hook_is_documented(name: str) -> None:
     doc = inspect.getdoc(getattr(hookspecs, name)) or ""
-    assert len(doc.split()) >= 15, f"{name} needs a docstring saying when it fires and what it returns"
+    assert len(doc.split()) >= 15, (
+        f"{name} needs a docstring saying when it fires and what it returns"
+    )
 
 
 @pytest.mark.parametrize("name", HOOKS)
@@ -70,7 +82,9 @@ def test_each_manager_is_a_fresh_object() -> None:
 def test_describe_lists_name_version_and_hooks() -> None:
     class Notifier:
         @hookimpl
-        def gatekeeper_promote_compose(self, app: object, compose: object, decision: object) -> None: ...
+        def gatekeeper_promote_compose(
+            self, app: object, compose: object, decision: object
+        ) -> None: ...
 
     pm = make_plugin_manager(load_entrypoints=False, extra=[("notifier", Notifier())])
     info = next(i for i in describe(pm) if i.name == "notifier")

@@ -56,14 +56,20 @@ class Recorder:
         self.calls.append(("revoked", decision.verdict))
 
     @hookimpl
-    def gatekeeper_decision_changed(self, app: Any, compose: Any, old: Any, new: Any,
-                                    version: int) -> None:  # fmt: skip
+    def gatekeeper_decision_changed(
+        self, app: Any, compose: Any, old: Any, new: Any, version: int
+    ) -> None:
         self.calls.append(("changed", f"v{version} {new.verdict}"))
 
 
 def result(app: Gatekeeper, testcase: str, outcome: str, **kw: Any) -> Result:
-    return Result(compose=CID, testcase=testcase, outcome=Outcome.parse(outcome),
-                  submit_time=app.clock(), **kw)  # fmt: skip
+    return Result(
+        compose=CID,
+        testcase=testcase,
+        outcome=Outcome.parse(outcome),
+        submit_time=app.clock(),
+        **kw,
+    )
 
 
 def test_ingest_stores_and_decides(app: Gatekeeper) -> None:
@@ -82,15 +88,19 @@ def test_ingest_is_idempotent(app: Gatekeeper) -> None:
 
 
 def test_unknown_testcases_are_refused_whole(app: Gatekeeper) -> None:
-    with pytest.raises(InputError, match="owned by no team's policy: nobody.owns.this"):
-        app.ingest([result(app, "rdo.smoke", "PASSED"), result(app, "nobody.owns.this", "PASSED")],
-                   OPERATOR)  # fmt: skip
+    with pytest.raises(InputError, match=r"owned by no team's policy: nobody\.owns\.this"):
+        app.ingest(
+            [result(app, "rdo.smoke", "PASSED"), result(app, "nobody.owns.this", "PASSED")],
+            OPERATOR,
+        )
     assert app.results(CID) == []
 
 
 def test_only_a_teams_reporters_may_report_its_testcases(app: Gatekeeper) -> None:
     batch = [result(app, "rdo.smoke", "PASSED"), result(app, "idm.install", "PASSED")]
-    with pytest.raises(Unauthorized, match=r"rdo-bot is not a reporter .*: idm.install \(team idm\)"):
+    with pytest.raises(
+        Unauthorized, match=r"rdo-bot is not a reporter .*: idm.install \(team idm\)"
+    ):
         app.ingest(batch, BOT)
     assert app.results(CID) == []
 
@@ -106,8 +116,12 @@ def test_a_stranger_may_not_report(app: Gatekeeper) -> None:
 
 
 def test_results_for_an_unknown_compose_are_refused(app: Gatekeeper) -> None:
-    other = Result(compose="CentOS-Stream-9-20261125.0", testcase="rdo.smoke",
-                   outcome=Outcome.PASSED, submit_time=app.clock())  # fmt: skip
+    other = Result(
+        compose="CentOS-Stream-9-20261125.0",
+        testcase="rdo.smoke",
+        outcome=Outcome.PASSED,
+        submit_time=app.clock(),
+    )
     with pytest.raises(NotFound, match="not known"):
         app.ingest([other], BOT)
 
@@ -134,8 +148,10 @@ def test_promotion_fires_once_and_is_revoked_when_the_verdict_leaves_passed(
 def test_an_informational_result_changes_the_decision_but_not_promotion(app: Gatekeeper) -> None:
     recorder = Recorder()
     app.pm.register(recorder)
-    app.ingest([result(app, "rdo.smoke", "PASSED", arch="x86_64"),
-                result(app, "idm.install", "PASSED")], OPERATOR)  # fmt: skip
+    app.ingest(
+        [result(app, "rdo.smoke", "PASSED", arch="x86_64"), result(app, "idm.install", "PASSED")],
+        OPERATOR,
+    )
     app.ingest([result(app, "rdo.extra", "FAILED")], BOT)
     assert [c for c in recorder.calls if c[0] != "changed"] == [("promote", "passed")]
     assert [v["version"] for v in app.history(CID)] == [1, 2]
@@ -157,8 +173,10 @@ def test_a_failing_hook_loses_no_result(app: Gatekeeper) -> None:
 
 
 def test_waive_and_revoke(app: Gatekeeper) -> None:
-    app.ingest([result(app, "rdo.smoke", "FAILED", arch="x86_64"),
-                result(app, "idm.install", "PASSED")], OPERATOR)  # fmt: skip
+    app.ingest(
+        [result(app, "rdo.smoke", "FAILED", arch="x86_64"), result(app, "idm.install", "PASSED")],
+        OPERATOR,
+    )
     waiver, decision = app.waive(CID, "rdo.smoke", actor=OPERATOR, comment="known flake")
     assert decision.verdict == "passed"
     smoke = next(a for a in decision.answers if a.testcase == "rdo.smoke")

@@ -95,8 +95,12 @@ def print_decision(decided: Decision, as_json: bool) -> NoReturn:
 
 
 @click.group()
-@click.option("--config", envvar="GATEKEEPER_CONFIG", type=click.Path(dir_okay=False),
-              help="gatekeeper.toml to use (default: ./gatekeeper.toml if present).")  # fmt: skip
+@click.option(
+    "--config",
+    envvar="GATEKEEPER_CONFIG",
+    type=click.Path(dir_okay=False),
+    help="gatekeeper.toml to use (default: ./gatekeeper.toml if present).",
+)
 @click.version_option(package_name="gatekeeper")
 @click.pass_context
 def cli(ctx: click.Context, config: str | None) -> None:
@@ -106,20 +110,39 @@ def cli(ctx: click.Context, config: str | None) -> None:
 
 @cli.command()
 @click.argument("compose_id")
-@click.option("--policies", "policies_dir", type=click.Path(file_okay=False),
-              help="Policy directory (default: the configured one, ./policies).")  # fmt: skip
-@click.option("--results", "results_file", type=click.Path(dir_okay=False),
-              help="Decide offline from this JSON array / JSON Lines of results.")  # fmt: skip
-@click.option("--waivers", "waivers_file", type=click.Path(dir_okay=False),
-              help="JSON array of waivers (offline mode only).")  # fmt: skip
+@click.option(
+    "--policies",
+    "policies_dir",
+    type=click.Path(file_okay=False),
+    help="Policy directory (default: the configured one, ./policies).",
+)
+@click.option(
+    "--results",
+    "results_file",
+    type=click.Path(dir_okay=False),
+    help="Decide offline from this JSON array / JSON Lines of results.",
+)
+@click.option(
+    "--waivers",
+    "waivers_file",
+    type=click.Path(dir_okay=False),
+    help="JSON array of waivers (offline mode only).",
+)
 @click.option("--announced", help="Announcement time (default: compose date 00:00 UTC).")
 @click.option("--now", "now_text", help="Evaluate as of this time (default: now).")
 @click.option("--json", "as_json", is_flag=True, help="Print the Decision JSON.")
 @click.pass_obj
 @located
-def decide(state: State, compose_id: str, policies_dir: str | None, results_file: str | None,
-           waivers_file: str | None, announced: str | None, now_text: str | None,
-           as_json: bool) -> None:  # fmt: skip
+def decide(
+    state: State,
+    compose_id: str,
+    policies_dir: str | None,
+    results_file: str | None,
+    waivers_file: str | None,
+    announced: str | None,
+    now_text: str | None,
+    as_json: bool,
+) -> None:
     """Decide whether COMPOSE_ID passes its gates.
 
     Exit status: 0 passed, 1 failed, 3 pending, 2 bad usage or input.
@@ -141,8 +164,9 @@ def decide(state: State, compose_id: str, policies_dir: str | None, results_file
     results = parse_results(read_text(results_file), results_file, compose.id, when)
     waivers = (
         parse_waivers(read_text(waivers_file), waivers_file, compose.id, when)
-        if waivers_file else []
-    )  # fmt: skip
+        if waivers_file
+        else []
+    )
     print_decision(evaluate(compose, policies, results, waivers, when), as_json)
 
 
@@ -222,8 +246,12 @@ def result() -> None:
 @click.argument("compose_id")
 @click.argument("testcase", required=False)
 @click.argument("outcome", required=False)
-@click.option("--file", "results_file", type=click.Path(dir_okay=False),
-              help="Add every result of this JSON array / JSON Lines file, as one report.")  # fmt: skip
+@click.option(
+    "--file",
+    "results_file",
+    type=click.Path(dir_okay=False),
+    help="Add every result of this JSON array / JSON Lines file, as one report.",
+)
 @click.option("--scenario")
 @click.option("--arch")
 @click.option("--variant")
@@ -233,10 +261,20 @@ def result() -> None:
 @click.option("--id", "result_id", help="The result's id at its source (makes re-adding a no-op).")
 @click.pass_obj
 @located
-def result_add(state: State, compose_id: str, testcase: str | None, outcome: str | None,
-               results_file: str | None, scenario: str | None, arch: str | None,
-               variant: str | None, ref_url: str | None, note: str | None,
-               submit_time: str | None, result_id: str | None) -> None:  # fmt: skip
+def result_add(
+    state: State,
+    compose_id: str,
+    testcase: str | None,
+    outcome: str | None,
+    results_file: str | None,
+    scenario: str | None,
+    arch: str | None,
+    variant: str | None,
+    ref_url: str | None,
+    note: str | None,
+    submit_time: str | None,
+    result_id: str | None,
+) -> None:
     """Add one result (TESTCASE OUTCOME) or a file of them to COMPOSE_ID."""
     app = state.app()
     now = app.clock()
@@ -250,16 +288,29 @@ def result_add(state: State, compose_id: str, testcase: str | None, outcome: str
         except ValueError as exc:
             raise InputError(str(exc), key="OUTCOME") from None
         when = _time(submit_time, "--submit-time") or now
-        results = [Result(compose=compose_id, testcase=testcase, outcome=parsed,
-                          submit_time=when, id=result_id, scenario=scenario, arch=arch,
-                          variant=variant, ref_url=ref_url, note=note)]  # fmt: skip
+        results = [
+            Result(
+                compose=compose_id,
+                testcase=testcase,
+                outcome=parsed,
+                submit_time=when,
+                id=result_id,
+                scenario=scenario,
+                arch=arch,
+                variant=variant,
+                ref_url=ref_url,
+                note=note,
+            )
+        ]
     else:
         raise InputError("give TESTCASE OUTCOME, or --file FILE")
     if not results:
         raise InputError("no results to add", file=results_file)
     report = app.ingest(results, Actor.local_operator())
-    click.echo(f"{compose_id}: {len(report.stored)} stored, {report.duplicates} already known; "
-               f"verdict {report.decision.verdict}: {report.decision.summary}")  # fmt: skip
+    click.echo(
+        f"{compose_id}: {len(report.stored)} stored, {report.duplicates} already known; "
+        f"verdict {report.decision.verdict}: {report.decision.summary}"
+    )
 
 
 @cli.command("results")
@@ -285,15 +336,30 @@ def results_cmd(state: State, compose_id: str, as_json: bool) -> None:
 @click.option("--revoke", is_flag=True, help="Revoke the waiver instead.")
 @click.pass_obj
 @located
-def waive(state: State, compose_id: str, testcase: str, comment: str, scenario: str | None,
-          arch: str | None, revoke: bool) -> None:  # fmt: skip
+def waive(
+    state: State,
+    compose_id: str,
+    testcase: str,
+    comment: str,
+    scenario: str | None,
+    arch: str | None,
+    revoke: bool,
+) -> None:
     """Waive TESTCASE for COMPOSE_ID (optionally one scenario/arch), or --revoke it."""
-    waiver, decided = state.app().waive(compose_id, testcase, actor=Actor.local_operator(),
-                                        comment=comment, scenario=scenario, arch=arch,
-                                        revoke=revoke)  # fmt: skip
+    waiver, decided = state.app().waive(
+        compose_id,
+        testcase,
+        actor=Actor.local_operator(),
+        comment=comment,
+        scenario=scenario,
+        arch=arch,
+        revoke=revoke,
+    )
     verb = "revoked" if revoke else "waived"
-    click.echo(f"waiver {waiver.id}: {testcase} {verb} for {compose_id}; "
-               f"verdict {decided.verdict}: {decided.summary}")  # fmt: skip
+    click.echo(
+        f"waiver {waiver.id}: {testcase} {verb} for {compose_id}; "
+        f"verdict {decided.verdict}: {decided.summary}"
+    )
 
 
 @cli.command()

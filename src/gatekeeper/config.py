@@ -75,8 +75,11 @@ def load_settings(
     sections = {k: v for k, v in data.items() if k not in TOP_LEVEL}
     for key, value in sections.items():
         if not isinstance(value, dict):
-            raise ConfigError(f"unknown setting; expected one of: {', '.join(TOP_LEVEL)} "
-                              "or a [section] table", file=source, key=key)  # fmt: skip
+            raise ConfigError(
+                f"unknown setting; expected one of: {', '.join(TOP_LEVEL)} or a [section] table",
+                file=source,
+                key=key,
+            )
     var_dir = cwd / values["var_dir"]
     database_url = values["database_url"] or f"sqlite:///{var_dir / 'gatekeeper.db'}"
     return Settings(

@@ -75,7 +75,9 @@ def gatekeeper_parse_forge_event(
 
 
 @hookspec
-def gatekeeper_compose_proposed(app: Any, compose: Compose, merge_request: Mapping[str, Any]) -> None:
+def gatekeeper_compose_proposed(
+    app: Any, compose: Compose, merge_request: Mapping[str, Any]
+) -> None:
     """A compose's merge request was opened (or found open) on the forge.
 
     Fires once per compose, after the MR record is committed. Reporter bots use it

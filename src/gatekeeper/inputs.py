@@ -18,11 +18,29 @@ from gatekeeper.model import Outcome, Result, Waiver
 from gatekeeper.timeutil import parse_time
 
 RESULT_FIELDS = {
-    "id", "compose", "testcase", "outcome", "scenario", "arch", "variant",
-    "ref_url", "note", "submit_time", "data",
-}  # fmt: skip
-WAIVER_FIELDS = {"id", "compose", "testcase", "scenario", "arch", "waived", "comment",
-                 "username", "time"}  # fmt: skip
+    "id",
+    "compose",
+    "testcase",
+    "outcome",
+    "scenario",
+    "arch",
+    "variant",
+    "ref_url",
+    "note",
+    "submit_time",
+    "data",
+}
+WAIVER_FIELDS = {
+    "id",
+    "compose",
+    "testcase",
+    "scenario",
+    "arch",
+    "waived",
+    "comment",
+    "username",
+    "time",
+}
 _OPTIONAL_TEXT = ("scenario", "arch", "variant", "ref_url", "note")
 _decoder = json.JSONDecoder()
 
@@ -74,15 +92,23 @@ def iter_json_items(text: str, name: str) -> Iterator[tuple[int, int, Any]]:
             break
         raise InputError("malformed JSON: expected ',' or ']'", file=name, line=_line_of(text, pos))
     if text[pos:].strip():
-        raise InputError("malformed JSON: extra data after the array", file=name,
-                         line=_line_of(text, pos))  # fmt: skip
+        raise InputError(
+            "malformed JSON: extra data after the array", file=name, line=_line_of(text, pos)
+        )
 
 
 class _Item:
     """One object of an input file, and the errors found in it."""
 
-    def __init__(self, name: str, line: int, index: int, value: Any, errors: list[GatekeeperError],
-                 fields: set[str]) -> None:  # fmt: skip
+    def __init__(
+        self,
+        name: str,
+        line: int,
+        index: int,
+        value: Any,
+        errors: list[GatekeeperError],
+        fields: set[str],
+    ) -> None:
         self.name, self.line, self.index, self.errors = name, line, index, errors
         self.value: Mapping[str, Any] = value if isinstance(value, dict) else {}
         if not isinstance(value, dict):
@@ -144,9 +170,17 @@ def parse_results(text: str, name: str, compose: str, default_time: datetime) ->
         submit_time = item.time("submit_time", default_time)
         if testcase is None or outcome is None or owner != compose:
             continue
-        results.append(Result(compose=compose, testcase=testcase, outcome=outcome,
-                              submit_time=submit_time, id=result_id, data=data,
-                              **optional))  # fmt: skip
+        results.append(
+            Result(
+                compose=compose,
+                testcase=testcase,
+                outcome=outcome,
+                submit_time=submit_time,
+                id=result_id,
+                data=data,
+                **optional,
+            )
+        )
     raise_all(errors)
     return results
 
@@ -169,8 +203,16 @@ def parse_waivers(text: str, name: str, compose: str, default_time: datetime) ->
         time = item.time("time", default_time)
         if waiver_id is None or testcase is None or owner != compose:
             continue
-        waivers.append(Waiver(id=waiver_id, compose=compose, testcase=testcase, time=time,
-                              waived=bool(waived), **fields))  # fmt: skip
+        waivers.append(
+            Waiver(
+                id=waiver_id,
+                compose=compose,
+                testcase=testcase,
+                time=time,
+                waived=bool(waived),
+                **fields,
+            )
+        )
     raise_all(errors)
     return waivers
 

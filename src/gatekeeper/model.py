@@ -55,7 +55,13 @@ _STATUS = {
 }
 
 # productmd's compose type suffixes (productmd.composeinfo.COMPOSE_TYPES)
-COMPOSE_TYPE_SUFFIXES = {"": "production", "t": "test", "n": "nightly", "ci": "ci", "d": "development"}
+COMPOSE_TYPE_SUFFIXES = {
+    "": "production",
+    "t": "test",
+    "n": "nightly",
+    "ci": "ci",
+    "d": "development",
+}
 _COMPOSE_ID = re.compile(
     r"^(?P<product>.+?)-(?P<date>\d{8})(?:\.(?P<suffix>n|t|ci|d))?\.(?P<respin>\d+)$"
 )

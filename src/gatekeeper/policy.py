@@ -131,9 +131,14 @@ class _PolicyReader:
         gates = self.gates(top.get("gates"), team, owned if complete else None)
         if team is not None:
             self.parsed.policy = Policy(
-                team=team, owns=owned or (), gates=gates, reporters=reporters,
-                applies_to=applies_to, file=self.parsed.file, **text,
-            )  # fmt: skip
+                team=team,
+                owns=owned or (),
+                gates=gates,
+                reporters=reporters,
+                applies_to=applies_to,
+                file=self.parsed.file,
+                **text,
+            )
 
     def team(self, node: yaml.Node | None, root: yaml.Node) -> str | None:
         if node is None:

@@ -17,8 +17,11 @@ _STYLE = {"passed": "green", "failed": "red", "pending": "yellow"}
 def _type_style(answer_type: str, satisfied: bool) -> str:
     if answer_type.endswith(("-waived", "-ignored")):
         return "cyan"
-    return "green" if satisfied else ("yellow" if "missing" in answer_type
-                                      or "pending" in answer_type else "red")  # fmt: skip
+    return (
+        "green"
+        if satisfied
+        else ("yellow" if "missing" in answer_type or "pending" in answer_type else "red")
+    )
 
 
 def decision(console: Console, decided: Decision) -> None:
@@ -53,12 +56,28 @@ def decision(console: Console, decided: Decision) -> None:
 
 def results(console: Console, compose: str, rows: Sequence[Result]) -> None:
     table = Table(title=f"Results for {compose} ({len(rows)})", title_justify="left")
-    for column in ("id", "submitted", "testcase", "outcome", "scenario", "arch", "variant",
-                   "reporter"):  # fmt: skip
+    for column in (
+        "id",
+        "submitted",
+        "testcase",
+        "outcome",
+        "scenario",
+        "arch",
+        "variant",
+        "reporter",
+    ):
         table.add_column(column, overflow="fold")
     for r in rows:
-        table.add_row(r.id or "-", format_time(r.submit_time), r.testcase, r.outcome.value,
-                      r.scenario or "-", r.arch or "-", r.variant or "-", r.reporter or "-")  # fmt: skip
+        table.add_row(
+            r.id or "-",
+            format_time(r.submit_time),
+            r.testcase,
+            r.outcome.value,
+            r.scenario or "-",
+            r.arch or "-",
+            r.variant or "-",
+            r.reporter or "-",
+        )
     console.print(table)
 
 

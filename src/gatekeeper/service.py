@@ -187,9 +187,17 @@ class Gatekeeper:
         with self.store.transaction() as tx:
             self._lock(tx, compose_id)
             waiver = tx.add_waiver(
-                Waiver(id="", compose=compose_id, testcase=testcase, time=now,
-                       scenario=scenario, arch=arch, waived=not revoke, comment=comment,
-                       username=actor.name)  # fmt: skip
+                Waiver(
+                    id="",
+                    compose=compose_id,
+                    testcase=testcase,
+                    time=now,
+                    scenario=scenario,
+                    arch=arch,
+                    waived=not revoke,
+                    comment=comment,
+                    username=actor.name,
+                )
             )
             decision, _ = self._redecide(tx, compose_id, now, events)
         self._fire(events)
@@ -212,8 +220,13 @@ class Gatekeeper:
         if now is not None:
             with self.store.transaction() as tx:
                 compose = self._require(tx, compose_id)
-                return evaluate(compose, self.policies, tx.results_for(compose_id),
-                                tx.waivers_for(compose_id), now)  # fmt: skip
+                return evaluate(
+                    compose,
+                    self.policies,
+                    tx.results_for(compose_id),
+                    tx.waivers_for(compose_id),
+                    now,
+                )
         events = _Events()
         with self.store.transaction() as tx:
             self._lock(tx, compose_id)
@@ -232,14 +245,16 @@ class Gatekeeper:
         """Evaluate inside the caller's locked transaction; record and queue what changed."""
         compose = self._require(tx, compose_id)
         previous = tx.latest_decision(compose_id)
-        decision = evaluate(compose, self.policies, tx.results_for(compose_id),
-                            tx.waivers_for(compose_id), now)  # fmt: skip
+        decision = evaluate(
+            compose, self.policies, tx.results_for(compose_id), tx.waivers_for(compose_id), now
+        )
         version = tx.record_decision(decision)
         if version is None:
             return decision, None
         old = previous["payload"] if previous else None
-        events.add(tx, "gatekeeper_decision_changed", compose, old=old, new=decision,
-                   version=version)  # fmt: skip
+        events.add(
+            tx, "gatekeeper_decision_changed", compose, old=old, new=decision, version=version
+        )
         row = tx.compose_row(compose_id) or {}
         if row.get("state") in ("published", "superseded"):
             return decision, version

@@ -19,6 +19,7 @@ from gatekeeper.store import Store, Tx
 COMPOSE_ID = "CentOS-Stream-9-20261124.0"
 T0 = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 
+
 @pytest.fixture
 def postgres_url(gk_postgres_url: str) -> str:
     """A URL whose connections live in a fresh, empty schema of the test database."""
