@@ -4,7 +4,8 @@ The file is ``--config``/``GATEKEEPER_CONFIG``, else ``./gatekeeper.toml`` when 
 exists. With no file, gatekeeper runs on the embedded default: state under
 ``./var/`` (SQLite database, the local forge's Compose Repo), policies from
 ``./policies/``. Top-level keys are overridden by ``GATEKEEPER_<KEY>`` (e.g.
-``GATEKEEPER_DATABASE_URL``); plugin sections (``[forge.gitlab]``, ``[resultsdb]``)
+``GATEKEEPER_DATABASE_URL``). The forge is ``forge = "local"``, or a ``[forge]`` table with
+``name = "gitlab"`` beside its plugin's ``[forge.gitlab]`` settings. Plugin sections (``[forge.gitlab]``, ``[resultsdb]``)
 are handed to their plugins, which validate them before first use.
 """
 
@@ -67,12 +68,16 @@ def load_settings(
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"malformed TOML: {exc}", file=source) from None
     values: dict[str, Any] = {}
+    if isinstance(data.get("forge"), dict):  # [forge] name = "gitlab", with [forge.gitlab]
+        data = {**data, "forge": data["forge"].get("name", "local"), "_forge": data["forge"]}
     for key, default in TOP_LEVEL.items():
         value = env.get(f"GATEKEEPER_{key.upper()}", data.get(key, default))
         if value is not None and not isinstance(value, str):
             raise ConfigError(f"expected a string, got {value!r}", file=source, key=key)
         values[key] = value
-    sections = {k: v for k, v in data.items() if k not in TOP_LEVEL}
+    sections = {k: v for k, v in data.items() if k not in TOP_LEVEL and k != "_forge"}
+    if "_forge" in data:
+        sections["forge"] = data["_forge"]
     for key, value in sections.items():
         if not isinstance(value, dict):
             raise ConfigError(
