@@ -155,7 +155,7 @@ class Gatekeeper:
         (compose_id,) = compose_ids
         self.authorize_report(actor, (r.testcase for r in results))
         now = self.clock()
-        stamped = [replace(r, reporter=r.reporter or actor.name) for r in results]
+        stamped = [replace(r, reporter=actor.name) for r in results]  # never the payload's claim
         events = _Events()
         with self.store.transaction() as tx:
             self._lock(tx, compose_id)
