@@ -5,8 +5,9 @@ exists. With no file, gatekeeper runs on the embedded default: state under
 ``./var/`` (SQLite database, the local forge's Compose Repo), policies from
 ``./policies/``. Top-level keys are overridden by ``GATEKEEPER_<KEY>`` (e.g.
 ``GATEKEEPER_DATABASE_URL``). The forge is ``forge = "local"``, or a ``[forge]`` table with
-``name = "gitlab"`` beside its plugin's ``[forge.gitlab]`` settings. Plugin sections (``[forge.gitlab]``, ``[resultsdb]``)
-are handed to their plugins, which validate them before first use.
+``name = "gitlab"`` beside its plugin's ``[forge.gitlab]`` settings. Plugin sections
+(``[forge.gitlab]``, ``[resultsdb]``) are handed to their plugins, which validate them
+before first use.
 """
 
 from __future__ import annotations

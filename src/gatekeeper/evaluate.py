@@ -6,8 +6,7 @@ DESIGN.md's "Decision semantics"; each is named in a comment where it is applied
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import replace
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from datetime import datetime
 from fnmatch import fnmatchcase
 
@@ -20,6 +19,7 @@ from gatekeeper.model import (
     Compose,
     Decision,
     Gate,
+    Outcome,
     Policy,
     Result,
     Waiver,
@@ -28,6 +28,9 @@ from gatekeeper.model import (
 # Precedence when several latest results match one requirement: the worst wins.
 _WORST_FIRST = ("failed", "errored", "pending", "passed")
 _SEVERITY = {"passed": 0, "pending": 1, "errored": 2, "failed": 3}
+# Per outcome, computed once rather than through Outcome.status for each result.
+_OUTCOME_SEVERITY = {outcome: _SEVERITY[outcome.status] for outcome in Outcome}
+_WORST_RANK = {outcome: _WORST_FIRST.index(outcome.status) for outcome in Outcome}
 _UNSATISFIED_ORDER = (
     ("missing", "result missing", "results missing"),
     ("pending", "test pending", "tests pending"),
@@ -37,6 +40,7 @@ _UNSATISFIED_ORDER = (
 )
 
 Requirement = tuple[Policy, Gate, str | None]
+_Key = tuple[str, str | None, str | None, str | None]  # testcase, scenario, arch, variant
 
 
 def policy_applies(policy: Policy, product: str, compose_type: str) -> bool:
@@ -50,17 +54,10 @@ def policy_applies(policy: Policy, product: str, compose_type: str) -> bool:
 def _result_order(result: Result) -> tuple[object, ...]:
     """Submit time, then id (numeric ids numerically), then the worse outcome: a total
     order, so arrival order never matters and an exact tie fails closed."""
-    rid = result.id
-    if rid is None:
-        id_key: tuple[int, int, str] = (-1, 0, "")
-    elif rid.isdigit():
-        id_key = (0, int(rid), "")
-    else:
-        id_key = (1, 0, rid)
     return (
         result.submit_time,
-        id_key,
-        _SEVERITY[result.outcome.status],
+        _id_key(result.id),
+        _OUTCOME_SEVERITY[result.outcome],
         result.outcome.value,
         result.ref_url or "",
         result.note or "",
@@ -70,18 +67,55 @@ def _result_order(result: Result) -> tuple[object, ...]:
 
 
 def latest_results(compose_id: str, results: Iterable[Result]) -> dict[str, list[Result]]:
-    """The latest result per key (compose, testcase, scenario, arch, variant), by testcase."""
-    latest: dict[tuple[str, str, str | None, str | None, str | None], Result] = {}
+    """The latest result per key (compose, testcase, scenario, arch, variant), by testcase.
+
+    Testcases in order, each one's results by scenario, arch and variant (None as "").
+    """
+    by_testcase = _latest_by_testcase(compose_id, results, None)
+    return {
+        testcase: sorted(by_testcase[testcase], key=_order_in_testcase)
+        for testcase in sorted(by_testcase)
+    }
+
+
+def _order_in_testcase(result: Result) -> tuple[str, str, str]:
+    return (result.scenario or "", result.arch or "", result.variant or "")
+
+
+def _latest_by_testcase(
+    compose_id: str, results: Iterable[Result], testcases: Collection[str] | None
+) -> dict[str, list[Result]]:
+    """:func:`latest_results` unsorted (each testcase's results in order of first arrival),
+    and only for ``testcases`` when given."""
+    # The hot loop of a decision, once per result: _result_order starts with the
+    # submit time, so the rest of it is only looked at when two submit times are equal.
+    latest: dict[_Key, Result] = {}
     for result in results:
-        if result.compose != compose_id:
+        if result.compose != compose_id or (
+            testcases is not None and result.testcase not in testcases
+        ):
             continue
-        seen = latest.get(result.key)
-        if seen is None or _result_order(result) > _result_order(seen):
-            latest[result.key] = result
+        key = (result.testcase, result.scenario, result.arch, result.variant)
+        seen = latest.get(key)
+        if (
+            seen is None
+            or result.submit_time > seen.submit_time
+            or (result.submit_time == seen.submit_time and _supersedes(result, seen))
+        ):
+            latest[key] = result
     by_testcase: dict[str, list[Result]] = {}
-    for key in sorted(latest, key=lambda k: tuple(p or "" for p in k)):
-        by_testcase.setdefault(key[1], []).append(latest[key])
+    for result in latest.values():
+        by_testcase.setdefault(result.testcase, []).append(result)
     return by_testcase
+
+
+def _supersedes(result: Result, seen: Result) -> bool:
+    """Whether ``result`` comes after ``seen`` in :func:`_result_order`, given equal submit
+    times: the ids decide, unless they are equal too."""
+    mine, theirs = _id_key(result.id), _id_key(seen.id)
+    if mine != theirs:
+        return mine > theirs
+    return _result_order(result) > _result_order(seen)
 
 
 def active_waivers(compose_id: str, waivers: Iterable[Waiver]) -> list[Waiver]:
@@ -96,7 +130,10 @@ def active_waivers(compose_id: str, waivers: Iterable[Waiver]) -> list[Waiver]:
     return [w for _, w in sorted(latest.items(), key=lambda kv: _id_key(kv[1].id)) if w.waived]
 
 
-def _id_key(value: str) -> tuple[int, int, str]:
+def _id_key(value: str | None) -> tuple[int, int, str]:
+    """None first, then numeric ids numerically, then the others."""
+    if value is None:
+        return (-1, 0, "")
     return (0, int(value), "") if value.isdigit() else (1, 0, value)
 
 
@@ -115,34 +152,68 @@ def _find_waiver(
     return None
 
 
-def _matches(gate: Gate, arch: str | None, result: Result) -> bool:
-    if gate.scenario is not None and result.scenario != gate.scenario:
-        return False
-    return arch is None or result.arch == arch
+def _answers(
+    policy: Policy,
+    gate: Gate,
+    candidates: Sequence[Result],
+    waivers: Sequence[Waiver],
+    compose: Compose,
+    now: datetime,
+) -> Iterator[Answer]:
+    """The gate's answers, one per requirement (see :func:`requirements`), in arch order.
+
+    ``candidates`` are the latest results of the gate's testcase, in order of first
+    arrival; ``waivers`` the testcase's active waivers.
+    """
+    worst = _worst(candidates, gate.scenario, by_arch=bool(gate.arches))
+    for arch in gate.arches or (None,):
+        yield _answer(policy, gate, arch, worst.get(arch), waivers, compose, now)
+
+
+def _worst(
+    candidates: Iterable[Result], scenario: str | None, *, by_arch: bool
+) -> dict[str | None, Result]:
+    """The worst of the results matching a requirement: of ``scenario`` (any when None),
+    per arch when ``by_arch`` (else all under None).
+
+    The worst status wins; among equals, the first in the order of :func:`latest_results`
+    (scenario, arch, variant, None as ""; then first arrival, as its sort is stable).
+    """
+    worst: dict[str | None, tuple[tuple[int, str, str, str], Result]] = {}
+    for result in candidates:
+        if scenario is not None and result.scenario != scenario:
+            continue
+        arch = result.arch if by_arch else None
+        rank = (
+            _WORST_RANK[result.outcome],
+            result.scenario or "",
+            result.arch or "",
+            result.variant or "",
+        )
+        seen = worst.get(arch)
+        if seen is None or rank < seen[0]:
+            worst[arch] = (rank, result)
+    return {arch: result for arch, (_, result) in worst.items()}
 
 
 def _answer(
     policy: Policy,
     gate: Gate,
     arch: str | None,
-    candidates: Sequence[Result],
+    worst: Result | None,
     waivers: Sequence[Waiver],
     compose: Compose,
     now: datetime,
 ) -> Answer:
-    matching = [r for r in candidates if _matches(gate, arch, r)]
-    worst: Result | None = None
-    if matching:
-        worst = min(matching, key=lambda r: _WORST_FIRST.index(r.outcome.status))
-        status = worst.outcome.status
-    else:
-        status = "missing"
+    """The answer for one requirement, given the worst result matching it (if any)."""
+    status = worst.outcome.status if worst else "missing"
     # An answer names the requirement; an unconstrained part is filled from its result.
     scenario = gate.scenario if gate.scenario is not None else (worst.scenario if worst else None)
     answer_arch = arch if arch is not None else (worst.arch if worst else None)
-    base = Answer(
-        type="test-result-missing",
-        is_satisfied=False,
+    kind, satisfied, waiver_id = _judge(status, gate, scenario, answer_arch, waivers, compose, now)
+    return Answer(
+        type=kind,
+        is_satisfied=satisfied,
         team=policy.team,
         testcase=gate.testcase,
         required=gate.required,
@@ -151,21 +222,33 @@ def _answer(
         variant=worst.variant if worst else None,
         result_id=worst.id if worst else None,
         ref_url=worst.ref_url if worst else None,
+        waiver_id=waiver_id,
     )
+
+
+def _judge(
+    status: str,
+    gate: Gate,
+    scenario: str | None,
+    arch: str | None,
+    waivers: Sequence[Waiver],
+    compose: Compose,
+    now: datetime,
+) -> tuple[str, bool, str | None]:
+    """An answer's type, whether it is satisfied, and the waiver satisfying it."""
     if status == "passed":
-        return replace(base, type="test-result-passed", is_satisfied=True)
+        return "test-result-passed", True, None
     # Deadlines: missing or pending past the deadline is overdue.
-    if status in ("missing", "pending") and gate.deadline is not None:
-        if now > compose.announced_at + gate.deadline:
-            if gate.on_missing == "ignore":
-                return replace(base, type="test-result-overdue-ignored", is_satisfied=True)
-            status = "overdue"
-    waiver = _find_waiver(waivers, gate.testcase, scenario, answer_arch)
+    deadline = gate.deadline
+    late = deadline is not None and now > compose.announced_at + deadline
+    if status in ("missing", "pending") and late:
+        if gate.on_missing == "ignore":
+            return "test-result-overdue-ignored", True, None
+        status = "overdue"
+    waiver = _find_waiver(waivers, gate.testcase, scenario, arch)
     if waiver is not None:
-        return replace(
-            base, type=f"test-result-{status}-waived", is_satisfied=True, waiver_id=waiver.id
-        )
-    return replace(base, type=f"test-result-{status}")
+        return f"test-result-{status}-waived", True, waiver.id
+    return f"test-result-{status}", False, None
 
 
 def _status_of(answer: Answer) -> str:
@@ -232,11 +315,24 @@ def evaluate(
             "the compose is not gated (add it to a policy's applies_to)",
             key=compose.id,
         )
-    by_testcase = latest_results(compose.id, results)
-    active = active_waivers(compose.id, waivers)
+    gated = {gate.testcase for policy in applicable for gate in policy.gates}
+    by_testcase = _latest_by_testcase(compose.id, results, gated)
+    waivers_of: dict[str, list[Waiver]] = {}
+    for waiver in active_waivers(compose.id, waivers):
+        waivers_of.setdefault(waiver.testcase, []).append(waiver)
+    # in requirements() order: equal answers keep it through the (stable) sort below
     answers = [
-        _answer(policy, gate, arch, by_testcase.get(gate.testcase, ()), active, compose, now)
-        for policy, gate, arch in requirements(applicable)
+        answer
+        for policy in applicable
+        for gate in policy.gates
+        for answer in _answers(
+            policy,
+            gate,
+            by_testcase.get(gate.testcase, ()),
+            waivers_of.get(gate.testcase, ()),
+            compose,
+            now,
+        )
     ]
     answers.sort(
         key=lambda a: (a.team, a.testcase, a.scenario or "", a.arch or "", a.variant or "")

@@ -49,6 +49,20 @@ def _line_of(text: str, pos: int) -> int:
     return text.count("\n", 0, pos) + 1
 
 
+class _Lines:
+    """Line numbers of ascending positions in one text, counted incrementally (linear)."""
+
+    def __init__(self, text: str) -> None:
+        self.text, self.pos, self.line = text, 0, 1
+
+    def at(self, pos: int) -> int:
+        if pos < self.pos:
+            return _line_of(self.text, pos)
+        self.line += self.text.count("\n", self.pos, pos)
+        self.pos = pos
+        return self.line
+
+
 def _json_error(name: str, text: str, exc: json.JSONDecodeError, base: int = 0) -> InputError:
     return InputError(f"malformed JSON: {exc.msg}", file=name, line=_line_of(text, base + exc.pos))
 
@@ -69,6 +83,7 @@ def iter_json_items(text: str, name: str) -> Iterator[tuple[int, int, Any]]:
             yield number - 1, number, value
         return
     pos, index = start + 1, 0
+    lines = _Lines(text)
     while True:
         while pos < len(text) and text[pos] in " \t\r\n":
             pos += 1
@@ -79,7 +94,7 @@ def iter_json_items(text: str, name: str) -> Iterator[tuple[int, int, Any]]:
             value, end = _decoder.raw_decode(text, pos)
         except json.JSONDecodeError as exc:
             raise _json_error(name, text, exc) from None
-        yield index, _line_of(text, pos), value
+        yield index, lines.at(pos), value
         index += 1
         pos = end
         while pos < len(text) and text[pos] in " \t\r\n":

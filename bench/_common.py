@@ -1,0 +1,126 @@
+"""What the benchmarks share: timing, the machine's description, and the printed table.
+
+Not a benchmark itself (``run.py`` skips modules whose name starts with ``_``).
+Every figure is printed next to a baseline measured in the same run on the same
+machine, as a ratio: absolute times only mean something next to their baseline.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import platform
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Wall times of repeated runs of one thing, in seconds."""
+
+    runs: tuple[float, ...]
+
+    @property
+    def best(self) -> float:
+        return min(self.runs)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.runs)
+
+
+def measure(func: Callable[[], Any], repeat: int, *, warmup: int = 1) -> Timing:
+    """Run ``func`` ``warmup`` times untimed, then ``repeat`` times timed.
+
+    The garbage collector stays enabled (as in production) but is emptied before each
+    run, so one run does not pay for the garbage of the previous one.
+    """
+    for _ in range(warmup):
+        func()
+    runs = []
+    for _ in range(repeat):
+        gc.collect()
+        start = time.perf_counter()
+        func()
+        runs.append(time.perf_counter() - start)
+    return Timing(tuple(runs))
+
+
+def once(func: Callable[[], Any]) -> tuple[float, Any]:
+    """Wall time of one call, and what it returned."""
+    gc.collect()
+    start = time.perf_counter()
+    value = func()
+    return time.perf_counter() - start, value
+
+
+def fmt_time(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    if seconds >= 1:
+        return f"{seconds:.2f} s"
+    return f"{seconds * 1000:.1f} ms"
+
+
+def cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def machine() -> str:
+    return (
+        f"{os.cpu_count()} CPUs ({cpu_model()}), Python {platform.python_version()}, "
+        f"{platform.system()} {platform.release()}"
+    )
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of a benchmark's table: a figure, its baseline, and its target if any."""
+
+    what: str
+    best: float | None
+    median: float | None = None
+    baseline_name: str = ""
+    baseline: float | None = None
+    target: str = ""
+    met: bool | None = None  # None: information only
+
+    @property
+    def ratio(self) -> float | None:
+        if self.best is None or not self.baseline:
+            return None
+        return self.best / self.baseline
+
+
+def table(rows: Sequence[Row]) -> str:
+    """A plain-text table (also valid Markdown) of the rows."""
+    header = ("what", "best", "median", "baseline (best)", "ratio", "target", "status")
+    lines = [
+        (
+            row.what,
+            fmt_time(row.best),
+            fmt_time(row.median),
+            f"{row.baseline_name} {fmt_time(row.baseline)}" if row.baseline_name else "-",
+            f"{row.ratio:.2f}x" if row.ratio is not None else "-",
+            row.target or "-",
+            "info" if row.met is None else ("MET" if row.met else "MISSED"),
+        )
+        for row in rows
+    ]
+    widths = [max(len(cells[i]) for cells in [header, *lines]) for i in range(len(header))]
+
+    def render(cells: Sequence[str]) -> str:
+        return "| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)) + " |"
+
+    rule = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
+    return "\n".join([render(header), rule, *(render(cells) for cells in lines)])
