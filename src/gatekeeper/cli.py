@@ -8,82 +8,25 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
 from datetime import datetime
-from functools import wraps
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import NoReturn
 
 import click
-from rich.console import Console
 
 from gatekeeper import render
-from gatekeeper.config import Settings, load_settings
-from gatekeeper.errors import ErrorGroup, GatekeeperError, InputError
+from gatekeeper.cli_common import State, _time, console, fail, located
+from gatekeeper.config import Settings
+from gatekeeper.errors import GatekeeperError, InputError
 from gatekeeper.evaluate import evaluate
 from gatekeeper.inputs import parse_results, parse_waivers, read_text
 from gatekeeper.model import FAILED, PASSED, PENDING, Compose, Decision, Outcome, Result
 from gatekeeper.plugins import describe, make_plugin_manager
 from gatekeeper.policy import load_policies, policy_schema
-from gatekeeper.service import Actor, Gatekeeper
-from gatekeeper.timeutil import parse_time
+from gatekeeper.service import Actor
+from gatekeeper.store import Store
 
 VERDICT_EXIT = {PASSED: 0, FAILED: 1, PENDING: 3}
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def fail(error: GatekeeperError) -> NoReturn:
-    errors = error.errors if isinstance(error, ErrorGroup) else [error]
-    for item in errors:
-        click.echo(f"error: {item}", err=True)
-    sys.exit(error.exit_code)
-
-
-def located(func: F) -> F:
-    """Turn GatekeeperError into its one-line messages and exit status 2."""
-
-    @wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except GatekeeperError as exc:
-            fail(exc)
-
-    return wrapper  # type: ignore[return-value]
-
-
-class State:
-    """What commands share: settings, and the application when a command needs the store."""
-
-    def __init__(self, config: str | None) -> None:
-        self.config = config
-        self._settings: Settings | None = None
-        self._app: Gatekeeper | None = None
-
-    @property
-    def settings(self) -> Settings:
-        if self._settings is None:
-            self._settings = load_settings(self.config)
-        return self._settings
-
-    def app(self) -> Gatekeeper:
-        if self._app is None:
-            self._app = Gatekeeper(self.settings)
-            self._app.start()
-        return self._app
-
-
-def console() -> Console:
-    return Console(soft_wrap=False, width=None if sys.stdout.isatty() else 160)
-
-
-def _time(value: str | None, what: str) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        return parse_time(value)
-    except ValueError as exc:
-        raise InputError(str(exc), key=what) from None
 
 
 def print_decision(decided: Decision, as_json: bool) -> NoReturn:
@@ -216,25 +159,9 @@ def db() -> None:
 @located
 def db_upgrade(state: State) -> None:
     """Apply the store's migrations (also done at every start)."""
-    app = Gatekeeper(state.settings)
-    app.store.upgrade()
-    click.echo(f"database at revision {app.store.current_revision()}")
-
-
-@cli.group()
-def compose() -> None:
-    """Composes."""
-
-
-@compose.command("announce")
-@click.argument("compose_id")
-@click.option("--at", "at_text", help="Announcement time (default: now).")
-@click.pass_obj
-@located
-def compose_announce(state: State, compose_id: str, at_text: str | None) -> None:
-    """Record COMPOSE_ID as announced (deadlines count from then)."""
-    found, created = state.app().announce(compose_id, at=_time(at_text, "--at"))
-    click.echo(f"{found.id}: {'announced' if created else 'already known'}")
+    store = Store(state.settings.database_url)
+    store.upgrade()
+    click.echo(f"database at revision {store.current_revision()}")
 
 
 @cli.group()
@@ -379,6 +306,10 @@ def decisions(state: State, compose_id: str, as_json: bool) -> None:
 
 def build_cli() -> click.Group:
     """The core commands plus every plugin's (``gatekeeper_add_commands``)."""
+    from gatekeeper.cli_compose import compose, mr, watch
+
+    for command in (compose, mr, watch):
+        cli.add_command(command)
     try:
         make_plugin_manager().hook.gatekeeper_add_commands(cli=cli)
     except GatekeeperError as exc:

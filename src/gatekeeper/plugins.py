@@ -22,7 +22,7 @@ from gatekeeper.errors import ConfigError
 PROJECT = "gatekeeper"
 
 # Built-in plugins, registered exactly as outside ones: (name, module path).
-DEFAULT_PLUGINS: tuple[tuple[str, str], ...] = ()
+DEFAULT_PLUGINS: tuple[tuple[str, str], ...] = (("local-forge", "gatekeeper.forge.local"),)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ import pluggy
 from gatekeeper.config import Settings
 from gatekeeper.errors import GatekeeperError, InputError, NotFound, Unauthorized
 from gatekeeper.evaluate import evaluate
+from gatekeeper.lifecycle import Lifecycle
 from gatekeeper.model import PASSED, Compose, Decision, Policy, Result, Waiver
 from gatekeeper.plugins import make_plugin_manager
 from gatekeeper.policy import load_policies, team_for
@@ -67,7 +68,7 @@ class _Events:
         self.calls.append((outbox_id, hook, {"compose": compose, **kwargs}))
 
 
-class Gatekeeper:
+class Gatekeeper(Lifecycle):
     """The application: settings, plugin manager, store and policies, held together."""
 
     def __init__(
@@ -264,6 +265,7 @@ class Gatekeeper:
         elif decision.verdict != PASSED and row.get("promoted"):
             tx.update_compose(compose_id, promoted=False, state=_unpromoted_state(tx, compose_id))
             events.add(tx, "gatekeeper_promotion_revoked", compose, decision=decision)
+        self._refresh_gate(tx, compose_id, decision, version)
         return decision, version
 
     # -- helpers ---------------------------------------------------------------------
@@ -273,9 +275,10 @@ class Gatekeeper:
             raise NotFound(f"compose {compose_id!r} is not known: announce or import it first")
         return compose
 
-    def _lock(self, tx: Tx, compose_id: str) -> None:
+    def _lock(self, tx: Tx, compose_id: str) -> dict[str, Any]:
+        """The compose's row, locked until the transaction ends (NotFound if unknown)."""
         self._require(tx, compose_id)
-        tx.lock_compose(compose_id)
+        return tx.lock_compose(compose_id)
 
     def _fire(self, events: _Events) -> None:
         """Call the hooks owed by a committed transaction; the outbox remembers failures."""

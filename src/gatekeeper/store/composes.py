@@ -112,12 +112,12 @@ class ComposeQueries(TxBase):
         self._conn.execute(sa.insert(t.builds), rows)
 
     def builds_for(self, compose_id: str) -> list[Build]:
-        """The compose's builds, by name."""
+        """The compose's builds, by name (then EVR as text)."""
         c = t.builds.c
         stmt = (
             sa.select(c.name, c.version, c.release, c.epoch, c.variants, c.arches, c.rpms)
             .where(c.compose_id == compose_id)
-            .order_by(c.name)
+            .order_by(c.name, c.epoch, c.version, c.release)
         )
         return [
             Build(
@@ -171,4 +171,27 @@ class ComposeQueries(TxBase):
         stmt = sa.select(t.merge_requests).order_by(t.merge_requests.c.id)
         if state is not None:
             stmt = stmt.where(t.merge_requests.c.state == state)
+        return [dict(row) for row in self._conn.execute(stmt).mappings()]
+
+    def latest_published(self, product: str) -> str | None:
+        """The id of the product's most recently published compose (what ``main`` holds)."""
+        c = t.composes.c
+        stmt = (
+            sa.select(c.id)
+            .where(c.product == product, c.state == "published")
+            .order_by(c.published_at.desc(), c.date.desc(), c.respin.desc())
+            .limit(1)
+        )
+        return self._conn.execute(stmt).scalar_one_or_none()
+
+    def open_merge_requests(self, product: str) -> list[dict[str, Any]]:
+        """Open merge requests of the product's composes, oldest compose first, with the
+        compose's ``date`` and ``respin``."""
+        c, m = t.composes.c, t.merge_requests.c
+        stmt = (
+            sa.select(t.merge_requests, c.date, c.respin)
+            .join(t.composes, c.id == m.compose_id)
+            .where(c.product == product, m.state == "open")
+            .order_by(c.date, c.respin, c.id)
+        )
         return [dict(row) for row in self._conn.execute(stmt).mappings()]

@@ -32,6 +32,7 @@ def upgrade() -> None:
         sa.Column("respin", sa.Integer(), nullable=False),
         sa.Column("label", sa.String(), nullable=True),
         sa.Column("location", sa.Text(), nullable=True),
+        sa.Column("variants", sa.JSON(), nullable=True),
         sa.Column("announced_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("state", sa.String(), server_default=sa.text("'announced'"), nullable=False),
         sa.Column("promoted", sa.Boolean(), server_default=sa.false(), nullable=False),
@@ -85,7 +86,9 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["compose_id"], ["composes.id"], name=op.f("fk_builds_compose_id_composes")
         ),
-        sa.PrimaryKeyConstraint("compose_id", "name", name=op.f("pk_builds")),
+        sa.PrimaryKeyConstraint(
+            "compose_id", "name", "epoch", "version", "release", name=op.f("pk_builds")
+        ),
     )
     op.create_table(
         "decisions",
@@ -114,6 +117,8 @@ def upgrade() -> None:
         sa.Column("title", sa.String(), nullable=False),
         sa.Column("description", sa.Text(), nullable=False),
         sa.Column("head_commit", sa.String(), nullable=True),
+        sa.Column("base_compose", sa.String(), nullable=True),
+        sa.Column("tree_id", sa.String(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint(

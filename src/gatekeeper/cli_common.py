@@ -1,0 +1,74 @@
+"""What the CLI's command modules share: state, error handling, output, option parsing."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from datetime import datetime
+from functools import wraps
+from typing import Any, NoReturn, TypeVar
+
+import click
+from rich.console import Console
+
+from gatekeeper.config import Settings, load_settings
+from gatekeeper.errors import ErrorGroup, GatekeeperError, InputError
+from gatekeeper.service import Gatekeeper
+from gatekeeper.timeutil import parse_time
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def fail(error: GatekeeperError) -> NoReturn:
+    errors = error.errors if isinstance(error, ErrorGroup) else [error]
+    for item in errors:
+        click.echo(f"error: {item}", err=True)
+    sys.exit(error.exit_code)
+
+
+def located(func: F) -> F:
+    """Turn GatekeeperError into its one-line messages and exit status 2."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except GatekeeperError as exc:
+            fail(exc)
+
+    return wrapper  # type: ignore[return-value]
+
+
+class State:
+    """What commands share: settings, and the application when a command needs the store."""
+
+    def __init__(self, config: str | None) -> None:
+        self.config = config
+        self._settings: Settings | None = None
+        self._app: Gatekeeper | None = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings(self.config)
+        return self._settings
+
+    def app(self) -> Gatekeeper:
+        if self._app is None:
+            self._app = Gatekeeper(self.settings)
+            self._app.start()
+        return self._app
+
+
+def console(*, stderr: bool = False) -> Console:
+    stream = sys.stderr if stderr else sys.stdout
+    return Console(stderr=stderr, soft_wrap=False, width=None if stream.isatty() else 160)
+
+
+def _time(value: str | None, what: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return parse_time(value)
+    except ValueError as exc:
+        raise InputError(str(exc), key=what) from None

@@ -1,0 +1,319 @@
+"""The compose lifecycle: import -> propose (MR) -> decide -> promote -> publish -> merged.
+
+These are use cases of :class:`gatekeeper.service.Gatekeeper` (it inherits them),
+kept in their own module by responsibility. Each is one store transaction; forge
+operations run inside it and are undone (or converge on retry) when it fails, so
+no compose row, branch or merge request is ever left half-made. States::
+
+    announced -> proposed -> promoted -> published
+                    ^   |        |
+                    |   +--------+--> superseded (an older compose was published later)
+                    +-- revoked -+
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+from gatekeeper.compose import ComposeData, ComposeInfo
+from gatekeeper.compose.diff import diff_builds, mr_description, mr_title
+from gatekeeper.compose.reader import read_compose
+from gatekeeper.compose.render import render_compose
+from gatekeeper.config import Settings
+from gatekeeper.errors import ConfigError, NotFound
+from gatekeeper.forge import Forge
+from gatekeeper.model import Compose, Decision
+from gatekeeper.plugins import collect_named
+from gatekeeper.store import Store, Tx
+
+GATE_MARK = "<!-- gatekeeper:gate -->"
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    compose: Compose
+    created: bool
+    builds: int
+    rpms: int
+    merge_request: Mapping[str, Any]
+    proposed: bool
+
+
+@dataclass(frozen=True)
+class PublishReport:
+    compose: str
+    main_commit: str
+    superseded: tuple[str, ...]
+    rerendered: tuple[str, ...]
+    already: bool
+
+
+def gate_section(decision: Mapping[str, Any] | None, version: int | None, promoted: bool) -> str:
+    """The MR description's gate part: the current decision, kept up to date."""
+    if decision is None:
+        return f"{GATE_MARK}\n## Gate: not decided yet\n"
+    lines = [
+        GATE_MARK,
+        f"## Gate: {decision['verdict']}" + (" (promoted)" if promoted else ""),
+        "",
+        decision["summary"],
+        "",
+    ]
+    unsatisfied = [a for a in decision["unsatisfied_requirements"] if a.get("required", True)]
+    if unsatisfied:
+        lines += ["| answer | team | testcase | scenario | arch |", "|---|---|---|---|---|"]
+        for a in unsatisfied[:50]:
+            lines.append(
+                f"| {a['type']} | {a['team']} | {a['testcase']} | "
+                f"{a['scenario'] or '-'} | {a['arch'] or '-'} |"
+            )
+        if len(unsatisfied) > 50:
+            lines.append(f"| ... {len(unsatisfied) - 50} more | | | | |")
+        lines.append("")
+    lines.append(f"Decision v{version}, evaluated {decision['evaluated_at']}.")
+    return "\n".join(lines) + "\n"
+
+
+def with_gate(description: str, gate: str) -> str:
+    head = description.split(GATE_MARK)[0].rstrip()
+    return f"{head}\n\n{gate}"
+
+
+class Lifecycle:
+    """Mixin of :class:`~gatekeeper.service.Gatekeeper`: composes and their merge requests."""
+
+    _forge: Forge | None = None
+    # provided by Gatekeeper, which inherits this mixin
+    settings: Settings
+    pm: pluggy.PluginManager
+    store: Store
+    clock: Callable[[], datetime]
+
+    if TYPE_CHECKING:
+
+        def _lock(self, tx: Tx, compose_id: str) -> dict[str, Any]: ...
+
+    @property
+    def forge(self) -> Forge:
+        """The configured forge (``forge`` setting), built by its plugin on first use."""
+        if self._forge is None:
+            factories = collect_named(self.pm.hook.gatekeeper_register_forges(), "forge")
+            if self.settings.forge not in factories:
+                known = ", ".join(sorted(factories)) or "none"
+                raise ConfigError(
+                    f"unknown forge {self.settings.forge!r}; installed: {known}", key="forge"
+                )
+            self._forge = factories[self.settings.forge](self)
+        return self._forge
+
+    # -- import and propose ---------------------------------------------------------------
+    def import_compose(
+        self,
+        location: str,
+        *,
+        with_debuginfo: bool = False,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> ImportReport:
+        """Read a compose and open its merge request. Importing it again changes nothing."""
+        data = read_compose(location, with_debuginfo=with_debuginfo, progress=progress)
+        return self.import_data(data)
+
+    def import_data(self, data: ComposeData) -> ImportReport:
+        info = data.info
+        compose = Compose(
+            id=info.id,
+            product=info.product,
+            type=info.type,
+            date=info.date,
+            respin=info.respin,
+            announced_at=self.clock(),
+            label=info.label,
+        )
+        undo: list[Callable[[], None]] = []
+        try:
+            with self.store.transaction() as tx:
+                created = tx.ensure_compose(compose, label=info.label, location=info.location)
+                if created or not tx.builds_for(info.id):
+                    tx.update_compose(
+                        info.id, variants={k: list(v) for k, v in info.variants.items()}
+                    )
+                    tx.put_builds(info.id, data.builds)
+                mr, proposed = self._propose_in(tx, info.id, undo)
+                stored = tx.get_compose(info.id)
+        except BaseException:
+            for action in reversed(undo):
+                action()
+            raise
+        assert stored is not None
+        if proposed:
+            self.pm.hook.gatekeeper_compose_proposed(app=self, compose=stored, merge_request=mr)
+        return ImportReport(stored, created, len(data.builds), data.rpm_count, mr, proposed)
+
+    def propose(self, compose_id: str) -> Mapping[str, Any]:
+        """Open (or refresh) the compose's merge request against the current ``main``."""
+        undo: list[Callable[[], None]] = []
+        try:
+            with self.store.transaction() as tx:
+                self._lock(tx, compose_id)
+                mr, proposed = self._propose_in(tx, compose_id, undo)
+                compose = tx.get_compose(compose_id)
+        except BaseException:
+            for action in reversed(undo):
+                action()
+            raise
+        if proposed and compose is not None:
+            self.pm.hook.gatekeeper_compose_proposed(app=self, compose=compose, merge_request=mr)
+        return mr
+
+    def _info(self, row: Mapping[str, Any]) -> ComposeInfo:
+        variants = {k: tuple(v) for k, v in (row.get("variants") or {}).items()}
+        return ComposeInfo(
+            id=row["id"],
+            product=row["product"],
+            date=row["date"],
+            type=row["type"],
+            respin=row["respin"],
+            status="FINISHED",
+            variants=variants,
+            label=row["label"],
+            location=row["location"],
+        )
+
+    def _describe(
+        self, tx: Tx, compose_id: str, base_id: str | None, row: Mapping[str, Any]
+    ) -> tuple[ComposeInfo, Any, str, str]:
+        builds = tx.builds_for(compose_id)
+        base = tx.builds_for(base_id) if base_id else []
+        info = self._info(row)
+        diff = diff_builds(base, builds)
+        latest = tx.latest_decision(compose_id)
+        gate = gate_section(
+            latest["payload"] if latest else None,
+            latest["version"] if latest else None,
+            bool(row.get("promoted")),
+        )
+        description = with_gate(mr_description(info, diff, base_id=base_id), gate)
+        return info, builds, mr_title(info, diff), description
+
+    def _propose_in(
+        self, tx: Tx, compose_id: str, undo: list[Callable[[], None]]
+    ) -> tuple[dict[str, Any], bool]:
+        row = tx.compose_row(compose_id)
+        if row is None:
+            raise NotFound(f"compose {compose_id!r} is not known: import it first")
+        existing = tx.merge_request_for(compose_id)
+        if existing is not None and existing["state"] != "open":
+            return existing, False
+        product, branch = row["product"], f"compose/{compose_id}"
+        base_id = tx.latest_published(product)
+        info, builds, title, description = self._describe(tx, compose_id, base_id, row)
+        files = render_compose(info, builds)
+        number = existing["number"] if existing else None
+        forge = self.forge
+        had_branch = existing is not None
+        proposed = forge.propose(
+            product,
+            branch,
+            files,
+            title=title,
+            description=description,
+            when=self.clock(),
+            number=number,
+        )
+        if not had_branch:
+            undo.append(lambda: forge.discard(product, branch))
+        mr = tx.upsert_merge_request(
+            compose_id,
+            forge=forge.name,
+            branch=branch,
+            state="open",
+            title=title,
+            description=description,
+            head_commit=proposed.head_commit,
+            base_compose=base_id,
+            tree_id=proposed.tree_id,
+            number=proposed.number,
+        )
+        if mr["number"] is None:  # the local forge numbers its MRs by their record
+            mr = tx.upsert_merge_request(compose_id, number=mr["id"])
+        if row["state"] == "announced":
+            tx.update_compose(compose_id, state="proposed")
+        return mr, existing is None
+
+    # -- publish --------------------------------------------------------------------------
+    def publish(self, compose_id: str) -> PublishReport:
+        """The compose is on the mirrors: merge its MR, supersede older ones, re-render newer."""
+        undo: list[Callable[[], None]] = []
+        try:
+            with self.store.transaction() as tx:
+                row = self._lock(tx, compose_id)
+                if row["state"] == "published":
+                    mr = tx.merge_request_for(compose_id) or {}
+                    return PublishReport(compose_id, mr.get("head_commit") or "", (), (), True)
+                mr, _ = self._propose_in(tx, compose_id, undo)
+                now = self.clock()
+                product = row["product"]
+                commit = self.forge.merge(product, mr["branch"], message=mr["title"], when=now)
+                tx.upsert_merge_request(compose_id, state="merged", head_commit=commit)
+                tx.update_compose(compose_id, state="published", published_at=now)
+                superseded, rerendered = self._after_publish(tx, row, now)
+                compose = tx.get_compose(compose_id)
+                merged = tx.merge_request_for(compose_id)
+        except BaseException:
+            for action in reversed(undo):
+                action()
+            raise
+        self.pm.hook.gatekeeper_compose_published(app=self, compose=compose, merge_request=merged)
+        return PublishReport(compose_id, commit, superseded, rerendered, False)
+
+    def _after_publish(
+        self, tx: Tx, published: Mapping[str, Any], now: Any
+    ) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        superseded, rerendered = [], []
+        order = (published["date"], published["respin"])
+        for mr in tx.open_merge_requests(published["product"]):
+            other = mr["compose_id"]
+            if other == published["id"]:
+                continue
+            if (mr["date"], mr["respin"]) <= order:
+                self.forge.close(
+                    published["product"], mr["branch"], reason=f"superseded by {published['id']}"
+                )
+                tx.upsert_merge_request(other, state="closed")
+                tx.update_compose(other, state="superseded")
+                superseded.append(other)
+                continue
+            row = tx.compose_row(other)
+            assert row is not None
+            _, _, title, description = self._describe(tx, other, published["id"], row)
+            moved = self.forge.rebase(published["product"], mr["branch"], message=title, when=now)
+            self.forge.describe(
+                published["product"], mr["branch"], title=title, description=description
+            )
+            tx.upsert_merge_request(
+                other,
+                title=title,
+                description=description,
+                head_commit=moved.head_commit,
+                base_compose=published["id"],
+                tree_id=moved.tree_id,
+            )
+            rerendered.append(other)
+        return tuple(superseded), tuple(rerendered)
+
+    # -- decisions on the MR ----------------------------------------------------------------
+    def _refresh_gate(
+        self, tx: Tx, compose_id: str, decision: Decision, version: int
+    ) -> dict[str, Any] | None:
+        """Put the new decision into the MR description (same transaction as the decision)."""
+        mr = tx.merge_request_for(compose_id)
+        row = tx.compose_row(compose_id) or {}
+        if mr is None or mr["state"] != "open":
+            return None
+        gate = gate_section(decision.to_json(), version, bool(row.get("promoted")))
+        return tx.upsert_merge_request(compose_id, description=with_gate(mr["description"], gate))
