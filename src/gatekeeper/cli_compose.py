@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 
 import click
@@ -44,7 +45,8 @@ def compose_import(state: State, location: str, with_debuginfo: bool) -> None:
         TextColumn("variant trees"),
         TimeElapsedColumn(),
     )
-    with Progress(*columns, console=console(stderr=True), transient=True) as bar:
+    quiet = not sys.stderr.isatty()  # progress is for people at a terminal
+    with Progress(*columns, console=console(stderr=True), transient=True, disable=quiet) as bar:
         task = bar.add_task("import", total=None)
 
         def progress(done: int, total: int) -> None:

@@ -151,12 +151,22 @@ class ComposeQueries(TxBase):
             "compose_id": compose_id,
             "created_at": now,
         }
-        stmt = (
-            self._insert(t.merge_requests)
-            .values(**row)
-            .on_conflict_do_update(index_elements=[t.merge_requests.c.compose_id], set_=updates)
-        )
-        self._conn.execute(stmt)
+        m = t.merge_requests.c
+        # UPDATE first: an INSERT .. ON CONFLICT would use up an id of the sequence each time,
+        # and the local forge numbers its merge requests by those ids
+        updated = self._conn.execute(
+            sa.update(t.merge_requests)
+            .where(m.compose_id == compose_id)
+            .values(**updates)
+            .returning(m.id)
+        ).first()
+        if updated is None:
+            stmt = (
+                self._insert(t.merge_requests)
+                .values(**row)
+                .on_conflict_do_update(index_elements=[m.compose_id], set_=updates)
+            )
+            self._conn.execute(stmt)
         found = self.merge_request_for(compose_id)
         assert found is not None
         return found
