@@ -254,3 +254,20 @@ def test_bad_metadata_changes_nothing(gk_app: Gatekeeper, composes: dict[str, st
         gk_app.import_compose(composes["base"])
     with gk_app.store.transaction() as tx:
         assert tx.list_composes() == []
+
+
+def test_compose_proposed_fires_once_per_compose(
+    gk_app: Gatekeeper, composes: dict[str, str]
+) -> None:
+    seen: list[tuple[str, int]] = []
+
+    class Hook:
+        @hookimpl
+        def gatekeeper_compose_proposed(self, app: Any, compose: Any, merge_request: Any) -> None:
+            seen.append((compose.id, merge_request["number"]))
+
+    gk_app.pm.register(Hook())
+    gk_app.import_compose(composes["base"])
+    gk_app.import_compose(composes["base"])
+    gk_app.propose(composes["base_id"])
+    assert seen == [(composes["base_id"], 1)]

@@ -13,7 +13,8 @@ no compose row, branch or merge request is ever left half-made. States::
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -26,6 +27,7 @@ from gatekeeper.compose.reader import read_compose
 from gatekeeper.compose.render import render_compose
 from gatekeeper.config import Settings
 from gatekeeper.errors import ConfigError, NotFound
+from gatekeeper.events import Events
 from gatekeeper.forge import Forge
 from gatekeeper.model import Compose, Decision
 from gatekeeper.plugins import collect_named
@@ -111,6 +113,21 @@ class Lifecycle:
             self._forge = factories[self.settings.forge](self)
         return self._forge
 
+    @contextmanager
+    def _step(self) -> Iterator[tuple[Tx, list[Callable[[], None]], Events]]:
+        """One transaction; forge changes registered in ``undo`` are undone if it fails, and
+        the hooks queued in ``events`` fire once it has committed."""
+        undo: list[Callable[[], None]] = []
+        events = Events()
+        try:
+            with self.store.transaction() as tx:
+                yield tx, undo, events
+        except BaseException:
+            for action in reversed(undo):
+                action()
+            raise
+        events.fire(self, self.pm, self.store)
+
     # -- import and propose ---------------------------------------------------------------
     def import_compose(
         self,
@@ -134,40 +151,22 @@ class Lifecycle:
             announced_at=self.clock(),
             label=info.label,
         )
-        undo: list[Callable[[], None]] = []
-        try:
-            with self.store.transaction() as tx:
-                created = tx.ensure_compose(compose, label=info.label, location=info.location)
-                if created or not tx.builds_for(info.id):
-                    tx.update_compose(
-                        info.id, variants={k: list(v) for k, v in info.variants.items()}
-                    )
-                    tx.put_builds(info.id, data.builds)
-                mr, proposed = self._propose_in(tx, info.id, undo)
-                stored = tx.get_compose(info.id)
-        except BaseException:
-            for action in reversed(undo):
-                action()
-            raise
+        with self._step() as (tx, undo, events):
+            created = tx.ensure_compose(compose, label=info.label, location=info.location)
+            if created or not tx.builds_for(info.id):
+                variants = {k: list(v) for k, v in info.variants.items()}
+                tx.update_compose(info.id, variants=variants)
+                tx.put_builds(info.id, data.builds)
+            mr, proposed = self._propose_in(tx, info.id, undo, events)
+            stored = tx.get_compose(info.id)
         assert stored is not None
-        if proposed:
-            self.pm.hook.gatekeeper_compose_proposed(app=self, compose=stored, merge_request=mr)
         return ImportReport(stored, created, len(data.builds), data.rpm_count, mr, proposed)
 
     def propose(self, compose_id: str) -> Mapping[str, Any]:
         """Open (or refresh) the compose's merge request against the current ``main``."""
-        undo: list[Callable[[], None]] = []
-        try:
-            with self.store.transaction() as tx:
-                self._lock(tx, compose_id)
-                mr, proposed = self._propose_in(tx, compose_id, undo)
-                compose = tx.get_compose(compose_id)
-        except BaseException:
-            for action in reversed(undo):
-                action()
-            raise
-        if proposed and compose is not None:
-            self.pm.hook.gatekeeper_compose_proposed(app=self, compose=compose, merge_request=mr)
+        with self._step() as (tx, undo, events):
+            self._lock(tx, compose_id)
+            mr, _ = self._propose_in(tx, compose_id, undo, events)
         return mr
 
     def _info(self, row: Mapping[str, Any]) -> ComposeInfo:
@@ -201,7 +200,7 @@ class Lifecycle:
         return info, builds, mr_title(info, diff), description
 
     def _propose_in(
-        self, tx: Tx, compose_id: str, undo: list[Callable[[], None]]
+        self, tx: Tx, compose_id: str, undo: list[Callable[[], None]], events: Events
     ) -> tuple[dict[str, Any], bool]:
         row = tx.compose_row(compose_id)
         if row is None:
@@ -243,32 +242,29 @@ class Lifecycle:
             mr = tx.upsert_merge_request(compose_id, number=mr["id"])
         if row["state"] == "announced":
             tx.update_compose(compose_id, state="proposed")
+        if existing is None:
+            compose = tx.get_compose(compose_id)
+            assert compose is not None
+            events.add(tx, "gatekeeper_compose_proposed", compose, merge_request=mr)
         return mr, existing is None
 
     # -- publish --------------------------------------------------------------------------
     def publish(self, compose_id: str) -> PublishReport:
         """The compose is on the mirrors: merge its MR, supersede older ones, re-render newer."""
-        undo: list[Callable[[], None]] = []
-        try:
-            with self.store.transaction() as tx:
-                row = self._lock(tx, compose_id)
-                if row["state"] == "published":
-                    mr = tx.merge_request_for(compose_id) or {}
-                    return PublishReport(compose_id, mr.get("head_commit") or "", (), (), True)
-                mr, _ = self._propose_in(tx, compose_id, undo)
-                now = self.clock()
-                product = row["product"]
-                commit = self.forge.merge(product, mr["branch"], message=mr["title"], when=now)
-                tx.upsert_merge_request(compose_id, state="merged", head_commit=commit)
-                tx.update_compose(compose_id, state="published", published_at=now)
-                superseded, rerendered = self._after_publish(tx, row, now)
-                compose = tx.get_compose(compose_id)
-                merged = tx.merge_request_for(compose_id)
-        except BaseException:
-            for action in reversed(undo):
-                action()
-            raise
-        self.pm.hook.gatekeeper_compose_published(app=self, compose=compose, merge_request=merged)
+        with self._step() as (tx, undo, events):
+            row = self._lock(tx, compose_id)
+            if row["state"] == "published":
+                mr = tx.merge_request_for(compose_id) or {}
+                return PublishReport(compose_id, mr.get("head_commit") or "", (), (), True)
+            mr, _ = self._propose_in(tx, compose_id, undo, events)
+            now = self.clock()
+            commit = self.forge.merge(row["product"], mr["branch"], message=mr["title"], when=now)
+            merged = tx.upsert_merge_request(compose_id, state="merged", head_commit=commit)
+            tx.update_compose(compose_id, state="published", published_at=now)
+            superseded, rerendered = self._after_publish(tx, row, now)
+            compose = tx.get_compose(compose_id)
+            assert compose is not None
+            events.add(tx, "gatekeeper_compose_published", compose, merge_request=merged)
         return PublishReport(compose_id, commit, superseded, rerendered, False)
 
     def _after_publish(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import getpass
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -18,6 +18,7 @@ import pluggy
 from gatekeeper.config import Settings
 from gatekeeper.errors import GatekeeperError, InputError, NotFound, Unauthorized
 from gatekeeper.evaluate import evaluate
+from gatekeeper.events import Events
 from gatekeeper.lifecycle import Lifecycle
 from gatekeeper.model import PASSED, Compose, Decision, Policy, Result, Waiver
 from gatekeeper.plugins import make_plugin_manager
@@ -50,22 +51,6 @@ class IngestReport:
     duplicates: int
     decision: Decision
     version: int | None
-
-
-@dataclass
-class _Events:
-    """Hook calls owed once the transaction commits, with their outbox rows."""
-
-    calls: list[tuple[int, str, dict[str, Any]]] = field(default_factory=list)
-
-    def add(self, tx: Tx, hook: str, compose: Compose, **kwargs: Any) -> None:
-        payload = {"compose": compose.id}
-        if isinstance(kwargs.get("new"), Decision):
-            payload["decision"] = kwargs["new"].to_json()
-        if isinstance(kwargs.get("decision"), Decision):
-            payload["decision"] = kwargs["decision"].to_json()
-        outbox_id = tx.enqueue(hook, payload, compose_id=compose.id)
-        self.calls.append((outbox_id, hook, {"compose": compose, **kwargs}))
 
 
 class Gatekeeper(Lifecycle):
@@ -157,7 +142,7 @@ class Gatekeeper(Lifecycle):
         self.authorize_report(actor, (r.testcase for r in results))
         now = self.clock()
         stamped = [replace(r, reporter=actor.name) for r in results]  # never the payload's claim
-        events = _Events()
+        events = Events()
         with self.store.transaction() as tx:
             self._lock(tx, compose_id)
             stored = tx.add_results(stamped)
@@ -184,7 +169,7 @@ class Gatekeeper(Lifecycle):
         if team_for(self.policies, testcase) is None:
             raise InputError(f"unknown testcase {testcase!r}, owned by no team", key="testcase")
         now = self.clock()
-        events = _Events()
+        events = Events()
         with self.store.transaction() as tx:
             self._lock(tx, compose_id)
             waiver = tx.add_waiver(
@@ -228,7 +213,7 @@ class Gatekeeper(Lifecycle):
                     tx.waivers_for(compose_id),
                     now,
                 )
-        events = _Events()
+        events = Events()
         with self.store.transaction() as tx:
             self._lock(tx, compose_id)
             decision, _ = self._redecide(tx, compose_id, self.clock(), events)
@@ -241,7 +226,7 @@ class Gatekeeper(Lifecycle):
             return tx.decision_history(compose_id)
 
     def _redecide(
-        self, tx: Tx, compose_id: str, now: datetime, events: _Events
+        self, tx: Tx, compose_id: str, now: datetime, events: Events
     ) -> tuple[Decision, int | None]:
         """Evaluate inside the caller's locked transaction; record and queue what changed."""
         compose = self._require(tx, compose_id)
@@ -280,17 +265,9 @@ class Gatekeeper(Lifecycle):
         self._require(tx, compose_id)
         return tx.lock_compose(compose_id)
 
-    def _fire(self, events: _Events) -> None:
+    def _fire(self, events: Events) -> None:
         """Call the hooks owed by a committed transaction; the outbox remembers failures."""
-        for outbox_id, hook, kwargs in events.calls:
-            try:
-                getattr(self.pm.hook, hook)(app=self, **kwargs)
-            except Exception as exc:  # a plugin's failure must not undo a committed report
-                with self.store.transaction() as tx:
-                    tx.mark_failed(outbox_id, f"{type(exc).__name__}: {exc}")
-                continue
-            with self.store.transaction() as tx:
-                tx.mark_delivered(outbox_id)
+        events.fire(self, self.pm, self.store)
 
 
 def _may_report(actor: Actor, policy: Policy) -> bool:

@@ -1,0 +1,344 @@
+"""Benchmark: importing a CentOS Stream-sized compose, then the next nightly.
+
+A compose like CentOS Stream 9's (``write_centos_sized``: 3,300 source packages, 9 variants,
+4 arches, ~115,000 rpms.json entries, ~37 MB) is imported into a real ``Gatekeeper`` on the
+embedded default (SQLite and the local forge in a temporary var dir, a one-team policy dir):
+``app.import_compose(path)``, what ``gatekeeper compose import PATH`` runs. That is the
+"first import": every build is new, every blob of the Compose Repo is written. It is then
+published (``main`` holds it), and the next nightly, where 50 builds were rebuilt
+(``next_nightly(..., changed=50)``), is imported: the "incremental import", whose merge
+request shows 50 updated builds against ``main``.
+
+Each import and the baseline run in a fresh subprocess of their own (interpreter start and
+imports are not timed), so each step's peak RSS is its own (``ru_maxrss`` of that process:
+interpreter, imports and the step). Figures, next to the same run's baseline:
+
+- Baseline: productmd's bare ``productmd.compose.Compose(top).rpms`` (it parses rpms.json
+  into dicts), on the same compose, best of 3.
+- First import: best of 3, each on a fresh var dir. Target: <= 10x the baseline.
+- Incremental import: best of 3, each on a copy of the var dir holding the published first
+  compose. Target: <= 3x the baseline.
+- Peak RSS of each import: target <= 400 MiB.
+- For information: where each import's time goes, measured in process (one more run with
+  the parts wrapped in timers; each part's own time, without the parts it calls), and the
+  publish of the first compose (once).
+
+    .venv/bin/python bench/run.py import
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from _common import fmt_time, machine
+
+BUILDS, CHANGED, SEED = 3_300, 50, 20261125
+REPEAT_BASELINE, REPEAT_IMPORT = 3, 3
+FIRST_TARGET, INCREMENTAL_TARGET = 10.0, 3.0  # x the baseline
+RSS_TARGET = 400.0  # MiB
+POLICY = (
+    "team: tf\nowns: ['tf.*']\napplies_to: {products: ['CentOS-Stream-*']}\n"
+    "gates:\n  - testcase: tf.smoke\n"
+)
+HERE = Path(__file__).resolve()
+
+
+# -- the child processes: one step each, figures as one JSON line on stdout --------------------
+def _peak_rss() -> float:
+    """This process's peak resident set size so far, in MiB (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _rss_now() -> float | None:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return None
+
+
+def _timed(step: Callable[[], Any]) -> dict[str, Any]:
+    gc.collect()
+    before = _rss_now()
+    start = time.perf_counter()
+    value = step()
+    seconds = time.perf_counter() - start
+    return {"seconds": seconds, "rss_before": before, "peak_rss": _peak_rss(), "value": value}
+
+
+def _app(workdir: str) -> Any:
+    """A started Gatekeeper on the embedded default of ``workdir`` (var/, policies/)."""
+    from gatekeeper.config import load_settings
+    from gatekeeper.service import Gatekeeper
+
+    app = Gatekeeper(load_settings(env={}, cwd=Path(workdir)))
+    app.start()
+    return app
+
+
+def _import(app: Any, top: str) -> dict[str, Any]:
+    report = app.import_compose(top)
+    return {"title": report.merge_request["title"], "builds": report.builds, "rpms": report.rpms}
+
+
+class Parts:
+    """Exclusive wall time per part: a part's time leaves out the wrapped parts it calls."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._stack: list[list[float]] = []  # [start, time spent in wrapped callees]
+
+    def wrap(self, owner: Any, attr: str, label: str) -> None:
+        real = getattr(owner, attr)
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            with self.part(label):
+                return real(*args, **kwargs)
+
+        setattr(owner, attr, timed)
+
+    @contextmanager
+    def part(self, label: str) -> Iterator[None]:
+        frame = [time.perf_counter(), 0.0]
+        self._stack.append(frame)
+        try:
+            yield
+        finally:
+            self._stack.pop()
+            elapsed = time.perf_counter() - frame[0]
+            self.seconds[label] = self.seconds.get(label, 0.0) + elapsed - frame[1]
+            if self._stack:
+                self._stack[-1][1] += elapsed
+
+
+def _breakdown(app: Any, top: str) -> dict[str, Any]:
+    """Import ``top`` with its parts wrapped in timers; part -> seconds, and the total."""
+    from gatekeeper import lifecycle
+    from gatekeeper.compose import reader
+    from gatekeeper.forge.gitrepo import ComposeRepo
+    from gatekeeper.store import Store
+    from gatekeeper.store.composes import ComposeQueries
+
+    parts = Parts()
+    wrapped = [
+        (reader, "load_json", "read: parse JSON"),
+        (reader, "group_builds", "read: group into builds"),
+        (lifecycle, "read_compose", "read: other (STATUS, composeinfo)"),
+        (ComposeQueries, "put_builds", "store: insert builds"),
+        (ComposeQueries, "builds_for", "store: read builds back"),
+        (lifecycle, "render_compose", "render files"),
+        (ComposeRepo, "write_tree", "git: hash and write the tree"),
+        (ComposeRepo, "commit", "git: commit"),
+        (ComposeRepo, "set_branch", "git: move the branch"),
+        (lifecycle, "diff_builds", "diff builds"),
+        (lifecycle, "mr_description", "describe (MR text)"),
+    ]
+    for owner, attr, label in wrapped:
+        if hasattr(owner, attr):  # a part that a refactoring removed is simply not shown
+            parts.wrap(owner, attr, label)
+    transaction = Store.transaction
+
+    @contextmanager
+    def timed_transaction(store: Any, **kwargs: Any) -> Iterator[Any]:
+        """Store.transaction, its commit (the end of the block) timed."""
+        block = transaction(store, **kwargs)
+        tx = block.__enter__()
+        try:
+            yield tx
+        except BaseException:
+            if not block.__exit__(*sys.exc_info()):
+                raise
+        else:
+            with parts.part("store: commit"):
+                block.__exit__(None, None, None)
+
+    Store.transaction = timed_transaction  # type: ignore[method-assign]
+    with parts.part("other (queries, forge calls, Python)"):
+        _import(app, top)
+    return parts.seconds
+
+
+def child(args: Sequence[str]) -> int:
+    """``import.py --child STEP ...``: run one step, print its figures as JSON."""
+    step, *rest = args
+    if step == "baseline":
+        import productmd.compose  # type: ignore[import-untyped]
+
+        (top,) = rest
+        result = _timed(lambda: productmd.compose.Compose(top).rpms)
+        rpms = result.pop("value").rpms
+        result["entries"] = sum(len(s) for v in rpms.values() for a in v.values() for s in a.values())
+    elif step in ("import", "breakdown"):
+        workdir, top = rest
+        app = _app(workdir)
+        if step == "import":
+            result = _timed(lambda: _import(app, top))
+        else:
+            result = {"parts": _breakdown(app, top)}
+    elif step == "publish":
+        workdir, compose_id = rest
+        app = _app(workdir)
+        result = _timed(lambda: app.publish(compose_id).main_commit)
+    else:
+        raise SystemExit(f"unknown step {step!r}")
+    print(json.dumps(result))
+    return 0
+
+
+# -- the parent --------------------------------------------------------------------------------
+def run_child(*args: str) -> dict[str, Any]:
+    proc = subprocess.run([sys.executable, str(HERE), "--child", *args],
+                          capture_output=True, text=True, check=False)  # fmt: skip
+    if proc.returncode != 0:
+        raise RuntimeError(f"step {args[0]} failed ({proc.returncode}):\n{proc.stderr.strip()}")
+    figures: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return figures
+
+
+def generate(root: Path) -> tuple[Path, Path, str]:
+    """The first compose and the next nightly (CHANGED builds rebuilt); the first's id."""
+    from gatekeeper.compose.generate import (
+        CENTOS_VARIANTS,
+        next_nightly,
+        synthetic_builds,
+        write_centos_sized,
+        write_compose,
+    )
+
+    first, second = root / "first", root / "next"
+    first_id = write_centos_sized(first, n=BUILDS, seed=SEED)
+    builds = synthetic_builds(BUILDS, SEED, variants=CENTOS_VARIANTS)  # what it wrote
+    later = next_nightly(builds, changed=CHANGED, added=0, removed=0, seed=SEED + 1)
+    write_compose(second, builds=later, date="20261125", compose_type="nightly",
+                  variants=CENTOS_VARIANTS)  # fmt: skip
+    return first, second, first_id
+
+
+def fresh_workdir(root: Path, name: str, template: Path | None = None) -> Path:
+    """A working directory with policies/ and var/ (a copy of ``template``'s, if given)."""
+    workdir = root / name
+    (workdir / "policies").mkdir(parents=True)
+    (workdir / "policies" / "tf.yaml").write_text(POLICY, encoding="utf-8")
+    if template is not None:
+        shutil.copytree(template / "var", workdir / "var")
+    return workdir
+
+
+def best_of(runs: Sequence[dict[str, Any]]) -> tuple[float, float, float]:
+    """Best and median seconds, highest peak RSS."""
+    seconds = [run["seconds"] for run in runs]
+    return min(seconds), statistics.median(seconds), max(run["peak_rss"] for run in runs)
+
+
+def render_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    widths = [max(len(cells[i]) for cells in [header, *rows]) for i in range(len(header))]
+
+    def line(cells: Sequence[str]) -> str:
+        return "| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)) + " |"
+
+    rule = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
+    return "\n".join([line(header), rule, *(line(cells) for cells in rows)])
+
+
+def mib(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0f} MiB"
+
+
+def main() -> int:
+    print(f"machine: {machine()}")
+    with tempfile.TemporaryDirectory(prefix="gk-bench-import-") as tmp:
+        root = Path(tmp)
+        start = time.perf_counter()
+        first, second, first_id = generate(root)
+        size = (first / "compose/metadata/rpms.json").stat().st_size
+        print(f"generated both composes in {time.perf_counter() - start:.1f} s; "
+              f"rpms.json {size / 1e6:.1f} MB")  # fmt: skip
+        baselines = {}
+        for name, top in (("first", first), ("next", second)):
+            baselines[name] = [run_child("baseline", str(top)) for _ in range(REPEAT_BASELINE)]
+        print(f"rpms.json entries: {baselines['first'][0]['entries']:,}")
+        firsts = []
+        for n in range(REPEAT_IMPORT):
+            workdir = fresh_workdir(root, f"first-{n}")
+            firsts.append(run_child("import", str(workdir), str(first)))
+        print(f"first import: {firsts[0]['value']}")
+        published = root / "first-0"
+        publish = run_child("publish", str(published), first_id)
+        nexts = []
+        for n in range(REPEAT_IMPORT):
+            workdir = fresh_workdir(root, f"next-{n}", template=published)
+            nexts.append(run_child("import", str(workdir), str(second)))
+        print(f"incremental import: {nexts[0]['value']}")
+        parts_first = run_child("breakdown", str(fresh_workdir(root, "parts-first")), str(first))
+        parts_next = run_child(
+            "breakdown", str(fresh_workdir(root, "parts-next", published)), str(second)
+        )
+    base_first, base_first_med, base_first_rss = best_of(baselines["first"])
+    base_next, base_next_med, base_next_rss = best_of(baselines["next"])
+    first_best, first_med, first_rss = best_of(firsts)
+    next_best, next_med, next_rss = best_of(nexts)
+    checks = [
+        ("first import", first_best / base_first, FIRST_TARGET, first_rss),
+        ("incremental import", next_best / base_next, INCREMENTAL_TARGET, next_rss),
+    ]
+    rows = [
+        ["productmd Compose(top).rpms, first", fmt_time(base_first), fmt_time(base_first_med),
+         "-", "-", "-", mib(base_first_rss), "-", "baseline"],
+        ["productmd Compose(top).rpms, next", fmt_time(base_next), fmt_time(base_next_med),
+         "-", "-", "-", mib(base_next_rss), "-", "baseline"],
+    ]  # fmt: skip
+    for (what, ratio, target, rss), best, median, base in zip(
+        checks, (first_best, next_best), (first_med, next_med), (base_first, base_next),
+        strict=True,
+    ):  # fmt: skip
+        met = ratio <= target and rss <= RSS_TARGET
+        rows.append([what, fmt_time(best), fmt_time(median), f"productmd {fmt_time(base)}",
+                     f"{ratio:.2f}x", f"<= {target:.0f}x", mib(rss), f"<= {RSS_TARGET:.0f} MiB",
+                     "MET" if met else "MISSED"])  # fmt: skip
+    rows.append(["publish the first (1 run)", fmt_time(publish["seconds"]), "-", "-", "-", "-",
+                 mib(publish["peak_rss"]), "-", "info"])  # fmt: skip
+    print()
+    print(render_table(("what", "best", "median", "baseline (best)", "ratio", "target",
+                        "peak RSS", "RSS target", "status"), rows))  # fmt: skip
+    rss_before = [run["rss_before"] for run in (*firsts, *nexts) if run["rss_before"]]
+    if rss_before:
+        print(f"(RSS of an import's process before it starts, after imports and start-up: "
+              f"{min(rss_before):.0f}-{max(rss_before):.0f} MiB)")  # fmt: skip
+    print()
+    for what, ratio, target, rss in checks:
+        print(f"{'MET' if ratio <= target else 'MISSED'}: {what} <= {target:.0f}x the "
+              f"baseline ({ratio:.2f}x)")  # fmt: skip
+        print(f"{'MET' if rss <= RSS_TARGET else 'MISSED'}: {what} peak RSS <= "
+              f"{RSS_TARGET:.0f} MiB ({rss:.0f} MiB)")  # fmt: skip
+    print()
+    print("where the time goes (one instrumented run each, in process):")
+    labels = list(dict.fromkeys([*parts_first["parts"], *parts_next["parts"]]))
+    order = sorted(labels, key=lambda label: -parts_first["parts"].get(label, 0.0))
+    breakdown = []
+    for label in order:
+        cells = [parts_first["parts"].get(label), parts_next["parts"].get(label)]
+        breakdown.append([label, *(fmt_time(c) if c is not None else "-" for c in cells)])
+    totals = [sum(p["parts"].values()) for p in (parts_first, parts_next)]
+    breakdown.append(["total", *(fmt_time(total) for total in totals)])
+    print(render_table(("part", "first import", "incremental import"), breakdown))
+    return 0
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--child"]:
+        sys.exit(child(sys.argv[2:]))
+    sys.exit(main())
