@@ -240,6 +240,11 @@ def result_add(
     )
 
 
+@cli.group()
+def report() -> None:
+    """Report results from a tool's output (subcommands come from plugins: tmt, junit...)."""
+
+
 @cli.command("results")
 @click.argument("compose_id")
 @click.option("--json", "as_json", is_flag=True)

@@ -13,7 +13,7 @@ from rich.console import Console
 
 from gatekeeper.config import Settings, load_settings
 from gatekeeper.errors import ErrorGroup, GatekeeperError, InputError
-from gatekeeper.service import Gatekeeper
+from gatekeeper.service import Actor, Gatekeeper
 from gatekeeper.timeutil import parse_time
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -53,6 +53,10 @@ class State:
             self._settings = load_settings(self.config)
         return self._settings
 
+    def actor(self, name: str | None) -> Actor:
+        """Who a command acts as: the named identity, or the local operator."""
+        return self.app().actor(name) if name else Actor.local_operator()
+
     def app(self) -> Gatekeeper:
         if self._app is None:
             self._app = Gatekeeper(self.settings)
@@ -72,3 +76,19 @@ def _time(value: str | None, what: str) -> datetime | None:
         return parse_time(value)
     except ValueError as exc:
         raise InputError(str(exc), key=what) from None
+
+
+def reporter_option(func: F) -> F:
+    """``--reporter NAME``: report as this identity (its team's ownership is enforced);
+    without it, as the local operator."""
+    return click.option(
+        "--reporter",
+        help="Report as this identity (default: the local operator).",
+    )(func)
+
+
+def print_report(compose_id: str, report: Any) -> None:
+    click.echo(
+        f"{compose_id}: {len(report.stored)} stored, {report.duplicates} already known; "
+        f"verdict {report.decision.verdict}: {report.decision.summary}"
+    )

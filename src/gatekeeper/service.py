@@ -8,7 +8,7 @@ case is one store transaction; plugin hooks fire after the commit.
 from __future__ import annotations
 
 import getpass
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -21,7 +21,7 @@ from gatekeeper.evaluate import evaluate
 from gatekeeper.events import Events
 from gatekeeper.lifecycle import Lifecycle
 from gatekeeper.model import PASSED, Compose, Decision, Policy, Result, Waiver
-from gatekeeper.plugins import make_plugin_manager
+from gatekeeper.plugins import collect_named, make_plugin_manager
 from gatekeeper.policy import load_policies, team_for
 from gatekeeper.store import Store, Tx
 from gatekeeper.timeutil import utcnow
@@ -149,6 +149,47 @@ class Gatekeeper(Lifecycle):
             decision, version = self._redecide(tx, compose_id, now, events)
         self._fire(events)
         return IngestReport(tuple(stored), len(results) - len(stored), decision, version)
+
+    def actor(self, name: str) -> Actor:
+        """The identity ``name`` as the store knows it (its groups and rights); an identity
+        the store does not know has no groups and no rights, only its name."""
+        with self.store.transaction() as tx:
+            row = tx.get_identity(name)
+        if row is None:
+            return Actor(name=name)
+        return Actor(name=name, groups=tuple(row["groups"] or ()), is_admin=bool(row["is_admin"]),
+                     can_waive=bool(row["can_waive"]))  # fmt: skip
+
+    @property
+    def result_formats(self) -> dict[str, Callable[..., list[Result]]]:
+        """Result parsers by format name, from ``gatekeeper_register_result_formats``."""
+        return collect_named(self.pm.hook.gatekeeper_register_result_formats(), "result format")
+
+    def report(
+        self, fmt: str, data: bytes, *, compose: str, actor: Actor,
+        options: Mapping[str, Any] | None = None,
+    ) -> IngestReport:  # fmt: skip
+        """Parse an upload in a registered format and ingest it as one report."""
+        formats = self.result_formats
+        if fmt not in formats:
+            known = ", ".join(sorted(formats)) or "none installed"
+            raise InputError(f"unknown result format {fmt!r}; known: {known}", key="format")
+        results = formats[fmt](data, compose=compose, options=dict(options or {}))
+        if not results:
+            raise InputError(f"the {fmt} upload holds no results", key="format")
+        return self.ingest(results, actor)
+
+    def pull_results(self, compose_id: str) -> IngestReport | None:
+        """Ask the plugins (``gatekeeper_pull_results``) for the compose's results and ingest
+        those of testcases a team owns, as one report. Outside systems hold many testcases no
+        team gates; those are left out rather than refusing the pull."""
+        compose = self.compose(compose_id)
+        answers = self.pm.hook.gatekeeper_pull_results(app=self, compose=compose)
+        owned = [r for results in answers for r in results or ()
+                 if r.compose == compose_id and team_for(self.policies, r.testcase)]  # fmt: skip
+        if not owned:
+            return None
+        return self.ingest(owned, Actor(name="pull", is_admin=True))
 
     def waive(
         self,
