@@ -211,3 +211,24 @@ def test_decide_records_a_change_made_by_time_alone(app: Gatekeeper, gk_policies
     app.clock.now += timedelta(hours=7)  # type: ignore[attr-defined]
     assert app.decide(CID).verdict == "failed"
     assert [h["verdict"] for h in app.history(CID)] == ["pending", "failed"]
+
+
+def test_one_failing_pull_plugin_does_not_stop_the_others(app: Gatekeeper) -> None:
+    class Down:
+        @hookimpl
+        def gatekeeper_pull_results(self, app: Any, compose: Any) -> list[Result]:
+            raise ConnectionError("resultsdb down")
+
+    class Up:
+        @hookimpl
+        def gatekeeper_pull_results(self, app: Any, compose: Any) -> list[Result]:
+            return [
+                result(app, "rdo.smoke", "PASSED", arch="x86_64", id="r1"),
+                result(app, "unowned.test", "FAILED", id="r2"),
+            ]
+
+    app.pm.register(Down())
+    app.pm.register(Up())
+    report = app.pull_results(CID)
+    assert report is not None
+    assert [r.testcase for r in report.stored] == ["rdo.smoke"]

@@ -8,6 +8,7 @@ case is one store transaction; plugin hooks fire after the commit.
 from __future__ import annotations
 
 import getpass
+import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -25,6 +26,8 @@ from gatekeeper.plugins import collect_named, make_plugin_manager
 from gatekeeper.policy import load_policies, team_for
 from gatekeeper.store import Store, Tx
 from gatekeeper.timeutil import utcnow
+
+log = logging.getLogger("gatekeeper.service")
 
 
 @dataclass(frozen=True)
@@ -184,7 +187,15 @@ class Gatekeeper(Lifecycle):
         those of testcases a team owns, as one report. Outside systems hold many testcases no
         team gates; those are left out rather than refusing the pull."""
         compose = self.compose(compose_id)
-        answers = self.pm.hook.gatekeeper_pull_results(app=self, compose=compose)
+        answers: list[Sequence[Result] | None] = []
+        args = {"app": self, "compose": compose}
+        for impl in self.pm.hook.gatekeeper_pull_results.get_hookimpls():
+            try:  # one plugin's failure does not stop the others
+                found = impl.function(**{name: args[name] for name in impl.argnames})
+                answers.append(found)  # type: ignore[arg-type]  # hookimpls are untyped
+            except Exception as exc:
+                log.warning("pull_results failed: plugin=%s compose=%s error=%r",
+                            impl.plugin_name, compose_id, exc)  # fmt: skip
         owned = [r for results in answers for r in results or ()
                  if r.compose == compose_id and team_for(self.policies, r.testcase)]  # fmt: skip
         if not owned:
