@@ -101,3 +101,21 @@ def test_pluggy_project_name_is_gatekeeper() -> None:
     pm = make_plugin_manager(load_entrypoints=False)
     assert isinstance(pm, pluggy.PluginManager)
     assert pm.project_name == "gatekeeper"
+
+
+def test_a_plugin_that_cannot_be_imported_is_one_located_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from importlib import metadata
+
+    broken = metadata.EntryPoint(name="broken", value="no_such_module_xyz", group="gatekeeper")
+    real = metadata.entry_points
+
+    def entry_points(**kwargs: str) -> object:
+        return [broken] if kwargs.get("group") == "gatekeeper" else real(**kwargs)
+
+    monkeypatch.setattr(metadata, "entry_points", entry_points)
+    with pytest.raises(ConfigError, match="plugin 'broken' .* cannot be loaded"):
+        make_plugin_manager()
+    pm = make_plugin_manager(disabled=["broken"])
+    assert pm.get_plugin("broken") is None

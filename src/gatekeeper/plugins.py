@@ -33,6 +33,14 @@ class PluginInfo:
     builtin: bool
 
 
+class PluginManager(pluggy.PluginManager):
+    """pluggy's manager, remembering the version of each entry-point plugin it loaded."""
+
+    def __init__(self, project_name: str) -> None:
+        super().__init__(project_name)
+        self.versions: dict[str, str] = {}
+
+
 def disabled_names(env: str | None = None) -> set[str]:
     raw = os.environ.get("GATEKEEPER_DISABLE_PLUGINS", "") if env is None else env
     return {name.strip() for name in raw.split(",") if name.strip()}
@@ -45,7 +53,7 @@ def make_plugin_manager(
     disabled: Iterable[str] | None = None,
 ) -> pluggy.PluginManager:
     """A new manager with the hookspecs, built-ins, entry-point plugins and ``extra``."""
-    pm = pluggy.PluginManager(PROJECT)
+    pm = PluginManager(PROJECT)
     pm.add_hookspecs(hookspecs)
     blocked = disabled_names() if disabled is None else set(disabled)
     for name in blocked:
@@ -54,7 +62,19 @@ def make_plugin_manager(
         if name not in blocked:
             pm.register(importlib.import_module(module), name=name)
     if load_entrypoints:
-        pm.load_setuptools_entrypoints(PROJECT)
+        for entry in sorted(metadata.entry_points(group=PROJECT), key=lambda e: e.name):
+            if entry.name in blocked or pm.get_plugin(entry.name) is not None:
+                continue
+            try:
+                plugin = entry.load()
+            except Exception as exc:
+                raise ConfigError(
+                    f"plugin {entry.name!r} ({entry.value}) cannot be loaded: "
+                    f"{type(exc).__name__}: {exc}; reinstall it, or set "
+                    f"GATEKEEPER_DISABLE_PLUGINS={entry.name} to run without it"
+                ) from None
+            pm.register(plugin, name=entry.name)
+            pm.versions[entry.name] = entry.dist.version if entry.dist else "unknown"
     for name, plugin in extra:
         if name not in blocked:
             pm.register(plugin, name=name)
@@ -65,10 +85,10 @@ def make_plugin_manager(
     return pm
 
 
-def _version_of(pm: pluggy.PluginManager, plugin: object) -> tuple[str, bool]:
-    for candidate, dist in pm.list_plugin_distinfo():
-        if candidate is plugin:
-            return str(dist.version), False
+def _version_of(pm: pluggy.PluginManager, name: str) -> tuple[str, bool]:
+    versions = pm.versions if isinstance(pm, PluginManager) else {}
+    if name in versions:
+        return versions[name], False
     try:
         return metadata.version(PROJECT), True
     except metadata.PackageNotFoundError:  # pragma: no cover - running from a source tree
@@ -82,7 +102,7 @@ def describe(pm: pluggy.PluginManager) -> list[PluginInfo]:
         if plugin is None:
             continue
         hooks = tuple(sorted(caller.name for caller in pm.get_hookcallers(plugin) or ()))
-        version, builtin = _version_of(pm, plugin)
+        version, builtin = _version_of(pm, name)
         infos.append(PluginInfo(name=name, version=version, hooks=hooks, builtin=builtin))
     return sorted(infos, key=lambda i: i.name)
 

@@ -1,0 +1,130 @@
+"""The tmt side: ``tmt run ... report --how gatekeeper`` sends a plan's results to gatekeeper.
+
+Registered through tmt's own entry-point group ``tmt.plugin`` (tmt imports every module
+named there when it starts). This module imports nothing of gatekeeper at import time:
+a broken gatekeeper install must never stop tmt itself.
+
+Until gatekeeper's HTTP API exists, only the direct path works: with ``--url`` empty or
+``file://PATH``, the results go straight into the store of the gatekeeper configured at
+PATH (see :func:`gatekeeper_tmt.direct.settings_for`). An ``http(s)://`` URL is refused
+with a clear error; the token (``--token-env``, default ``GATEKEEPER_TOKEN``) is for it.
+"""
+
+import tmt.log
+import tmt.steps
+import tmt.steps.report
+import tmt.utils
+from tmt.container import container, field  # type: ignore[attr-defined]
+
+DEFAULT_TOKEN_ENV = "GATEKEEPER_TOKEN"
+
+
+@container
+class ReportGatekeeperData(tmt.steps.report.ReportStepData):
+    url: str | None = field(
+        default=None,
+        option="--url",
+        metavar="URL",
+        help="""
+            The gatekeeper to report to. Empty or ``file://PATH``: straight into the store of
+            the gatekeeper whose working directory (or gatekeeper.toml) is PATH.
+            """,
+    )
+    compose: str | None = field(
+        default=None,
+        option="--compose",
+        metavar="ID",
+        help="The compose the run tested (required).",
+    )
+    namespace: str | None = field(
+        default=None,
+        option="--namespace",
+        metavar="NS",
+        help="Testcase prefix: NS and test /tests/pass give the testcase NS.tests.pass.",
+    )
+    arch: str | None = field(
+        default=None,
+        option="--arch",
+        metavar="ARCH",
+        help="Arch of results whose guest's facts tmt did not record.",
+    )
+    log_url: str | None = field(
+        default=None,
+        option="--log-url",
+        metavar="TEMPLATE",
+        help="ref_url template of each result, e.g. https://ci.example.org/{run}/{log}.",
+    )
+    reporter: str | None = field(
+        default=None,
+        option="--reporter",
+        metavar="NAME",
+        help="Direct path only: report as this identity (default: the local operator).",
+    )
+    token_env: str = field(
+        default=DEFAULT_TOKEN_ENV,
+        option="--token-env",
+        metavar="VAR",
+        help="Environment variable holding the API token (HTTP path).",
+    )
+
+
+@tmt.steps.provides_method("gatekeeper")
+class ReportGatekeeper(tmt.steps.report.ReportPlugin[ReportGatekeeperData]):
+    """
+    Send the plan's results to gatekeeper, the Compose Gate.
+
+    Each plan is one upload: all of its results are stored, or none (a testcase the
+    reporting identity's team does not own refuses the whole upload).
+
+    .. code-block:: shell
+
+        tmt run --all provision --how local \\
+            report --how gatekeeper --url file:///srv/gatekeeper \\
+                   --compose CentOS-Stream-9-20261124.0 --namespace t_functional
+    """
+
+    _data_class = ReportGatekeeperData
+
+    def go(self, *, logger: tmt.log.Logger | None = None) -> None:
+        super().go(logger=logger)
+        if self.is_dry_run:
+            return
+        data = self.data
+        if not data.compose:
+            raise tmt.utils.ReportError("report --how gatekeeper needs --compose ID.")
+        url = data.url or ""
+        if url and not url.startswith("file://"):
+            raise tmt.utils.ReportError(
+                f"gatekeeper's HTTP API is not available yet, so '{url}' cannot be reached "
+                f"(the token would come from ${data.token_env}). Report into the gatekeeper's "
+                "store with '--url file:///path/to/its/directory', or copy the run directory "
+                "there and run 'gatekeeper report tmt RUN_DIR'."
+            )
+        try:
+            from gatekeeper.errors import GatekeeperError
+            from gatekeeper_tmt.direct import report_plan
+        except ImportError as exc:  # pragma: no cover - a broken install
+            raise tmt.utils.ReportError(
+                f"gatekeeper is not importable ({exc}): pip install gatekeeper-tmt"
+            ) from exc
+        plan = self.step.plan
+        if plan.workdir is None:  # pragma: no cover - a plan that ran has one
+            raise tmt.utils.ReportError(f"plan {plan.name} has no work directory to report")
+        refused: GatekeeperError | None = None
+        try:
+            line = report_plan(
+                plan.workdir,
+                plan.name,
+                run=self.run_workdir.name,
+                url=url,
+                compose=data.compose,
+                namespace=data.namespace,
+                arch=data.arch,
+                log_url=data.log_url,
+                reporter=data.reporter,
+            )
+        except GatekeeperError as exc:
+            refused = exc
+        if refused is not None:  # raised here, so that tmt does not show it twice as a cause
+            raise tmt.utils.ReportError(f"gatekeeper refused the report: {refused}")
+        self.info("gatekeeper", line, "green")
