@@ -1,0 +1,68 @@
+"""The naming rule: how a JUnit testcase becomes a gatekeeper testcase name.
+
+The rule is a :meth:`str.format` template over these fields:
+
+``namespace``  the ``--namespace`` given (a ``.`` is added unless it ends with one)
+``classname``  the testcase's ``classname`` attribute
+``name``       the testcase's ``name`` attribute (required)
+``suite``      the name of the innermost ``<testsuite>`` holding the testcase
+``file``       the base name of the uploaded file
+
+The default is ``{namespace}{classname}.{name}``. An empty field takes one ``.`` with it:
+the one right after it, or, when it ends the name, the one right before it. So a testcase
+without a classname is named ``{namespace}{name}``, never ``ci..test`` or ``ci.test.``.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Mapping
+
+DEFAULT_NAME_FORMAT = "{namespace}{classname}.{name}"
+FIELDS = ("namespace", "classname", "name", "suite", "file")
+
+
+def check_format(fmt: str) -> None:
+    """Raise ValueError saying what is wrong with a naming template."""
+    try:
+        pieces = list(string.Formatter().parse(fmt))
+    except ValueError as exc:
+        raise ValueError(f"{fmt!r} is not a valid template: {exc}") from None
+    used = set()
+    for _, field, spec, conversion in pieces:
+        if field is None:
+            continue
+        if field not in FIELDS:
+            raise ValueError(f"{fmt!r} uses an unknown field {{{field}}}; use {', '.join(FIELDS)}")
+        if spec or conversion:
+            raise ValueError(f"{fmt!r}: fields take no format spec or conversion")
+        used.add(field)
+    if "name" not in used:
+        raise ValueError(f"{fmt!r} must use {{name}}, or every testcase would be named alike")
+
+
+def namespace_prefix(namespace: str) -> str:
+    """``ci`` and ``ci.`` both give the prefix ``ci.``."""
+    namespace = namespace.strip()
+    return namespace if not namespace or namespace.endswith(".") else namespace + "."
+
+
+def render(fmt: str, fields: Mapping[str, str]) -> str:
+    """Fill the template; an empty field takes one adjacent ``.`` with it (see module doc)."""
+    out = ""
+    drop_dot = False
+    for literal, field, _, _ in string.Formatter().parse(fmt):
+        if drop_dot and literal.startswith("."):
+            literal = literal[1:]
+        drop_dot = False
+        out += literal
+        if field is None:
+            continue
+        value = fields.get(field) or ""
+        if value:
+            out += value
+        else:
+            drop_dot = True
+    if drop_dot and out.endswith("."):
+        out = out[:-1]
+    return out.strip()

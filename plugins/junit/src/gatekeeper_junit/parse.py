@@ -1,0 +1,386 @@
+"""JUnit XML reports -> gatekeeper Results (read with junitparser, after :mod:`xmlsafe`).
+
+One upload is one or more files for one compose. Every ``<testcase>`` of every
+``<testsuite>``, at any nesting depth, is read. The README's "How a report is read"
+section is the reference for the rules below; the tests hold them to it.
+
+- **Outcome.** ``<failure>`` -> FAILED; else ``<error>`` -> ERROR; else ``<skipped>`` ->
+  not stored (``[junit] skipped = "omit"``, the default) or INFO (``"info"``); else PASSED.
+- **Reruns** (Surefire ``rerunFailingTestsCount``, pytest-rerunfailures in xunit2 form):
+  ``<flakyFailure>``/``<flakyError>`` without a final failure or error -> PASSED, noted
+  ``flaky``; a final ``<failure>``/``<error>`` with ``<rerunFailure>``/``<rerunError>`` keeps
+  its outcome and notes the reruns; reruns without a final result -> FAILED.
+- **Properties** ``arch``, ``scenario``, ``variant`` of a testcase, else of its innermost
+  suite that sets them, else of the enclosing suites, else the command's options.
+- **Duplicates.** Testcases with the same key (name, scenario, arch, variant) in one upload
+  become one result: the worst outcome (FAILED > ERROR > INFO > PASSED), noting how many.
+- **Ids.** A result's id hashes the digests of the files it came from, its key, its outcome
+  and the optional run id: the same upload sent again is stored once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import PurePath
+from typing import Any, TypeVar, cast
+
+from junitparser import Error, Failure, Properties, Skipped
+from junitparser.xunit2 import JUnitXml, TestCase, TestSuite
+
+from gatekeeper.errors import ErrorGroup, GatekeeperError, InputError, raise_all
+from gatekeeper.model import Outcome, Result
+from gatekeeper_junit.naming import DEFAULT_NAME_FORMAT, check_format, namespace_prefix, render
+from gatekeeper_junit.settings import SKIPPED_MODES
+from gatekeeper_junit.xmlsafe import DEFAULT_MAX_BYTES, Document, parse_xml
+
+SOURCE = "junit"
+SUITE_PROPERTIES = ("arch", "scenario", "variant")
+SEVERITY = {Outcome.PASSED: 0, Outcome.INFO: 1, Outcome.ERROR: 2, Outcome.FAILED: 3}
+MAX_NOTE = 300
+
+
+@dataclass(frozen=True)
+class Options:
+    """What shapes one upload's results (the hook's ``options``, the command's flags)."""
+
+    compose: str
+    namespace: str
+    arch: str | None = None
+    scenario: str | None = None
+    variant: str | None = None
+    name_format: str = DEFAULT_NAME_FORMAT
+    skipped: str = "omit"
+    max_bytes: int = DEFAULT_MAX_BYTES
+    run_id: str | None = None
+    ref_url: str | None = None
+    submit_time: datetime | None = None
+
+    @classmethod
+    def from_mapping(cls, compose: str, options: Mapping[str, Any]) -> tuple[Options, str]:
+        """Validated options and the upload's file name (``filename``, for error places)."""
+        known = {*cls.__dataclass_fields__, "filename"} - {"compose"}
+        unknown = sorted(set(options) - known)
+        if unknown:
+            raise InputError(
+                f"unknown junit option {unknown[0]!r}; known: {', '.join(sorted(known))}",
+                key="options",
+            )
+        values = dict(options)
+        for key in ("arch", "scenario", "variant", "run_id", "ref_url", "filename"):
+            value = values.get(key)
+            if value is not None and not isinstance(value, str):
+                raise InputError(f"expected text, got {value!r}", key=key)
+            values[key] = (value or "").strip() or None
+        namespace = values.get("namespace")
+        if not isinstance(namespace, str) or not namespace.strip().strip("."):
+            raise InputError(
+                "a namespace is required (the prefix of every testcase name, e.g. ci)",
+                key="namespace",
+            )
+        name_format = values.get("name_format", DEFAULT_NAME_FORMAT)
+        if not isinstance(name_format, str):
+            raise InputError(f"expected text, got {name_format!r}", key="name_format")
+        try:
+            check_format(name_format)
+        except ValueError as exc:
+            raise InputError(str(exc), key="name_format") from None
+        if values.get("skipped", "omit") not in SKIPPED_MODES:
+            raise InputError(f"expected one of {', '.join(SKIPPED_MODES)}", key="skipped")
+        max_bytes = values.get("max_bytes", DEFAULT_MAX_BYTES)
+        if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 1:
+            raise InputError(
+                f"expected a positive number of bytes, got {max_bytes!r}", key="max_bytes"
+            )
+        when = values.get("submit_time")
+        if when is not None and not (isinstance(when, datetime) and when.tzinfo is not None):
+            raise InputError("expected a timezone-aware datetime", key="submit_time")
+        filename = values.pop("filename", None) or "<junit upload>"
+        return cls(compose=compose, **values), filename
+
+
+@dataclass
+class Tally:
+    """What one file held, counted per testcase."""
+
+    file: str
+    passed: int = 0
+    failed: int = 0
+    errors: int = 0
+    skipped: int = 0
+    flaky: int = 0
+
+    @property
+    def testcases(self) -> int:
+        return self.passed + self.failed + self.errors + self.skipped
+
+    def summary(self, skipped_mode: str = "omit") -> str:
+        flaky = f" ({self.flaky} flaky)" if self.flaky else ""
+        kept = " (not stored)" if skipped_mode == "omit" and self.skipped else ""
+        return (
+            f"{self.file}: {self.testcases} testcases: {self.passed} passed{flaky}, "
+            f"{self.failed} failed, {self.errors} errors, {self.skipped} skipped{kept}"
+        )
+
+
+@dataclass(frozen=True)
+class Case:
+    """One ``<testcase>`` as read, before duplicates are folded."""
+
+    testcase: str
+    scenario: str | None
+    arch: str | None
+    variant: str | None
+    outcome: Outcome
+    note: str | None
+    data: dict[str, Any]
+    digest: str
+    place: str
+
+    @property
+    def key(self) -> tuple[str, str | None, str | None, str | None]:
+        return (self.testcase, self.scenario, self.arch, self.variant)
+
+
+@dataclass(frozen=True)
+class Parsed:
+    results: list[Result]
+    tallies: list[Tally]
+    folded: int = 0  # testcases folded into another of the same key
+
+
+def parse(data: bytes, *, compose: str, options: Mapping[str, Any]) -> list[Result]:
+    """The registered ``junit`` result format: one file, all its results or an InputError."""
+    opts, filename = Options.from_mapping(compose, options)
+    return parse_files([(filename, data)], opts).results
+
+
+def parse_files(files: Sequence[tuple[str, bytes | Callable[[], bytes]]], opts: Options) -> Parsed:
+    """Every file of one upload -> its results; any bad file raises and returns nothing.
+
+    A file is its bytes or a function reading them (which may raise a located error).
+    Every file is tried, so the error names every bad one, in the order given.
+    """
+    cases: list[Case] = []
+    tallies: list[Tally] = []
+    errors: list[GatekeeperError] = []
+    for name, data in files:
+        tally = Tally(name)
+        try:
+            cases.extend(read_cases(name, data if isinstance(data, bytes) else data(), opts, tally))
+        except ErrorGroup as group:
+            errors.extend(group.errors)
+        except GatekeeperError as exc:
+            errors.append(exc)
+        tallies.append(tally)
+    raise_all(errors)
+    results, folded = _fold(cases, opts)
+    return Parsed(results, tallies, folded)
+
+
+def read_cases(file: str, data: bytes, opts: Options, tally: Tally) -> list[Case]:
+    """One file's testcases; raises (all of the file's testcase errors at once) when bad."""
+    doc = parse_xml(data, file=file, max_bytes=opts.max_bytes)
+    if doc.root.tag not in ("testsuites", "testsuite"):
+        raise InputError(
+            f"<{doc.root.tag}> is not a JUnit report: the root element must be "
+            "<testsuites> or <testsuite>",
+            file=file,
+            line=doc.line_of(doc.root),
+        )
+    source = Source(file, PurePath(file).name, hashlib.sha256(data).hexdigest(), doc)
+    base = {"arch": opts.arch, "scenario": opts.scenario, "variant": opts.variant, "suite": None}
+    cases: list[Case] = []
+    errors: list[GatekeeperError] = []
+    for case, context in _walk(doc, base):
+        try:
+            cases.extend(_read_case(case, context, source, opts, tally))
+        except GatekeeperError as exc:
+            errors.append(exc)
+    raise_all(errors)
+    return cases
+
+
+Context = dict[str, str | None]
+
+
+def _walk(doc: Document, base: Context) -> Iterator[tuple[TestCase, Context]]:
+    """Every testcase with its suite context: suites in document order, at any depth.
+
+    Iterative (no recursion; nesting is bounded by ``xmlsafe.MAX_DEPTH`` anyway). Only
+    junitparser's long-standing API (``fromelem``, ``iterchildren``) is used, so every
+    junitparser from 3.1 on reads a report alike.
+    """
+    if doc.root.tag == "testsuite":
+        suites = [_wrap(TestSuite, doc.root)]
+    else:
+        root = _wrap(JUnitXml, doc.root)
+        for case in _children(root, TestCase):  # not valid JUnit, but not silently dropped
+            yield case, base
+        suites = _children(root, TestSuite)
+    stack = [(suite, base) for suite in reversed(suites)]
+    while stack:
+        suite, outer = stack.pop()
+        context = _with_properties(dict(outer), suite)
+        context["suite"] = (suite.name or "").strip() or outer["suite"]
+        for case in _children(suite, TestCase):
+            yield case, context
+        stack.extend((child, context) for child in reversed(_children(suite, TestSuite)))
+
+
+def _with_properties(context: Context, element: TestSuite | TestCase) -> Context:
+    """``arch``, ``scenario``, ``variant`` of the element's own ``<properties>`` win."""
+    for properties in _children(element, Properties):
+        for prop in properties:
+            name, value = (prop.name or "").strip(), (prop.value or "").strip()
+            if name in SUITE_PROPERTIES and value:
+                context[name] = value
+    return context
+
+
+J = TypeVar("J")
+
+
+def _wrap(kind: type[J], element: ET.Element) -> J:
+    """junitparser's ``fromelem`` (untyped there)."""
+    wrapped: J = cast(Any, kind).fromelem(element)
+    return wrapped
+
+
+def _children(parent: object, kind: type[J]) -> list[J]:
+    """junitparser's ``iterchildren``: the direct children of that kind (untyped there)."""
+    return list(cast(Any, parent).iterchildren(kind))
+
+
+@dataclass(frozen=True)
+class Source:
+    """The file a testcase is read from."""
+
+    file: str  # as given, for error places
+    name: str  # base name, for the {file} field and data.file
+    digest: str  # SHA-256 of its bytes, for result ids
+    doc: Document
+
+
+def _read_case(
+    case: TestCase, context: Context, source: Source, opts: Options, tally: Tally
+) -> list[Case]:
+    line = source.doc.line_of(case._elem)
+    name = (case.name or "").strip()
+    if not name:
+        raise InputError("a <testcase> has no name attribute", file=source.file, line=line)
+    own = _with_properties(dict(context), case)
+    classname = (case.classname or "").strip()
+    testcase = render(
+        opts.name_format,
+        {
+            "namespace": namespace_prefix(opts.namespace),
+            "classname": classname or own["suite"] or "",
+            "name": name,
+            "suite": own["suite"] or "",
+            "file": source.name,
+        },
+    )
+    kind, note, extra = judge(case)
+    setattr(tally, kind, getattr(tally, kind) + 1)
+    if extra.get("flaky"):
+        tally.flaky += 1
+    if kind == "skipped" and opts.skipped == "omit":
+        return []
+    outcome = {
+        "passed": Outcome.PASSED,
+        "failed": Outcome.FAILED,
+        "errors": Outcome.ERROR,
+        "skipped": Outcome.INFO,
+    }[kind]
+    data: dict[str, Any] = {
+        "file": source.name,
+        "line": line,
+        "suite": own["suite"],
+        "classname": classname or None,
+        "name": name,
+        **extra,
+    }
+    return [
+        Case(
+            testcase=testcase,
+            scenario=own["scenario"],
+            arch=own["arch"],
+            variant=own["variant"],
+            outcome=outcome,
+            note=note,
+            data={k: v for k, v in data.items() if v is not None},
+            digest=source.digest,
+            place=f"{source.file}:{line}",
+        )
+    ]
+
+
+def judge(case: TestCase) -> tuple[str, str | None, dict[str, Any]]:
+    """``(kind, note, data)``; kind is passed, failed, errors or skipped (Tally's fields)."""
+    final = case.result
+    failures = [r for r in final if isinstance(r, Failure)]
+    errors = [r for r in final if isinstance(r, Error)]
+    skipped = [r for r in final if isinstance(r, Skipped)]
+    reruns = [*case.rerun_failures(), *case.rerun_errors()]
+    flakes = [*case.flaky_failures(), *case.flaky_errors()]
+    again = f" (and again in {len(reruns)} rerun(s))" if reruns else ""
+    extra: dict[str, Any] = {"reruns": len(reruns)} if reruns else {}
+    if failures:
+        return "failed", _note("failure", failures[0]) + again, extra
+    if errors:
+        return "errors", _note("error", errors[0]) + again, extra
+    if reruns:
+        note = _note("rerun failures without a final result, counted as failed", reruns[0])
+        return "failed", note, extra
+    if skipped:
+        return "skipped", _note("skipped", skipped[0]), {"skipped": True}
+    if flakes:
+        note = _note(f"flaky: passed on rerun after {len(flakes)} failed attempt(s)", flakes[0])
+        return "passed", note, {"flaky": len(flakes)}
+    return "passed", None, {}
+
+
+def _note(what: str, result: Any) -> str:
+    text = result.message or result.type or (result.text or "").strip()
+    first = text.strip().splitlines()[0] if text and text.strip() else ""
+    note = f"{what}: {first}" if first else what
+    return note if len(note) <= MAX_NOTE else note[: MAX_NOTE - 3] + "..."
+
+
+def _fold(cases: list[Case], opts: Options) -> tuple[list[Result], int]:
+    """One result per key: the worst of the upload's reports of it, with a stable id."""
+    groups: dict[tuple[str, str | None, str | None, str | None], list[Case]] = {}
+    for case in cases:
+        groups.setdefault(case.key, []).append(case)
+    now = opts.submit_time or datetime.now(UTC)
+    results = []
+    for key, group in groups.items():
+        worst = max(group, key=lambda c: SEVERITY[c.outcome])  # the first of the worst
+        note, data = worst.note, dict(worst.data)
+        if len(group) > 1:
+            note = f"worst of {len(group)} reports in this upload" + (f"; {note}" if note else "")
+            data["occurrences"] = [c.place for c in group]
+        identity = ["junit/1", sorted({c.digest for c in group}), *key]
+        identity += [worst.outcome.value, opts.run_id]
+        results.append(
+            Result(
+                compose=opts.compose,
+                testcase=worst.testcase,
+                outcome=worst.outcome,
+                submit_time=now,
+                id=hashlib.sha256(json.dumps(identity).encode()).hexdigest(),
+                scenario=worst.scenario,
+                arch=worst.arch,
+                variant=worst.variant,
+                ref_url=opts.ref_url,
+                note=note,
+                data=data,
+                source=SOURCE,
+            )
+        )
+    return results, len(cases) - len(groups)

@@ -1,0 +1,27 @@
+"""The ``junit`` plugin: the ``junit`` result format and ``gatekeeper report junit``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import click
+
+from gatekeeper import hookimpl
+from gatekeeper.errors import ConfigError
+from gatekeeper_junit.parse import parse
+
+
+@hookimpl
+def gatekeeper_register_result_formats() -> Mapping[str, Callable[..., Any]]:
+    return {"junit": parse}
+
+
+@hookimpl
+def gatekeeper_add_commands(cli: click.Group) -> None:
+    from gatekeeper_junit.cli import junit
+
+    report = cli.commands.get("report")
+    if not isinstance(report, click.Group):
+        raise ConfigError("the junit plugin needs the core's `gatekeeper report` group")
+    report.add_command(junit)
