@@ -9,19 +9,20 @@ published (``main`` holds it), and the next nightly, where 50 builds were rebuil
 (``next_nightly(..., changed=50)``), is imported: the "incremental import", whose merge
 request shows 50 updated builds against ``main``.
 
-Each import and the baseline run in a fresh subprocess of their own (interpreter start and
+Each import and each baseline runs in a fresh subprocess of its own (interpreter start and
 imports are not timed), so each step's peak RSS is its own (``ru_maxrss`` of that process:
-interpreter, imports and the step). Figures, next to the same run's baseline:
+interpreter, imports and the step). The steps take turns, five rounds of the four, so that
+a busy moment of the machine hits them alike. Figures, next to the same run's baseline:
 
-- Baseline: productmd's bare ``productmd.compose.Compose(top).rpms`` (it parses rpms.json
-  into dicts), on the same compose, best of 3.
-- First import: best of 3, each on a fresh var dir. Target: <= 10x the baseline.
-- Incremental import: best of 3, each on a copy of the var dir holding the published first
+- Baseline: productmd's bare ``productmd.compose.Compose(top).rpms`` (``json.load`` of
+  rpms.json, kept as dicts), on the same compose as each import; best of 5.
+- First import: best of 5, each on a fresh var dir. Target: <= 10x the baseline.
+- Incremental import: best of 5, each on a copy of the var dir holding the published first
   compose. Target: <= 3x the baseline.
-- Peak RSS of each import: target <= 400 MiB.
-- For information: where each import's time goes, measured in process (one more run with
-  the parts wrapped in timers; each part's own time, without the parts it calls), and the
-  publish of the first compose (once).
+- Peak RSS of each import (the highest of its runs): target <= 400 MiB.
+- For information: where each import's time goes, measured in process (the faster of two
+  runs with the parts wrapped in timers; each part's own time, without the parts it calls),
+  and the publish of the first compose (once). Everything is in a temporary directory.
 
     .venv/bin/python bench/run.py import
 """
@@ -45,7 +46,7 @@ from typing import Any
 from _common import fmt_time, machine
 
 BUILDS, CHANGED, SEED = 3_300, 50, 20261125
-REPEAT_BASELINE, REPEAT_IMPORT = 3, 3
+ROUNDS, BREAKDOWN_RUNS = 5, 2  # runs of each step; instrumented runs of each import
 FIRST_TARGET, INCREMENTAL_TARGET = 10.0, 3.0  # x the baseline
 RSS_TARGET = 400.0  # MiB
 POLICY = (
@@ -126,18 +127,20 @@ class Parts:
 
 
 def _breakdown(app: Any, top: str) -> dict[str, Any]:
-    """Import ``top`` with its parts wrapped in timers; part -> seconds, and the total."""
+    """Import ``top`` with its parts wrapped in timers: part -> its own seconds."""
     from gatekeeper import lifecycle
-    from gatekeeper.compose import reader
+    from gatekeeper.compose import fetch, reader
     from gatekeeper.forge.gitrepo import ComposeRepo
     from gatekeeper.store import Store
     from gatekeeper.store.composes import ComposeQueries
 
     parts = Parts()
     wrapped = [
-        (reader, "load_json", "read: parse JSON"),
+        (fetch, "read_file", "read: read the files"),
+        (fetch, "parse_json", "read: parse composeinfo.json"),
+        (reader, "load_rpms", "read: decode rpms.json"),
         (reader, "group_builds", "read: group into builds"),
-        (lifecycle, "read_compose", "read: other (STATUS, composeinfo)"),
+        (lifecycle, "read_compose", "read: other (STATUS, freeing the JSON)"),
         (ComposeQueries, "put_builds", "store: insert builds"),
         (ComposeQueries, "builds_for", "store: read builds back"),
         (lifecycle, "render_compose", "render files"),
@@ -180,8 +183,9 @@ def child(args: Sequence[str]) -> int:
 
         (top,) = rest
         result = _timed(lambda: productmd.compose.Compose(top).rpms)
-        rpms = result.pop("value").rpms
-        result["entries"] = sum(len(s) for v in rpms.values() for a in v.values() for s in a.values())
+        tree = result.pop("value").rpms  # variant -> arch -> SRPM -> RPM -> entry
+        arches = [srpms for variant in tree.values() for srpms in variant.values()]
+        result["entries"] = sum(len(rpms) for srpms in arches for rpms in srpms.values())
     elif step in ("import", "breakdown"):
         workdir, top = rest
         app = _app(workdir)
@@ -238,6 +242,29 @@ def fresh_workdir(root: Path, name: str, template: Path | None = None) -> Path:
     return workdir
 
 
+def measure(root: Path, first: Path, second: Path, first_id: str) -> dict[str, Any]:
+    """Each step's runs: ROUNDS rounds of the four steps (so a busy moment of the machine hits
+    them alike), after the first compose was imported and published once as the template of
+    the incremental imports; then the instrumented runs."""
+    template = fresh_workdir(root, "published")
+    run_child("import", str(template), str(first))
+    runs: dict[str, Any] = {"publish": run_child("publish", str(template), first_id)}
+    for n in range(ROUNDS):
+        fresh, copy = fresh_workdir(root, f"first-{n}"), fresh_workdir(root, f"next-{n}", template)
+        for name, args in (
+            ("baseline first", ("baseline", str(first))),
+            ("first import", ("import", str(fresh), str(first))),
+            ("baseline next", ("baseline", str(second))),
+            ("incremental import", ("import", str(copy), str(second))),
+        ):
+            runs.setdefault(name, []).append(run_child(*args))
+    for name, top, base in (("first", first, None), ("next", second, template)):
+        dirs = [fresh_workdir(root, f"parts-{name}-{n}", base) for n in range(BREAKDOWN_RUNS)]
+        tries = [run_child("breakdown", str(workdir), str(top))["parts"] for workdir in dirs]
+        runs[f"parts {name}"] = min(tries, key=lambda parts: sum(parts.values()))
+    return runs
+
+
 def best_of(runs: Sequence[dict[str, Any]]) -> tuple[float, float, float]:
     """Best and median seconds, highest peak RSS."""
     seconds = [run["seconds"] for run in runs]
@@ -258,6 +285,48 @@ def mib(value: float | None) -> str:
     return "-" if value is None else f"{value:.0f} MiB"
 
 
+def report(runs: dict[str, Any]) -> None:
+    rows, checks = [], []
+    for what, baseline, target in (
+        ("first import", "baseline first", FIRST_TARGET),
+        ("incremental import", "baseline next", INCREMENTAL_TARGET),
+    ):
+        base, base_median, base_rss = best_of(runs[baseline])
+        best, median, rss = best_of(runs[what])
+        ratio = best / base
+        checks += [
+            (f"{what} <= {target:.0f}x the baseline ({ratio:.2f}x)", ratio <= target),
+            (f"{what} peak RSS <= {RSS_TARGET:.0f} MiB ({rss:.0f} MiB)", rss <= RSS_TARGET),
+        ]
+        met = ratio <= target and rss <= RSS_TARGET
+        rows += [[f"productmd Compose(top).rpms, {baseline.split()[1]} compose", fmt_time(base),
+                  fmt_time(base_median), "-", "-", "-", mib(base_rss), "-", "baseline"],
+                 [what, fmt_time(best), fmt_time(median), f"productmd {fmt_time(base)}",
+                  f"{ratio:.2f}x", f"<= {target:.0f}x", mib(rss), f"<= {RSS_TARGET:.0f} MiB",
+                  "MET" if met else "MISSED"]]  # fmt: skip
+    publish = runs["publish"]
+    rows.append(["publish the first compose (1 run)", fmt_time(publish["seconds"]), "-", "-",
+                 "-", "-", mib(publish["peak_rss"]), "-", "info"])  # fmt: skip
+    print(render_table(("what", "best", "median", "baseline (best)", "ratio", "target",
+                        "peak RSS", "RSS target", "status"), rows))  # fmt: skip
+    imports = [*runs["first import"], *runs["incremental import"]]
+    before = [run["rss_before"] for run in imports if run["rss_before"]]
+    if before:
+        print(f"(RSS of an import's process when the import starts, after imports and start-up:"
+              f" {min(before):.0f}-{max(before):.0f} MiB)")  # fmt: skip
+    print()
+    for what, met in checks:
+        print(f"{'MET' if met else 'MISSED'}: {what}")
+    print()
+    print("where the time goes (in process, the faster of two instrumented runs of each):")
+    first, after = runs["parts first"], runs["parts next"]
+    labels = sorted({*first, *after}, key=lambda label: -first.get(label, 0.0))
+    rows = [[label, *(fmt_time(p[label]) if label in p else "-" for p in (first, after))]
+            for label in labels]  # fmt: skip
+    rows.append(["total", fmt_time(sum(first.values())), fmt_time(sum(after.values()))])
+    print(render_table(("part", "first import", "incremental import"), rows))
+
+
 def main() -> int:
     print(f"machine: {machine()}")
     with tempfile.TemporaryDirectory(prefix="gk-bench-import-") as tmp:
@@ -266,75 +335,13 @@ def main() -> int:
         first, second, first_id = generate(root)
         size = (first / "compose/metadata/rpms.json").stat().st_size
         print(f"generated both composes in {time.perf_counter() - start:.1f} s; "
-              f"rpms.json {size / 1e6:.1f} MB")  # fmt: skip
-        baselines = {}
-        for name, top in (("first", first), ("next", second)):
-            baselines[name] = [run_child("baseline", str(top)) for _ in range(REPEAT_BASELINE)]
-        print(f"rpms.json entries: {baselines['first'][0]['entries']:,}")
-        firsts = []
-        for n in range(REPEAT_IMPORT):
-            workdir = fresh_workdir(root, f"first-{n}")
-            firsts.append(run_child("import", str(workdir), str(first)))
-        print(f"first import: {firsts[0]['value']}")
-        published = root / "first-0"
-        publish = run_child("publish", str(published), first_id)
-        nexts = []
-        for n in range(REPEAT_IMPORT):
-            workdir = fresh_workdir(root, f"next-{n}", template=published)
-            nexts.append(run_child("import", str(workdir), str(second)))
-        print(f"incremental import: {nexts[0]['value']}")
-        parts_first = run_child("breakdown", str(fresh_workdir(root, "parts-first")), str(first))
-        parts_next = run_child(
-            "breakdown", str(fresh_workdir(root, "parts-next", published)), str(second)
-        )
-    base_first, base_first_med, base_first_rss = best_of(baselines["first"])
-    base_next, base_next_med, base_next_rss = best_of(baselines["next"])
-    first_best, first_med, first_rss = best_of(firsts)
-    next_best, next_med, next_rss = best_of(nexts)
-    checks = [
-        ("first import", first_best / base_first, FIRST_TARGET, first_rss),
-        ("incremental import", next_best / base_next, INCREMENTAL_TARGET, next_rss),
-    ]
-    rows = [
-        ["productmd Compose(top).rpms, first", fmt_time(base_first), fmt_time(base_first_med),
-         "-", "-", "-", mib(base_first_rss), "-", "baseline"],
-        ["productmd Compose(top).rpms, next", fmt_time(base_next), fmt_time(base_next_med),
-         "-", "-", "-", mib(base_next_rss), "-", "baseline"],
-    ]  # fmt: skip
-    for (what, ratio, target, rss), best, median, base in zip(
-        checks, (first_best, next_best), (first_med, next_med), (base_first, base_next),
-        strict=True,
-    ):  # fmt: skip
-        met = ratio <= target and rss <= RSS_TARGET
-        rows.append([what, fmt_time(best), fmt_time(median), f"productmd {fmt_time(base)}",
-                     f"{ratio:.2f}x", f"<= {target:.0f}x", mib(rss), f"<= {RSS_TARGET:.0f} MiB",
-                     "MET" if met else "MISSED"])  # fmt: skip
-    rows.append(["publish the first (1 run)", fmt_time(publish["seconds"]), "-", "-", "-", "-",
-                 mib(publish["peak_rss"]), "-", "info"])  # fmt: skip
+              f"rpms.json {size / 1e6:.1f} MB; working in {root}")  # fmt: skip
+        runs = measure(root, first, second, first_id)
+    print(f"rpms.json entries: {runs['baseline first'][0]['entries']:,}")
+    for what in ("first import", "incremental import"):
+        print(f"{what}: {runs[what][0]['value']}")
     print()
-    print(render_table(("what", "best", "median", "baseline (best)", "ratio", "target",
-                        "peak RSS", "RSS target", "status"), rows))  # fmt: skip
-    rss_before = [run["rss_before"] for run in (*firsts, *nexts) if run["rss_before"]]
-    if rss_before:
-        print(f"(RSS of an import's process before it starts, after imports and start-up: "
-              f"{min(rss_before):.0f}-{max(rss_before):.0f} MiB)")  # fmt: skip
-    print()
-    for what, ratio, target, rss in checks:
-        print(f"{'MET' if ratio <= target else 'MISSED'}: {what} <= {target:.0f}x the "
-              f"baseline ({ratio:.2f}x)")  # fmt: skip
-        print(f"{'MET' if rss <= RSS_TARGET else 'MISSED'}: {what} peak RSS <= "
-              f"{RSS_TARGET:.0f} MiB ({rss:.0f} MiB)")  # fmt: skip
-    print()
-    print("where the time goes (one instrumented run each, in process):")
-    labels = list(dict.fromkeys([*parts_first["parts"], *parts_next["parts"]]))
-    order = sorted(labels, key=lambda label: -parts_first["parts"].get(label, 0.0))
-    breakdown = []
-    for label in order:
-        cells = [parts_first["parts"].get(label), parts_next["parts"].get(label)]
-        breakdown.append([label, *(fmt_time(c) if c is not None else "-" for c in cells)])
-    totals = [sum(p["parts"].values()) for p in (parts_first, parts_next)]
-    breakdown.append(["total", *(fmt_time(total) for total in totals)])
-    print(render_table(("part", "first import", "incremental import"), breakdown))
+    report(runs)
     return 0
 
 

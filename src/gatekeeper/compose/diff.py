@@ -99,6 +99,9 @@ def _content_note(old: Build, new: Build) -> str:
 
 
 def _same_content(old: Build, new: Build) -> bool:
+    if old == new:  # the common case, and the cheapest test
+        return True
+
     def norm(build: Build) -> tuple[object, ...]:
         rpms = {rpm: frozenset(arches) for rpm, arches in build.rpms.items()}
         return (frozenset(build.variants), frozenset(build.arches), rpms)

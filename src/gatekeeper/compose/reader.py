@@ -7,35 +7,36 @@ What is read, in this order, from the compose's top directory (see :mod:`.fetch`
     compose/metadata/rpms.json          header.type productmd.rpms (rpm-manifest.json, the
                                         name of old composes, when rpms.json is absent)
 
-The files are parsed with :mod:`json` once, in one pass, without building productmd's
-objects: a CentOS Stream compose's rpms.json holds ~115,000 entries. Tolerated, as productmd
-tolerates them: headers older than 1.1 without ``header.type``, 0.x composeinfo
-(``payload.product``, date/type/respin taken from the id), 0.3 rpms.json
-(``payload.manifest``, ``type`` instead of ``category``, SRPMs under arch ``src``), NEVRAs
-without the zero epoch, and SRPM entries not marked ``source``. Refused, as a located
-:class:`~gatekeeper.errors.InputError` naming the file and the key path: a missing file,
-malformed JSON (with its line), a wrong header type, a field of the wrong type, a NEVRA that
-does not parse, a compose id that contradicts composeinfo, a variant or arch that
+Each file is parsed once, without building productmd's objects: a CentOS Stream compose's
+rpms.json holds ~115,000 entries (decoded into types by :func:`.fetch.load_rpms`, grouped in
+one pass). Tolerated, as productmd tolerates them: headers older than 1.1 without
+``header.type``, 0.x composeinfo (``payload.product``, date/type/respin taken from the id),
+0.3 rpms.json (``payload.manifest``, ``type`` instead of ``category``, SRPMs under arch
+``src``), NEVRAs without the zero epoch, and SRPM entries not marked ``source``. Refused, as a
+located :class:`~gatekeeper.errors.InputError` naming the file and the key path: a missing
+file, malformed JSON (with its line), a wrong header type, a field of the wrong type, a NEVRA
+that does not parse, a compose id that contradicts composeinfo, a variant or arch that
 composeinfo does not list. Reading changes nothing anywhere.
 """
 
 from __future__ import annotations
 
-import gc
 import re
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 from gatekeeper.compose import ComposeData, ComposeInfo
 from gatekeeper.compose.fetch import (
     COMPOSEINFO,
     FetchError,
+    Located,
+    RpmEntry,
     Source,
     compose_top,
     kind_of,
     load_json,
+    load_rpms,
     open_source,
 )
 from gatekeeper.compose.nevra import Nevra, parse_nevra, split_nevra
@@ -43,15 +44,12 @@ from gatekeeper.errors import InputError
 from gatekeeper.model import Build
 
 STATUS = "STATUS"
-RPMS = "compose/metadata/rpms.json"
-RPMS_LEGACY = "compose/metadata/rpm-manifest.json"
 FINISHED = ("FINISHED", "FINISHED_INCOMPLETE")
 COMPOSE_TYPE_SUFFIX = dict(production="", test=".t", nightly=".n", ci=".ci", development=".d")
 # productmd.composeinfo.COMPOSE_TYPE_SUFFIXES: what the suffix of a pre-0.3 id says
 _ID_SUFFIX_TYPE = {suffix[1:]: t for t, suffix in COMPOSE_TYPE_SUFFIX.items() if suffix}
 _ID_SUFFIX_TYPE.update(test="test", nightly="nightly")
 _LEGACY_ID = re.compile(r".*(?P<date>\d{8})(?:\.(?P<type>[a-z]+))?(?:\.(?P<respin>\d+))?")
-_VERSION = re.compile(r"(\d+)\.(\d+)")
 _DATE = re.compile(r"\d{8}")
 SOURCE_ARCHES = frozenset({"src", "nosrc"})
 DEBUG_SUFFIXES = ("-debuginfo", "-debugsource")
@@ -91,34 +89,11 @@ def read_compose(
         status=status,
         location=top.location if top.is_remote else None,
     )
-    with _gc_paused():  # ~10^6 new containers that all live on: collecting them is wasted time
-        try:
-            rpms_doc = load_json(top, RPMS)
-            rpms_file = top.describe(RPMS)
-        except InputError as missing:
-            if not isinstance(missing.__cause__, FileNotFoundError):
-                raise
-            try:
-                rpms_doc = load_json(top, RPMS_LEGACY)
-            except InputError:
-                raise missing from None
-            rpms_file = top.describe(RPMS_LEGACY)
-        builds, rpm_count = group_builds(
-            rpms_doc, info, file=rpms_file, with_debuginfo=with_debuginfo, progress=progress
-        )
+    rpms_doc, rpms_file = load_rpms(top)
+    builds, rpm_count = group_builds(
+        rpms_doc, info, file=rpms_file, with_debuginfo=with_debuginfo, progress=progress
+    )
     return ComposeData(info=info, builds=builds, rpm_count=rpm_count)
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector (if it runs), and restore it whatever happens."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def read_status(top: Source) -> str:
@@ -145,47 +120,11 @@ def read_status(top: Source) -> str:
     return status
 
 
-class _Where:
-    """Located errors and checked lookups for one file."""
-
-    def __init__(self, file: str) -> None:
-        self.file = file
-
-    def error(self, key: str, message: str) -> InputError:
-        return InputError(message, file=self.file, key=key or None)
-
-    def get(self, obj: dict[str, Any], name: str, kind: type, key: str) -> Any:
-        path = f"{key}.{name}" if key else name
-        if name not in obj:
-            raise self.error(path, "is missing")
-        value = obj[name]
-        if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
-            wanted = {dict: "an object", str: "a string", int: "an integer", list: "a list"}
-            raise self.error(path, f"expected {wanted[kind]}, found {kind_of(value)}")
-        return value
-
-    def header(self, doc: dict[str, Any], expected: str) -> tuple[int, int]:
-        """Check ``header`` and return its version; an old header may lack ``type``."""
-        header = self.get(doc, "header", dict, "")
-        version_text = self.get(header, "version", str, "header")
-        match = _VERSION.fullmatch(version_text)
-        if not match:
-            raise self.error("header.version", f"{version_text!r} is not a version like '1.2'")
-        version = (int(match.group(1)), int(match.group(2)))
-        if "type" in header or version >= (1, 1):
-            found = self.get(header, "type", str, "header")
-            if found != expected:
-                raise self.error(
-                    "header.type", f"is {found!r}, expected {expected!r}: wrong kind of file"
-                )
-        return version
-
-
 def parse_composeinfo(
     doc: dict[str, Any], *, file: str, status: str, location: str | None = None
 ) -> ComposeInfo:
     """composeinfo.json (any header version productmd reads) as a :class:`ComposeInfo`."""
-    at = _Where(file)
+    at = Located(file)
     version = at.header(doc, "productmd.composeinfo")
     payload = at.get(doc, "payload", dict, "")
     compose = at.get(payload, "compose", dict, "payload")
@@ -229,7 +168,7 @@ def parse_composeinfo(
     )
 
 
-def _legacy_id_parts(at: _Where, compose_id: str) -> tuple[str, str, int]:
+def _legacy_id_parts(at: Located, compose_id: str) -> tuple[str, str, int]:
     """Date, type and respin of a pre-0.3 composeinfo, which only has the id."""
     match = _LEGACY_ID.match(compose_id)
     suffix = match.group("type") if match else None
@@ -239,7 +178,7 @@ def _legacy_id_parts(at: _Where, compose_id: str) -> tuple[str, str, int]:
     return match.group("date"), compose_type, int(match.group("respin") or 0)
 
 
-def _variants(at: _Where, variants: dict[str, Any]) -> dict[str, tuple[str, ...]]:
+def _variants(at: Located, variants: dict[str, Any]) -> dict[str, tuple[str, ...]]:
     """Variant uid -> sorted arches, for every variant (child variants by their uid)."""
     result: dict[str, tuple[str, ...]] = {}
     for uid, variant in sorted(variants.items()):
@@ -254,7 +193,7 @@ def _variants(at: _Where, variants: dict[str, Any]) -> dict[str, tuple[str, ...]
 
 
 def _compose_id(
-    at: _Where,
+    at: Located,
     payload: dict[str, Any],
     release_key: str,
     variants: dict[str, tuple[str, ...]],
@@ -279,7 +218,7 @@ def _compose_id(
     return f"{result}-{date}{COMPOSE_TYPE_SUFFIX[compose_type]}.{respin}"
 
 
-def _release_type_suffix(at: _Where, release: dict[str, Any], key: str) -> str:
+def _release_type_suffix(at: Located, release: dict[str, Any], key: str) -> str:
     release_type = release.get("type") or "ga"
     if not isinstance(release_type, str):
         raise at.error(f"{key}.type", f"expected a string, found {kind_of(release_type)}")
@@ -313,43 +252,47 @@ class _Build:
 _BINARY, _SOURCE, _DEBUG = "binary", "source", "debug"
 # name, arch, what the name and arch say it is, the NEVRA's fields
 _Rpm = tuple[str, str, str, tuple[str, int, str, str, str]]
+_NOT_IN_NAME = re.compile(r"[\s/:]")  # as in nevra.py's grammar
 
 
-def _parse_rpm(at: _Where, key: str, rpm: str) -> _Rpm:
-    try:
-        name, epoch, version, release, arch = split_nevra(rpm)
-    except ValueError as exc:
-        raise at.error(key, str(exc)) from None
-    name, arch = sys.intern(name), sys.intern(arch)
-    kind = (
-        _SOURCE if arch in SOURCE_ARCHES else _DEBUG if name.endswith(DEBUG_SUFFIXES) else _BINARY
-    )
-    return name, arch, kind, (name, epoch, version, release, arch)
+class _RpmParser:
+    """Binary RPM NEVRAs, each parsed once (``parsed``).
+
+    Nearly every one is ``<name><tail><arch>``, its tail being its SRPM's
+    ``-[epoch:]version-release.`` as the SRPM spells it. Cut at the tail, with a valid name and
+    an arch seen valid before, it has exactly the parts the NEVRA grammar gives it (version and
+    release hold no ``-``, an arch no ``.``); others are parsed in full. Grouping a CentOS
+    Stream compose takes a sixth less time so.
+    """
+
+    __slots__ = ("arches", "at", "parsed")
+
+    def __init__(self, at: Located) -> None:
+        self.at = at
+        self.parsed: dict[str, _Rpm] = {}
+        self.arches: dict[str, str] = {}  # the arches of the NEVRAs parsed in full, interned
+
+    def parse(self, rpm: str, source: Nevra, tail: str, key: str, srpm: str) -> _Rpm:
+        cut = rpm.rfind(tail)
+        name, arch = rpm[:cut], self.arches.get(rpm[cut + len(tail) :])
+        if cut > 0 and arch is not None and not _NOT_IN_NAME.search(name):
+            epoch, version, release = source.epoch, source.version, source.release
+        else:
+            try:
+                name, epoch, version, release, arch = split_nevra(rpm)
+            except ValueError as exc:
+                raise self.at.error(f"{key}[{srpm}][{rpm}]", str(exc)) from None
+            arch = self.arches.setdefault(arch, sys.intern(arch))
+        binary = _DEBUG if name.endswith(DEBUG_SUFFIXES) else _BINARY
+        kind = _SOURCE if arch in SOURCE_ARCHES else binary
+        parsed = self.parsed[rpm] = name, arch, kind, (name, epoch, version, release, arch)
+        return parsed
 
 
-def group_builds(
-    doc: dict[str, Any],
-    info: ComposeInfo,
-    *,
-    file: str,
-    with_debuginfo: bool = False,
-    progress: Progress | None = None,
-) -> tuple[tuple[Build, ...], int]:
-    """rpms.json grouped into builds (see :func:`read_compose`), and the binary RPM count."""
-    at = _Where(file)
-    version = at.header(doc, "productmd.rpms")
-    payload = at.get(doc, "payload", dict, "")
-    compose = at.get(payload, "compose", dict, "payload")
-    rpms_id = at.get(compose, "id", str, "payload.compose")
-    if rpms_id != info.id:
-        raise at.error(
-            "payload.compose.id",
-            f"{rpms_id!r} differs from composeinfo's {info.id!r}: the metadata files "
-            "belong to different composes",
-        )
-    legacy = version <= (0, 3)
-    top_key, category_key = ("manifest", "type") if legacy else ("rpms", "category")
-    tree = at.get(payload, top_key, dict, "payload")
+def _pairs(
+    at: Located, tree: dict[str, Any], info: ComposeInfo, top_key: str
+) -> list[tuple[str, str, dict[str, Any]]]:
+    """(variant, arch, its SRPMs) of each tree arch, checked against composeinfo."""
     pairs: list[tuple[str, str, dict[str, Any]]] = []
     for variant, arches in tree.items():
         key = f"payload.{top_key}.{variant}"
@@ -366,18 +309,45 @@ def group_builds(
             if not isinstance(srpms, dict):
                 raise at.error(f"{key}.{arch}", f"expected an object, found {kind_of(srpms)}")
             pairs.append((sys.intern(variant), sys.intern(arch), srpms))
+    return pairs
 
+
+def group_builds(
+    doc: dict[str, Any],
+    info: ComposeInfo,
+    *,
+    file: str,
+    with_debuginfo: bool = False,
+    progress: Progress | None = None,
+) -> tuple[tuple[Build, ...], int]:
+    """rpms.json grouped into builds (see :func:`read_compose`), and the binary RPM count."""
+    at = Located(file)
+    version = at.header(doc, "productmd.rpms")
+    payload = at.get(doc, "payload", dict, "")
+    compose = at.get(payload, "compose", dict, "payload")
+    rpms_id = at.get(compose, "id", str, "payload.compose")
+    if rpms_id != info.id:
+        raise at.error(
+            "payload.compose.id",
+            f"{rpms_id!r} differs from composeinfo's {info.id!r}: the metadata files "
+            "belong to different composes",
+        )
+    legacy = version <= (0, 3)
+    top_key, category_key = ("manifest", "type") if legacy else ("rpms", "category")
+    pairs = _pairs(at, at.get(payload, top_key, dict, "payload"), info, top_key)
     builds: dict[tuple[str, int, str, str], _Build] = {}
-    by_srpm: dict[str, _Build] = {}
-    parsed: dict[str, _Rpm] = {}
+    by_srpm: dict[str, tuple[_Build, Nevra, str]] = {}  # SRPM -> its build, NEVRA and tail
+    rpm_parser = _RpmParser(at)
+    parsed = rpm_parser.parsed
     kept: set[tuple[str, int, str, str, str]] = set()
+    skip_debug = not with_debuginfo
     if progress is not None:
         progress(0, len(pairs))
     for done, (variant, arch, srpms) in enumerate(pairs, 1):
         key = f"payload.{top_key}.{variant}.{arch}"
         for srpm, rpms in srpms.items():
-            build = by_srpm.get(srpm)
-            if build is None:
+            known_srpm = by_srpm.get(srpm)
+            if known_srpm is None:
                 try:
                     source = parse_nevra(srpm)
                 except ValueError as exc:
@@ -386,30 +356,37 @@ def group_builds(
                 build = builds.get(build_key)
                 if build is None:
                     build = builds[build_key] = _Build(source)
-                by_srpm[srpm] = build
+                tail = srpm[len(source.name) : len(srpm) - len(source.arch)]
+                known_srpm = by_srpm[srpm] = build, source, tail
+            build, source, tail = known_srpm
             build.variants.add(variant)
             if not isinstance(rpms, dict):
                 raise at.error(f"{key}[{srpm}]", f"expected an object, found {kind_of(rpms)}")
+            shipped, ships = build.rpms, False
             for rpm, entry in rpms.items():
-                known = parsed.get(rpm)
-                if known is None:
-                    known = parsed[rpm] = _parse_rpm(at, f"{key}[{srpm}][{rpm}]", rpm)
+                known = parsed.get(rpm) or rpm_parser.parse(rpm, source, tail, key, srpm)
                 name, rpm_arch, kind, nevra = known
-                if not isinstance(entry, dict):
+                if isinstance(entry, RpmEntry):  # rpms.json decoded into types
+                    category = getattr(entry, category_key)
+                elif isinstance(entry, dict):
+                    category = entry.get(category_key)
+                else:
                     raise at.error(
                         f"{key}[{srpm}][{rpm}]", f"expected an object, found {kind_of(entry)}"
                     )
-                category = entry.get(category_key)
                 if kind is _SOURCE or category == "source":
                     continue
-                if (kind is _DEBUG or category == "debug") and not with_debuginfo:
+                if skip_debug and (kind is _DEBUG or category == "debug"):
                     continue
-                build.arches.add(arch)
-                rpm_arches = build.rpms.get(name)
+                ships = True
+                rpm_arches = shipped.get(name)
                 if rpm_arches is None:
-                    rpm_arches = build.rpms[name] = set()
-                rpm_arches.add(rpm_arch)
+                    shipped[name] = {rpm_arch}
+                else:
+                    rpm_arches.add(rpm_arch)
                 kept.add(nevra)
+            if ships:
+                build.arches.add(arch)
         if progress is not None:
             progress(done, len(pairs))
     frozen = sorted(
