@@ -294,3 +294,31 @@ def test_concurrent_first_uses_create_one_repository(tmp_path: Path) -> None:
         thread.join()
     assert len(heads) == 6 and len(set(heads)) == 1 and None not in heads
     assert [p.name for p in tmp_path.iterdir()] == ["new.git"]
+
+
+def test_many_new_blobs_go_into_one_valid_pack(tmp_path: Path) -> None:
+    import subprocess
+
+    from gatekeeper.forge.gitrepo import PACK_THRESHOLD, ComposeRepo
+
+    files = {
+        f"builds/{i % 7}/pkg{i}.yaml": f"name: pkg{i}\n".encode() * (1 + i % 40)
+        for i in range(PACK_THRESHOLD + 44)
+    }
+    files["big.yaml"] = bytes(range(256)) * 1000
+    packed, loose = ComposeRepo(tmp_path / "a.git"), ComposeRepo(tmp_path / "b.git")
+    tree = packed.write_tree(files)
+    few = dict(list(files.items())[:10])
+    loose.write_tree(few)  # under the threshold: loose objects
+    assert list((tmp_path / "a.git" / "objects" / "pack").glob("pack-*.idx"))
+    fsck = subprocess.run(
+        ["git", "-C", str(tmp_path / "a.git"), "fsck", "--strict", "--full"],
+        capture_output=True,
+        text=True,
+    )
+    assert fsck.returncode == 0, fsck.stderr
+    assert (
+        packed.read_file(packed.commit(tree, [], "t", when=WHEN), "big.yaml") == files["big.yaml"]
+    )
+    # the same files give the same tree id whichever way the blobs were stored
+    assert loose.write_tree(files) == tree

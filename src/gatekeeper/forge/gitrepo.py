@@ -33,8 +33,11 @@ from typing import Any, Final, TypeVar
 import pygit2
 
 from gatekeeper.errors import GatekeeperError
+from gatekeeper.forge.packfile import write_blob_pack
 
 MAIN: Final = "main"
+#: From this many new blobs on, write_tree writes them as one pack.
+PACK_THRESHOLD: Final = 256
 ROOT_MESSAGE: Final = "Empty Compose Repo"
 ROOT_TIME: Final = datetime(1970, 1, 1, tzinfo=UTC)
 AUTHOR_NAME: Final = "gatekeeper"
@@ -163,11 +166,23 @@ class ComposeRepo:
         """Store ``files`` (path -> content, ``/`` between directories); return the tree id.
 
         Blobs the repository holds already are not written again, so writing a compose
-        whose files mostly exist costs little more than hashing them.
+        whose files mostly exist costs little more than hashing them; many new blobs (a
+        first import) go into one pack rather than one loose file each.
         """
         nested = _nest(files)
         repo = self._open()
         odb = repo.odb
+        missing = {}
+        for content in files.values():
+            oid = pygit2.hash(content)
+            if oid not in missing and not odb.exists(oid):
+                missing[oid] = content
+        if len(missing) >= PACK_THRESHOLD:  # one pack instead of thousands of loose files
+            write_blob_pack(Path(repo.path) / "objects", [(o.raw, c) for o, c in missing.items()])
+            repo = self._open()
+        else:
+            for content in missing.values():
+                repo.create_blob(content)
 
         def write(node: dict[str, Any]) -> pygit2.Oid:
             builder = repo.TreeBuilder()
@@ -175,10 +190,7 @@ class ComposeRepo:
                 if isinstance(child, dict):
                     builder.insert(name, write(child), _TREE)
                 else:
-                    oid = pygit2.hash(child)
-                    if not odb.exists(oid):
-                        oid = repo.create_blob(child)
-                    builder.insert(name, oid, _BLOB)
+                    builder.insert(name, pygit2.hash(child), _BLOB)
             return builder.write()
 
         return str(write(nested))
