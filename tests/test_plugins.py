@@ -115,7 +115,7 @@ def test_a_plugin_that_cannot_be_imported_is_one_located_error(
         return [broken] if kwargs.get("group") == "gatekeeper" else real(**kwargs)
 
     monkeypatch.setattr(metadata, "entry_points", entry_points)
-    with pytest.raises(ConfigError, match="plugin 'broken' .* cannot be loaded"):
+    with pytest.raises(ConfigError, match=r"plugin 'broken' .* cannot be loaded"):
         make_plugin_manager()
     pm = make_plugin_manager(disabled=["broken"])
     assert pm.get_plugin("broken") is None

@@ -297,6 +297,23 @@ def requirements(policies: Iterable[Policy]) -> list[Requirement]:
     return out
 
 
+def gated_testcases(compose: Compose, policies: Iterable[Policy]) -> set[str]:
+    """The testcases the policies applying to the compose gate: :func:`evaluate` reads the
+    results of these testcases only (so a caller may leave the others out)."""
+    return _gated(_applicable(compose, policies))
+
+
+def _applicable(compose: Compose, policies: Iterable[Policy]) -> list[Policy]:
+    return sorted(
+        (p for p in policies if policy_applies(p, compose.product, compose.type)),
+        key=lambda p: p.team,
+    )
+
+
+def _gated(applicable: Iterable[Policy]) -> set[str]:
+    return {gate.testcase for policy in applicable for gate in policy.gates}
+
+
 def evaluate(
     compose: Compose,
     policies: Sequence[Policy],
@@ -305,17 +322,14 @@ def evaluate(
     now: datetime,
 ) -> Decision:
     """Decide one compose. Raises NoPolicyApplies when no policy gates it (fail closed)."""
-    applicable = sorted(
-        (p for p in policies if policy_applies(p, compose.product, compose.type)),
-        key=lambda p: p.team,
-    )
+    applicable = _applicable(compose, policies)
     if not applicable:
         raise NoPolicyApplies(
             f"no policy applies to product {compose.product!r} and type {compose.type!r}: "
             "the compose is not gated (add it to a policy's applies_to)",
             key=compose.id,
         )
-    gated = {gate.testcase for policy in applicable for gate in policy.gates}
+    gated = _gated(applicable)
     by_testcase = _latest_by_testcase(compose.id, results, gated)
     waivers_of: dict[str, list[Waiver]] = {}
     for waiver in active_waivers(compose.id, waivers):

@@ -7,10 +7,12 @@ case is one store transaction; plugin hooks fire after the commit.
 
 from __future__ import annotations
 
+import fnmatch
 import getpass
 import logging
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -18,7 +20,7 @@ import pluggy
 
 from gatekeeper.config import Settings
 from gatekeeper.errors import GatekeeperError, InputError, NotFound, Unauthorized
-from gatekeeper.evaluate import evaluate
+from gatekeeper.evaluate import evaluate, gated_testcases
 from gatekeeper.events import Events
 from gatekeeper.lifecycle import Lifecycle
 from gatekeeper.model import PASSED, Compose, Decision, Policy, Result, Waiver
@@ -72,6 +74,7 @@ class Gatekeeper(Lifecycle):
         self.store = store if store is not None else Store(settings.database_url)
         self.clock = clock
         self._policies: list[Policy] | None = None
+        self._owner: tuple[list[Policy], Callable[[str], Policy | None]] | None = None
 
     # -- set-up ------------------------------------------------------------------------
     @property
@@ -119,22 +122,31 @@ class Gatekeeper(Lifecycle):
 
         Raises naming every offending testcase; nothing is stored when it raises.
         """
+        owner = self._owner_finder()
         unowned, refused = [], []
-        for testcase in sorted(set(testcases)):
-            team = team_for(self.policies, testcase)
+        for testcase in set(testcases):
+            team = owner(testcase)
             if team is None:
                 unowned.append(testcase)
             elif not actor.is_admin and not _may_report(actor, team):
-                refused.append(f"{testcase} (team {team.team})")
+                refused.append((testcase, team.team))
         if unowned:
             raise InputError(
-                "unknown testcases, owned by no team's policy: " + ", ".join(unowned),
+                "unknown testcases, owned by no team's policy: " + ", ".join(sorted(unowned)),
                 key="testcase",
             )
         if refused:
             raise Unauthorized(
-                f"{actor.name} is not a reporter of the team owning: " + ", ".join(refused)
+                f"{actor.name} is not a reporter of the team owning: "
+                + ", ".join(f"{testcase} (team {team})" for testcase, team in sorted(refused))
             )
+
+    def _owner_finder(self) -> Callable[[str], Policy | None]:
+        """``team_for(self.policies, ...)``, made once per set of policies."""
+        policies = self.policies
+        if self._owner is None or self._owner[0] is not policies:
+            self._owner = (policies, _owner_finder(policies))
+        return self._owner[1]
 
     def ingest(self, results: Sequence[Result], actor: Actor) -> IngestReport:
         """Store one report (all of it or none), then decide again. Idempotent."""
@@ -144,11 +156,10 @@ class Gatekeeper(Lifecycle):
         (compose_id,) = compose_ids
         self.authorize_report(actor, (r.testcase for r in results))
         now = self.clock()
-        stamped = [replace(r, reporter=actor.name) for r in results]  # never the payload's claim
         events = Events()
         with self.store.transaction() as tx:
             self._lock(tx, compose_id)
-            stored = tx.add_results(stamped)
+            stored = tx.add_results(results, reporter=actor.name)  # never the payload's claim
             decision, version = self._redecide(tx, compose_id, now, events)
         self._fire(events)
         return IngestReport(tuple(stored), len(results) - len(stored), decision, version)
@@ -185,22 +196,28 @@ class Gatekeeper(Lifecycle):
     def pull_results(self, compose_id: str) -> IngestReport | None:
         """Ask the plugins (``gatekeeper_pull_results``) for the compose's results and ingest
         those of testcases a team owns, as one report. Outside systems hold many testcases no
-        team gates; those are left out rather than refusing the pull."""
+        team gates; those are left out rather than refusing the pull. A failing plugin does
+        not stop the others: their results are stored, then its error is raised."""
         compose = self.compose(compose_id)
         answers: list[Sequence[Result] | None] = []
+        failures: list[tuple[str, Exception]] = []
         args = {"app": self, "compose": compose}
         for impl in self.pm.hook.gatekeeper_pull_results.get_hookimpls():
             try:  # one plugin's failure does not stop the others
                 found = impl.function(**{name: args[name] for name in impl.argnames})
                 answers.append(found)  # type: ignore[arg-type]  # hookimpls are untyped
             except Exception as exc:
-                log.warning("pull_results failed: plugin=%s compose=%s error=%r",
-                            impl.plugin_name, compose_id, exc)  # fmt: skip
+                failures.append((impl.plugin_name, exc))
+        owner = self._owner_finder()
         owned = [r for results in answers for r in results or ()
-                 if r.compose == compose_id and team_for(self.policies, r.testcase)]  # fmt: skip
-        if not owned:
-            return None
-        return self.ingest(owned, Actor(name="pull", is_admin=True))
+                 if r.compose == compose_id and owner(r.testcase) is not None]  # fmt: skip
+        report = self.ingest(owned, Actor(name="pull", is_admin=True)) if owned else None
+        if failures:  # what the others found is stored; the failure is still the caller's
+            for name, error in failures[1:]:
+                log.warning("pull_results failed: plugin=%s compose=%s error=%r",
+                            name, compose_id, error)  # fmt: skip
+            raise failures[0][1]
+        return report
 
     def waive(
         self,
@@ -283,9 +300,10 @@ class Gatekeeper(Lifecycle):
         """Evaluate inside the caller's locked transaction; record and queue what changed."""
         compose = self._require(tx, compose_id)
         previous = tx.latest_decision(compose_id)
-        decision = evaluate(
-            compose, self.policies, tx.results_for(compose_id), tx.waivers_for(compose_id), now
-        )
+        # what the engine reads: the gated testcases' results, without their data
+        gated = gated_testcases(compose, self.policies)
+        results = tx.results_for(compose_id, with_data=False, testcases=gated)
+        decision = evaluate(compose, self.policies, results, tx.waivers_for(compose_id), now)
         version = tx.record_decision(decision)
         if version is None:
             return decision, None
@@ -320,6 +338,32 @@ class Gatekeeper(Lifecycle):
     def _fire(self, events: Events) -> None:
         """Call the hooks owed by a committed transaction; the outbox remembers failures."""
         events.fire(self, self.pm, self.store)
+
+
+def _owner_finder(policies: Sequence[Policy]) -> Callable[[str], Policy | None]:
+    """:func:`team_for` as one regular expression, for reports of many testcases.
+
+    Each policy's ``owns`` globs, as fnmatch translates them for ``fnmatchcase``, are one
+    alternative, in the policies' order: the first alternative that matches the whole name
+    is the first policy owning it. (The alternative's group is the outermost, so it is the
+    match's ``lastgroup``.)
+    """
+    alternatives = [
+        f"(?P<p{index}>{'|'.join(fnmatch.translate(glob) for glob in policy.owns)})"
+        for index, policy in enumerate(policies)
+        if policy.owns
+    ]
+    if not alternatives:
+        return lambda testcase: None
+    match = re.compile("|".join(alternatives)).match
+
+    def owner(testcase: str) -> Policy | None:
+        found = match(testcase)
+        if found is None or found.lastgroup is None:
+            return None
+        return policies[int(found.lastgroup[1:])]
+
+    return owner
 
 
 def _may_report(actor: Actor, policy: Policy) -> bool:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import replace
+from datetime import datetime
+from types import MappingProxyType
 from typing import Any
 
 import sqlalchemy as sa
@@ -34,7 +36,34 @@ _RESULT_COLUMNS = (
     t.results.c.source,
 )
 
+_RESULT_COLUMNS_WITHOUT_DATA = tuple(
+    sa.null().label("data") if column is t.results.c.data else column for column in _RESULT_COLUMNS
+)
+_NO_DATA: Mapping[str, Any] = MappingProxyType({})
+
 _PG_CHUNK = 10_000
+_IN_CHUNK = 500  # testcase names per IN (...) of results_for
+_SQLITE_CHUNK = 2_000
+
+# The columns add_results writes, in the order of its rows.
+_ROW_NAMES = (
+    "compose_id",
+    "testcase",
+    "outcome",
+    "scenario",
+    "arch",
+    "variant",
+    "ref_url",
+    "note",
+    "submit_time",
+    "data",
+    "reporter",
+    "source",
+    "external_id",
+    "dedupe_key",
+    "created_at",
+)
+_CREATED_AT = _ROW_NAMES.index("created_at")
 
 _DECISION_COLUMNS = (
     t.decisions.c.version,
@@ -73,63 +102,150 @@ def result_dedupe_key(result: Result) -> str:
     return hashlib.sha256(_canonical_json(content).encode()).hexdigest()
 
 
+def _stored(
+    result: Result, db_id: str, submit_time: datetime, data: dict[str, Any], reporter: str | None
+) -> Result:
+    """The result as stored: ``replace(result, id=..., submit_time=..., data=...,
+    reporter=...)``, built directly (``replace`` costs as much as the insert of a row)."""
+    if type(result) is not Result:
+        stored = replace(result, id=db_id, submit_time=submit_time, data=data)
+        return stored if reporter is None else replace(stored, reporter=reporter)
+    return Result(
+        result.compose,
+        result.testcase,
+        result.outcome,
+        submit_time,
+        db_id,
+        result.scenario,
+        result.arch,
+        result.variant,
+        result.ref_url,
+        result.note,
+        data,
+        result.reporter if reporter is None else reporter,
+        result.source,
+    )
+
+
 def _decision_content(payload: Mapping[str, Any]) -> str:
     """A decision's JSON without its evaluation time: what makes it a new version."""
     return _canonical_json({k: v for k, v in payload.items() if k != "evaluated_at"})
 
 
 class ResultQueries(TxBase):
-    def add_results(self, results: Sequence[Result]) -> list[Result]:
+    def add_results(
+        self, results: Sequence[Result], *, reporter: str | None = None
+    ) -> list[Result]:
         """Store the results not stored yet; returns those, with their database ids.
 
         A result's ``id`` (its reporter's) is kept as ``external_id`` and goes into
         its dedupe key (:func:`result_dedupe_key`): a known key is skipped. One
         batched INSERT; a result of an unknown compose fails the whole batch.
+        ``reporter``, when given, is every result's reporter (in place of its own).
         """
         if not results:
             return []
         now = utcnow()
-        pending: dict[str, Result] = {}
-        rows: list[dict[str, Any]] = []
+        pending: dict[str, tuple[Result, datetime, dict[str, Any]]] = {}
+        rows: list[tuple[Any, ...]] = []
         for result in results:
             key = result_dedupe_key(result)
             if key in pending:
                 continue
             submit_time = t.to_utc(result.submit_time)
             data = json.loads(json.dumps(dict(result.data)))  # exactly what the store keeps
-            pending[key] = replace(result, submit_time=submit_time, data=data)
+            pending[key] = (result, submit_time, data)
             rows.append(
-                {
-                    "compose_id": result.compose,
-                    "testcase": result.testcase,
-                    "outcome": result.outcome.value,
-                    "scenario": result.scenario,
-                    "arch": result.arch,
-                    "variant": result.variant,
-                    "ref_url": result.ref_url,
-                    "note": result.note,
-                    "submit_time": submit_time,
-                    "data": data,
-                    "reporter": result.reporter,
-                    "source": result.source,
-                    "external_id": result.id,
-                    "dedupe_key": key,
-                    "created_at": now,
-                }
+                (
+                    result.compose,
+                    result.testcase,
+                    result.outcome.value,
+                    result.scenario,
+                    result.arch,
+                    result.variant,
+                    result.ref_url,
+                    result.note,
+                    submit_time,
+                    data,
+                    result.reporter if reporter is None else reporter,
+                    result.source,
+                    result.id,
+                    key,
+                    now,
+                )
             )
         if self.dialect == "postgresql":
-            stored = self._insert_results_postgresql(rows)
-        else:
-            c = t.results.c
-            stmt = (
-                self._insert(t.results)
-                .on_conflict_do_nothing(index_elements=[c.dedupe_key])
-                .returning(c.id, c.dedupe_key)
+            stored = self._insert_results_postgresql(
+                [dict(zip(_ROW_NAMES, row, strict=True)) for row in rows]
             )
-            stored = {key: db_id for db_id, key in self._conn.execute(stmt, rows)}
+        else:
+            stored = self._insert_results_sqlite(rows)
         return [
-            replace(result, id=str(stored[key])) for key, result in pending.items() if key in stored
+            _stored(result, str(stored[key]), submit_time, data, reporter)
+            for key, (result, submit_time, data) in pending.items()
+            if key in stored
         ]
+
+    def _insert_results_sqlite(self, rows: list[tuple[Any, ...]]) -> dict[str, int]:
+        """Multi-row ``INSERT ... ON CONFLICT DO NOTHING RETURNING``, as many rows per
+        statement as SQLAlchemy's own batches hold, each value converted by its column's
+        type: what SQLAlchemy's executemany does, without its per-row bookkeeping (which
+        took half of the time of adding 20,000 results)."""
+        dialect = self._conn.dialect
+        if dialect.paramstyle != "qmark":  # pragma: no cover - pysqlite's is qmark
+            return self._insert_results_core(rows)
+        columns = [t.results.c[name] for name in _ROW_NAMES]
+        processors = [
+            (index, processor)
+            for index, column in enumerate(columns)
+            if (processor := column.type.bind_processor(dialect)) is not None
+        ]
+        quote = dialect.identifier_preparer
+        head = (
+            f"INSERT INTO {quote.format_table(t.results)} "
+            f"({', '.join(quote.format_column(column) for column in columns)}) VALUES "
+        )
+        tail = (
+            f" ON CONFLICT ({quote.format_column(t.results.c.dedupe_key)}) DO NOTHING "
+            f"RETURNING {quote.format_column(t.results.c.id)}, "
+            f"{quote.format_column(t.results.c.dedupe_key)}"
+        )
+        one = "(" + ", ".join("?" * len(columns)) + ")"
+        size = max(1, min(dialect.insertmanyvalues_page_size,
+                          dialect.insertmanyvalues_max_parameters // len(columns)))  # fmt: skip
+        converted: dict[tuple[int, int], Any] = {}  # (column, id(value)) -> bound value
+        stored: dict[str, int] = {}
+        for start in range(0, len(rows), size):
+            chunk = rows[start : start + size]
+            params: list[Any] = []
+            for row in chunk:
+                values = list(row)
+                for index, processor in processors:
+                    value = values[index]
+                    if index == _CREATED_AT:  # one value for the whole batch: converted once
+                        memo = (index, id(value))
+                        if memo not in converted:
+                            converted[memo] = processor(value)
+                        values[index] = converted[memo]
+                    else:
+                        values[index] = processor(value)
+                params += values
+            sql = head + ", ".join([one] * len(chunk)) + tail
+            stored.update(
+                (key, row_id) for row_id, key in self._conn.exec_driver_sql(sql, tuple(params))
+            )
+        return stored
+
+    def _insert_results_core(self, rows: list[tuple[Any, ...]]) -> dict[str, int]:
+        """The same INSERT through SQLAlchemy's executemany."""
+        c = t.results.c
+        stmt = (
+            self._insert(t.results)
+            .on_conflict_do_nothing(index_elements=[c.dedupe_key])
+            .returning(c.id, c.dedupe_key)
+        )
+        params = [dict(zip(_ROW_NAMES, row, strict=True)) for row in rows]
+        return {key: db_id for db_id, key in self._conn.execute(stmt, params)}
 
     def _insert_results_postgresql(self, rows: list[dict[str, Any]]) -> dict[str, int]:
         """INSERT ... SELECT from one JSON array parameter per chunk of rows.
@@ -172,14 +288,37 @@ class ResultQueries(TxBase):
             stored.update((key, db_id) for db_id, key in self._conn.execute(stmt, {"rows": chunk}))
         return stored
 
-    def results_for(self, compose_id: str) -> list[Result]:
-        """All results of the compose, in the order they were stored."""
-        stmt = (
-            sa.select(*_RESULT_COLUMNS)
-            .where(t.results.c.compose_id == compose_id)
-            .order_by(t.results.c.id)
-        )
+    def results_for(
+        self,
+        compose_id: str,
+        *,
+        with_data: bool = True,
+        testcases: Collection[str] | None = None,
+    ) -> list[Result]:
+        """All results of the compose, in the order they were stored.
+
+        What deciding needs is less (see :meth:`Gatekeeper._redecide`): ``testcases``
+        reads only the results of those testcases (the gated ones: the engine reads no
+        other), and ``with_data=False`` leaves their ``data`` out (an empty mapping each:
+        the engine never reads it, and decoding it is a third of the read).
+        """
+        c = t.results.c
+        columns = _RESULT_COLUMNS if with_data else _RESULT_COLUMNS_WITHOUT_DATA
+        stmt = sa.select(*columns).where(c.compose_id == compose_id).order_by(c.id)
+        if testcases is None:
+            rows: Iterable[Any] = self._conn.execute(stmt)
+        else:
+            names = sorted(set(testcases))
+            chunks = [names[i : i + _IN_CHUNK] for i in range(0, len(names), _IN_CHUNK)]
+            rows = [
+                row
+                for chunk in chunks
+                for row in self._conn.execute(stmt.where(c.testcase.in_(chunk)))
+            ]
+            if len(chunks) > 1:
+                rows.sort(key=lambda row: row[0])  # by id, as one query would give them
         outcomes = _OUTCOMES
+        no_data = None if with_data else _NO_DATA
         return [
             Result(
                 compose_id,
@@ -192,7 +331,7 @@ class ResultQueries(TxBase):
                 variant,
                 ref_url,
                 note,
-                data,
+                data if no_data is None else no_data,
                 reporter,
                 source,
             )
@@ -209,7 +348,7 @@ class ResultQueries(TxBase):
                 data,
                 reporter,
                 source,
-            ) in self._conn.execute(stmt)
+            ) in rows
         ]
 
     def add_waiver(self, waiver: Waiver) -> Waiver:

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import replace
 from functools import partial
 
 import click
 
 from gatekeeper.cli_common import State, located, print_report, reporter_option
 from gatekeeper.errors import InputError
-from gatekeeper_junit.parse import Options, parse_files
+from gatekeeper_junit.parse import Options, parse_files, stamped
 from gatekeeper_junit.settings import JunitSettings
 from gatekeeper_junit.xmlsafe import check_size
 
@@ -122,5 +121,5 @@ def junit(
         )
     app = state.app()
     when = app.clock()
-    results = [replace(r, submit_time=when) for r in parsed.results]  # the service's clock
+    results = stamped(parsed.results, when)  # the service's clock
     print_report(compose_id, app.ingest(results, state.actor(reporter)))

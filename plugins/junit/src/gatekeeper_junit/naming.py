@@ -15,6 +15,7 @@ without a classname is named ``{namespace}{name}``, never ``ci..test`` or ``ci.t
 
 from __future__ import annotations
 
+import functools
 import string
 from collections.abc import Mapping
 
@@ -47,11 +48,17 @@ def namespace_prefix(namespace: str) -> str:
     return namespace if not namespace or namespace.endswith(".") else namespace + "."
 
 
+@functools.lru_cache(maxsize=64)
+def _pieces(fmt: str) -> tuple[tuple[str, str | None], ...]:
+    """The template's (literal, field) pieces, parsed once per template."""
+    return tuple((literal, field) for literal, field, _, _ in string.Formatter().parse(fmt))
+
+
 def render(fmt: str, fields: Mapping[str, str]) -> str:
     """Fill the template; an empty field takes one adjacent ``.`` with it (see module doc)."""
     out = ""
     drop_dot = False
-    for literal, field, _, _ in string.Formatter().parse(fmt):
+    for literal, field in _pieces(fmt):
         if drop_dot and literal.startswith("."):
             literal = literal[1:]
         drop_dot = False

@@ -21,16 +21,16 @@ section is the reference for the rules below; the tests hold them to it.
 from __future__ import annotations
 
 import hashlib
-import json
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from json.encoder import encode_basestring_ascii
 from pathlib import PurePath
 from typing import Any, TypeVar, cast
 
-from junitparser import Error, Failure, Properties, Skipped
-from junitparser.xunit2 import JUnitXml, TestCase, TestSuite
+from junitparser import Error, Failure, Properties, Property, Skipped
+from junitparser.xunit2 import TestCase, TestSuite
 
 from gatekeeper.errors import ErrorGroup, GatekeeperError, InputError, raise_all
 from gatekeeper.model import Outcome, Result
@@ -192,7 +192,8 @@ def read_cases(file: str, data: bytes, opts: Options, tally: Tally) -> list[Case
             file=file,
             line=doc.line_of(doc.root),
         )
-    source = Source(file, PurePath(file).name, hashlib.sha256(data).hexdigest(), doc)
+    source = Source(file, PurePath(file).name, hashlib.sha256(data).hexdigest(), doc,
+                    namespace_prefix(opts.namespace))  # fmt: skip
     base = {"arch": opts.arch, "scenario": opts.scenario, "variant": opts.variant, "suite": None}
     cases: list[Case] = []
     errors: list[GatekeeperError] = []
@@ -208,35 +209,36 @@ def read_cases(file: str, data: bytes, opts: Options, tally: Tally) -> list[Case
 Context = dict[str, str | None]
 
 
-def _walk(doc: Document, base: Context) -> Iterator[tuple[TestCase, Context]]:
-    """Every testcase with its suite context: suites in document order, at any depth.
+def _walk(doc: Document, base: Context) -> Iterator[tuple[ET.Element, Context]]:
+    """Every testcase element with its suite context: suites in document order, at any depth.
 
-    Iterative (no recursion; nesting is bounded by ``xmlsafe.MAX_DEPTH`` anyway). Only
-    junitparser's long-standing API (``fromelem``, ``iterchildren``) is used, so every
-    junitparser from 3.1 on reads a report alike.
+    Iterative (no recursion; nesting is bounded by ``xmlsafe.MAX_DEPTH`` anyway). The
+    tree is walked as junitparser's ``iterchildren`` walks it (``iterfind`` of its classes'
+    tags), on the elements themselves: a testcase is wrapped in junitparser's
+    :class:`TestCase` only when it has a result to judge (see :func:`_read_case`).
     """
     if doc.root.tag == "testsuite":
-        suites = [_wrap(TestSuite, doc.root)]
+        suites = [doc.root]
     else:
-        root = _wrap(JUnitXml, doc.root)
-        for case in _children(root, TestCase):  # not valid JUnit, but not silently dropped
+        for case in _children(doc.root, TestCase):  # not valid JUnit, but not silently dropped
             yield case, base
-        suites = _children(root, TestSuite)
+        suites = _children(doc.root, TestSuite)
     stack = [(suite, base) for suite in reversed(suites)]
     while stack:
         suite, outer = stack.pop()
         context = _with_properties(dict(outer), suite)
-        context["suite"] = (suite.name or "").strip() or outer["suite"]
+        context["suite"] = (suite.get("name") or "").strip() or outer["suite"]
         for case in _children(suite, TestCase):
             yield case, context
         stack.extend((child, context) for child in reversed(_children(suite, TestSuite)))
 
 
-def _with_properties(context: Context, element: TestSuite | TestCase) -> Context:
+def _with_properties(context: Context, element: ET.Element) -> Context:
     """``arch``, ``scenario``, ``variant`` of the element's own ``<properties>`` win."""
     for properties in _children(element, Properties):
-        for prop in properties:
-            name, value = (prop.name or "").strip(), (prop.value or "").strip()
+        for prop in _children(properties, Property):
+            name = (prop.get("name") or "").strip()
+            value = (prop.get("value") or "").strip()
             if name in SUITE_PROPERTIES and value:
                 context[name] = value
     return context
@@ -251,9 +253,10 @@ def _wrap(kind: type[J], element: ET.Element) -> J:
     return wrapped
 
 
-def _children(parent: object, kind: type[J]) -> list[J]:
-    """junitparser's ``iterchildren``: the direct children of that kind (untyped there)."""
-    return list(cast(Any, parent).iterchildren(kind))
+def _children(parent: ET.Element, kind: type[Any]) -> list[ET.Element]:
+    """The direct children of a junitparser kind, as its ``iterchildren`` finds them
+    (``iterfind`` of the kind's tag), without wrapping each in a junitparser object."""
+    return list(parent.iterfind(kind._tag))
 
 
 @dataclass(frozen=True)
@@ -264,39 +267,43 @@ class Source:
     name: str  # base name, for the {file} field and data.file
     digest: str  # SHA-256 of its bytes, for result ids
     doc: Document
+    prefix: str  # the namespace's prefix, for the {namespace} field
+
+
+_OUTCOMES = {
+    "passed": Outcome.PASSED,
+    "failed": Outcome.FAILED,
+    "errors": Outcome.ERROR,
+    "skipped": Outcome.INFO,
+}
 
 
 def _read_case(
-    case: TestCase, context: Context, source: Source, opts: Options, tally: Tally
+    case: ET.Element, context: Context, source: Source, opts: Options, tally: Tally
 ) -> list[Case]:
-    line = source.doc.line_of(case._elem)
-    name = (case.name or "").strip()
+    line = source.doc.line_of(case)
+    name = (case.get("name") or "").strip()
     if not name:
         raise InputError("a <testcase> has no name attribute", file=source.file, line=line)
-    own = _with_properties(dict(context), case)
-    classname = (case.classname or "").strip()
+    # A testcase without children (most of them) has no properties and no result: passed.
+    own = _with_properties(dict(context), case) if len(case) else context
+    classname = (case.get("classname") or "").strip()
     testcase = render(
         opts.name_format,
         {
-            "namespace": namespace_prefix(opts.namespace),
+            "namespace": source.prefix,
             "classname": classname or own["suite"] or "",
             "name": name,
             "suite": own["suite"] or "",
             "file": source.name,
         },
     )
-    kind, note, extra = judge(case)
+    kind, note, extra = judge(_wrap(TestCase, case)) if len(case) else ("passed", None, {})
     setattr(tally, kind, getattr(tally, kind) + 1)
     if extra.get("flaky"):
         tally.flaky += 1
     if kind == "skipped" and opts.skipped == "omit":
         return []
-    outcome = {
-        "passed": Outcome.PASSED,
-        "failed": Outcome.FAILED,
-        "errors": Outcome.ERROR,
-        "skipped": Outcome.INFO,
-    }[kind]
     data: dict[str, Any] = {
         "file": source.name,
         "line": line,
@@ -305,15 +312,17 @@ def _read_case(
         "name": name,
         **extra,
     }
+    if None in data.values():
+        data = {k: v for k, v in data.items() if v is not None}
     return [
         Case(
             testcase=testcase,
             scenario=own["scenario"],
             arch=own["arch"],
             variant=own["variant"],
-            outcome=outcome,
+            outcome=_OUTCOMES[kind],
             note=note,
-            data={k: v for k, v in data.items() if v is not None},
+            data=data,
             digest=source.digest,
             place=f"{source.file}:{line}",
         )
@@ -358,29 +367,59 @@ def _fold(cases: list[Case], opts: Options) -> tuple[list[Result], int]:
     for case in cases:
         groups.setdefault(case.key, []).append(case)
     now = opts.submit_time or datetime.now(UTC)
+    run_id = _json_text(opts.run_id)
     results = []
     for key, group in groups.items():
-        worst = max(group, key=lambda c: SEVERITY[c.outcome])  # the first of the worst
-        note, data = worst.note, dict(worst.data)
-        if len(group) > 1:
+        if len(group) == 1:
+            (worst,) = group
+            note, data = worst.note, worst.data  # the Case is dropped: its data is the result's
+            digests = [worst.digest]
+        else:
+            worst = max(group, key=lambda c: SEVERITY[c.outcome])  # the first of the worst
+            note, data = worst.note, dict(worst.data)
             note = f"worst of {len(group)} reports in this upload" + (f"; {note}" if note else "")
             data["occurrences"] = [c.place for c in group]
-        identity = ["junit/1", sorted({c.digest for c in group}), *key]
-        identity += [worst.outcome.value, opts.run_id]
+            digests = sorted({c.digest for c in group})
+        testcase, scenario, arch, variant = key
+        # json.dumps(["junit/1", digests, *key, outcome, run_id]), written out: the encoder's
+        # set-up per call was a fifth of parsing a big report
+        identity = (
+            f'["junit/1", [{", ".join(map(encode_basestring_ascii, digests))}], '
+            f"{encode_basestring_ascii(testcase)}, {_json_text(scenario)}, {_json_text(arch)}, "
+            f"{_json_text(variant)}, {encode_basestring_ascii(worst.outcome.value)}, {run_id}]"
+        )
         results.append(
             Result(
-                compose=opts.compose,
-                testcase=worst.testcase,
-                outcome=worst.outcome,
-                submit_time=now,
-                id=hashlib.sha256(json.dumps(identity).encode()).hexdigest(),
-                scenario=worst.scenario,
-                arch=worst.arch,
-                variant=worst.variant,
-                ref_url=opts.ref_url,
-                note=note,
-                data=data,
-                source=SOURCE,
+                opts.compose,
+                worst.testcase,
+                worst.outcome,
+                now,
+                hashlib.sha256(identity.encode()).hexdigest(),
+                worst.scenario,
+                worst.arch,
+                worst.variant,
+                opts.ref_url,
+                note,
+                data,
+                None,
+                SOURCE,
             )
         )
     return results, len(cases) - len(groups)
+
+
+def _json_text(value: str | None) -> str:
+    """``json.dumps`` of a string or None."""
+    return "null" if value is None else encode_basestring_ascii(value)
+
+
+def stamped(results: Sequence[Result], when: datetime) -> list[Result]:
+    """``[replace(r, submit_time=when) for r in results]``, built directly (``replace``
+    costs several times a Result's construction)."""
+    return [
+        Result(r.compose, r.testcase, r.outcome, when, r.id, r.scenario, r.arch, r.variant,
+               r.ref_url, r.note, r.data, r.reporter, r.source)
+        if type(r) is Result
+        else replace(r, submit_time=when)
+        for r in results
+    ]  # fmt: skip
