@@ -43,7 +43,6 @@ _NO_DATA: Mapping[str, Any] = MappingProxyType({})
 
 _PG_CHUNK = 10_000
 _IN_CHUNK = 500  # testcase names per IN (...) of results_for
-_SQLITE_CHUNK = 2_000
 
 # The columns add_results writes, in the order of its rows.
 _ROW_NAMES = (
@@ -213,7 +212,7 @@ class ResultQueries(TxBase):
         one = "(" + ", ".join("?" * len(columns)) + ")"
         size = max(1, min(dialect.insertmanyvalues_page_size,
                           dialect.insertmanyvalues_max_parameters // len(columns)))  # fmt: skip
-        converted: dict[tuple[int, int], Any] = {}  # (column, id(value)) -> bound value
+        created: dict[int, Any] = {}  # id(created_at) -> bound: one time for the whole batch
         stored: dict[str, int] = {}
         for start in range(0, len(rows), size):
             chunk = rows[start : start + size]
@@ -222,13 +221,12 @@ class ResultQueries(TxBase):
                 values = list(row)
                 for index, processor in processors:
                     value = values[index]
-                    if index == _CREATED_AT:  # one value for the whole batch: converted once
-                        memo = (index, id(value))
-                        if memo not in converted:
-                            converted[memo] = processor(value)
-                        values[index] = converted[memo]
-                    else:
+                    if index != _CREATED_AT:
                         values[index] = processor(value)
+                    else:
+                        if id(value) not in created:
+                            created[id(value)] = processor(value)
+                        values[index] = created[id(value)]
                 params += values
             sql = head + ", ".join([one] * len(chunk)) + tail
             stored.update(
