@@ -14,7 +14,8 @@ import click
 
 from gatekeeper.cli_common import State, located, print_report, reporter_option
 from gatekeeper.errors import InputError
-from gatekeeper_junit.parse import Options, parse_files, stamped
+from gatekeeper_junit.options import Options
+from gatekeeper_junit.parse import parse_files, stamped
 from gatekeeper_junit.settings import JunitSettings
 from gatekeeper_junit.xmlsafe import check_size
 

@@ -1,0 +1,72 @@
+"""The options of one JUnit upload: command line and ``[junit]`` settings, validated."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from gatekeeper.errors import InputError
+from gatekeeper_junit.naming import DEFAULT_NAME_FORMAT, check_format
+from gatekeeper_junit.settings import SKIPPED_MODES
+from gatekeeper_junit.xmlsafe import DEFAULT_MAX_BYTES
+
+
+@dataclass(frozen=True)
+class Options:
+    """What shapes one upload's results (the hook's ``options``, the command's flags)."""
+
+    compose: str
+    namespace: str
+    arch: str | None = None
+    scenario: str | None = None
+    variant: str | None = None
+    name_format: str = DEFAULT_NAME_FORMAT
+    skipped: str = "omit"
+    max_bytes: int = DEFAULT_MAX_BYTES
+    run_id: str | None = None
+    ref_url: str | None = None
+    submit_time: datetime | None = None
+
+    @classmethod
+    def from_mapping(cls, compose: str, options: Mapping[str, Any]) -> tuple[Options, str]:
+        """Validated options and the upload's file name (``filename``, for error places)."""
+        known = {*cls.__dataclass_fields__, "filename"} - {"compose"}
+        unknown = sorted(set(options) - known)
+        if unknown:
+            raise InputError(
+                f"unknown junit option {unknown[0]!r}; known: {', '.join(sorted(known))}",
+                key="options",
+            )
+        values = dict(options)
+        for key in ("arch", "scenario", "variant", "run_id", "ref_url", "filename"):
+            value = values.get(key)
+            if value is not None and not isinstance(value, str):
+                raise InputError(f"expected text, got {value!r}", key=key)
+            values[key] = (value or "").strip() or None
+        namespace = values.get("namespace")
+        if not isinstance(namespace, str) or not namespace.strip().strip("."):
+            raise InputError(
+                "a namespace is required (the prefix of every testcase name, e.g. ci)",
+                key="namespace",
+            )
+        name_format = values.get("name_format", DEFAULT_NAME_FORMAT)
+        if not isinstance(name_format, str):
+            raise InputError(f"expected text, got {name_format!r}", key="name_format")
+        try:
+            check_format(name_format)
+        except ValueError as exc:
+            raise InputError(str(exc), key="name_format") from None
+        if values.get("skipped", "omit") not in SKIPPED_MODES:
+            raise InputError(f"expected one of {', '.join(SKIPPED_MODES)}", key="skipped")
+        max_bytes = values.get("max_bytes", DEFAULT_MAX_BYTES)
+        if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 1:
+            raise InputError(
+                f"expected a positive number of bytes, got {max_bytes!r}", key="max_bytes"
+            )
+        when = values.get("submit_time")
+        if when is not None and not (isinstance(when, datetime) and when.tzinfo is not None):
+            raise InputError("expected a timezone-aware datetime", key="submit_time")
+        filename = values.pop("filename", None) or "<junit upload>"
+        return cls(compose=compose, **values), filename
