@@ -12,7 +12,8 @@ import os
 import platform
 import statistics
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -124,3 +125,33 @@ def table(rows: Sequence[Row]) -> str:
 
     rule = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
     return "\n".join([render(header), rule, *(render(cells) for cells in lines)])
+
+
+class Parts:
+    """Exclusive wall time per part: a part's time leaves out the wrapped parts it calls."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._stack: list[list[float]] = []  # [start, time spent in wrapped callees]
+
+    def wrap(self, owner: Any, attr: str, label: str) -> None:
+        real = getattr(owner, attr)
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            with self.part(label):
+                return real(*args, **kwargs)
+
+        setattr(owner, attr, timed)
+
+    @contextmanager
+    def part(self, label: str) -> Iterator[None]:
+        frame = [time.perf_counter(), 0.0]
+        self._stack.append(frame)
+        try:
+            yield
+        finally:
+            self._stack.pop()
+            elapsed = time.perf_counter() - frame[0]
+            self.seconds[label] = self.seconds.get(label, 0.0) + elapsed - frame[1]
+            if self._stack:
+                self._stack[-1][1] += elapsed

@@ -43,7 +43,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from _common import fmt_time, machine
+from _common import Parts, fmt_time, machine
 
 BUILDS, CHANGED, SEED = 3_300, 50, 20261125
 ROUNDS, BREAKDOWN_RUNS = 5, 2  # runs of each step; instrumented runs of each import
@@ -94,36 +94,6 @@ def _app(workdir: str) -> Any:
 def _import(app: Any, top: str) -> dict[str, Any]:
     report = app.import_compose(top)
     return {"title": report.merge_request["title"], "builds": report.builds, "rpms": report.rpms}
-
-
-class Parts:
-    """Exclusive wall time per part: a part's time leaves out the wrapped parts it calls."""
-
-    def __init__(self) -> None:
-        self.seconds: dict[str, float] = {}
-        self._stack: list[list[float]] = []  # [start, time spent in wrapped callees]
-
-    def wrap(self, owner: Any, attr: str, label: str) -> None:
-        real = getattr(owner, attr)
-
-        def timed(*args: Any, **kwargs: Any) -> Any:
-            with self.part(label):
-                return real(*args, **kwargs)
-
-        setattr(owner, attr, timed)
-
-    @contextmanager
-    def part(self, label: str) -> Iterator[None]:
-        frame = [time.perf_counter(), 0.0]
-        self._stack.append(frame)
-        try:
-            yield
-        finally:
-            self._stack.pop()
-            elapsed = time.perf_counter() - frame[0]
-            self.seconds[label] = self.seconds.get(label, 0.0) + elapsed - frame[1]
-            if self._stack:
-                self._stack[-1][1] += elapsed
 
 
 def _breakdown(app: Any, top: str) -> dict[str, Any]:

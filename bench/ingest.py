@@ -62,7 +62,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from _common import Row, fmt_time, machine, table
+from _common import Parts, Row, fmt_time, machine, table
 
 TESTCASES, TMT_RESULTS, SEED = 20_000, 5_000, 20261125
 ROUNDS, STORE_RUNS, BREAKDOWN_RUNS = 5, 5, 3  # runs of each step
@@ -645,36 +645,6 @@ def postgres_schemas() -> Iterator[Iterator[str] | None]:
 
 
 # -- where the time goes (child processes, for information) ------------------------------------
-class Parts:
-    """Exclusive wall time per part: a part's time leaves out the wrapped parts it calls."""
-
-    def __init__(self) -> None:
-        self.seconds: dict[str, float] = {}
-        self._stack: list[list[float]] = []  # [start, time spent in wrapped callees]
-
-    def wrap(self, owner: Any, attr: str, label: str) -> None:
-        real = getattr(owner, attr)
-
-        def timed(*args: Any, **kwargs: Any) -> Any:
-            with self.part(label):
-                return real(*args, **kwargs)
-
-        setattr(owner, attr, timed)
-
-    @contextmanager
-    def part(self, label: str) -> Iterator[None]:
-        frame = [time.perf_counter(), 0.0]
-        self._stack.append(frame)
-        try:
-            yield
-        finally:
-            self._stack.pop()
-            elapsed = time.perf_counter() - frame[0]
-            self.seconds[label] = self.seconds.get(label, 0.0) + elapsed - frame[1]
-            if self._stack:
-                self._stack[-1][1] += elapsed
-
-
 class GCTime:
     """Wall time spent in the cyclic garbage collector while installed (``gc.callbacks``)."""
 
