@@ -11,6 +11,7 @@ import gc
 import os
 import platform
 import statistics
+import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -155,3 +156,23 @@ class Parts:
             self.seconds[label] = self.seconds.get(label, 0.0) + elapsed - frame[1]
             if self._stack:
                 self._stack[-1][1] += elapsed
+
+    def time_commits(self, store_cls: Any, label: str) -> None:
+        """Time the commit (the end of the block) of every ``store_cls.transaction``."""
+        transaction = store_cls.transaction
+        parts = self
+
+        @contextmanager
+        def timed_transaction(store: Any, **kwargs: Any) -> Iterator[Any]:
+            block = transaction(store, **kwargs)
+            tx = block.__enter__()
+            try:
+                yield tx
+            except BaseException:
+                if not block.__exit__(*sys.exc_info()):
+                    raise
+            else:
+                with parts.part(label):
+                    block.__exit__(None, None, None)
+
+        store_cls.transaction = timed_transaction

@@ -38,8 +38,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -123,23 +122,7 @@ def _breakdown(app: Any, top: str) -> dict[str, Any]:
     for owner, attr, label in wrapped:
         if hasattr(owner, attr):  # a part that a refactoring removed is simply not shown
             parts.wrap(owner, attr, label)
-    transaction = Store.transaction
-
-    @contextmanager
-    def timed_transaction(store: Any, **kwargs: Any) -> Iterator[Any]:
-        """Store.transaction, its commit (the end of the block) timed."""
-        block = transaction(store, **kwargs)
-        tx = block.__enter__()
-        try:
-            yield tx
-        except BaseException:
-            if not block.__exit__(*sys.exc_info()):
-                raise
-        else:
-            with parts.part("store: commit"):
-                block.__exit__(None, None, None)
-
-    Store.transaction = timed_transaction  # type: ignore[method-assign]
+    parts.time_commits(Store, "store: commit")
     with parts.part("other (queries, forge calls, Python)"):
         _import(app, top)
     return parts.seconds

@@ -696,6 +696,7 @@ def _ingest_parts(workdir: str, path: str) -> dict[str, float]:
     from gatekeeper import service
     from gatekeeper.service import Actor, Gatekeeper
     from gatekeeper.store import Store
+    from gatekeeper.store.decisions import DecisionQueries
     from gatekeeper.store.results import ResultQueries
 
     results = parsed_junit(Path(path))
@@ -706,26 +707,10 @@ def _ingest_parts(workdir: str, path: str) -> dict[str, float]:
         (ResultQueries, "_insert_results_sqlite", "add_results: the INSERTs"),
         (ResultQueries, "results_for", "read the gated testcases' results back"),
         (service, "evaluate", "evaluate"),
-        (ResultQueries, "record_decision", "record the decision"),
+        (DecisionQueries, "record_decision", "record the decision"),
     ):
         parts.wrap(owner, attr, label)
-    transaction = Store.transaction
-
-    @contextmanager
-    def timed_transaction(store: Any, **kwargs: Any) -> Iterator[Any]:
-        """Store.transaction, its commit (the end of the block) timed."""
-        block = transaction(store, **kwargs)
-        tx = block.__enter__()
-        try:
-            yield tx
-        except BaseException:
-            if not block.__exit__(*sys.exc_info()):
-                raise
-        else:
-            with parts.part("commit"):
-                block.__exit__(None, None, None)
-
-    Store.transaction = timed_transaction  # type: ignore[method-assign]
+    parts.time_commits(Store, "commit")
     gc.collect()
     rest = "the rest: dedupe keys, rows, JSON, stored Results, locks, outbox"
     with GCTime().installed() as collector, parts.part(rest):
