@@ -26,6 +26,7 @@ from gatekeeper.lifecycle import Lifecycle
 from gatekeeper.model import PASSED, Compose, Decision, Policy, Result, Waiver
 from gatekeeper.plugins import collect_named, make_plugin_manager
 from gatekeeper.policy import load_policies, team_for
+from gatekeeper.reads import Reads
 from gatekeeper.store import Store, Tx
 from gatekeeper.timeutil import utcnow
 
@@ -58,7 +59,7 @@ class IngestReport:
     version: int | None
 
 
-class Gatekeeper(Lifecycle):
+class Gatekeeper(Lifecycle, Reads):
     """The application: settings, plugin manager, store and policies, held together."""
 
     def __init__(
