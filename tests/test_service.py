@@ -232,3 +232,13 @@ def test_one_failing_pull_plugin_does_not_stop_the_others(app: Gatekeeper) -> No
     with pytest.raises(ConnectionError, match="resultsdb down"):
         app.pull_results(CID)
     assert [(r.testcase, r.reporter) for r in app.results(CID)] == [("rdo.smoke", "pull")]
+
+
+def test_each_decision_version_says_what_caused_it(app: Gatekeeper) -> None:
+    report = app.ingest([result(app, "rdo.smoke", "FAILED", arch="x86_64", id="r1")], BOT)
+    waiver, _ = app.waive(CID, "rdo.smoke", actor=OPERATOR, comment="known flake")
+    causes = [row["cause"] for row in app.history(CID)]
+    assert causes == [  # the stored results' ids, as the decision's answers name them
+        {"results": [report.stored[0].id], "count": 1, "reporter": "rdo-bot"},
+        {"waiver": waiver.id, "waived": True, "by": "releng"},
+    ]

@@ -1,52 +1,62 @@
-"""Hook calls owed by a transaction: queued in the outbox inside it, fired after it commits.
+"""Hook calls owed by a transaction: written to the outbox inside it, sent after it commits.
 
-A plugin's failure never undoes what was committed: the outbox row keeps the error
-(``last_error``) so the call can be retried and the failure seen.
+A transaction that changes something a plugin must hear about (a decision, a promotion,
+a merge request) queues the hook call with :meth:`Events.add`, in the same transaction,
+so the call is owed if and only if the change was committed. After the commit
+:meth:`Events.fire` hands the entries to the dispatcher (``gatekeeper.dispatch``), which
+sends each exactly once across processes; what it cannot send now (a plugin failed, the
+process died) stays in the outbox and the running dispatchers send it later.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
-import pluggy
-
 from gatekeeper.model import Compose, Decision
-from gatekeeper.store import Store, Tx
+from gatekeeper.store import Tx
+from gatekeeper.timeutil import format_time
 
 
-def _payload(compose: Compose, kwargs: Mapping[str, Any]) -> dict[str, Any]:
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return format_time(value)
+    raise TypeError(f"not JSON-serialisable: {type(value).__name__}")
+
+
+def payload_for(compose: Compose, kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    """The outbox payload of a hook call: everything needed to make the call again later.
+
+    ``new``/``decision`` (a Decision) are kept as Decision JSON under ``decision``; ``old``
+    (Decision JSON), ``merge_request`` (a row) and ``version`` as they are.
+    """
     payload: dict[str, Any] = {"compose": compose.id}
-    for key in ("new", "decision"):
-        if isinstance(kwargs.get(key), Decision):
-            payload["decision"] = kwargs[key].to_json()
-    mr = kwargs.get("merge_request")
-    if isinstance(mr, Mapping):
-        payload["merge_request"] = {k: mr.get(k) for k in ("number", "branch", "state", "title")}
-    if "version" in kwargs:
-        payload["version"] = kwargs["version"]
-    return payload
+    for key, value in kwargs.items():
+        if isinstance(value, Decision):
+            payload["decision"] = value.to_json()
+        elif key in ("old", "merge_request", "version"):
+            payload[key] = value
+        else:
+            raise TypeError(f"hook argument {key!r} has no outbox form")
+    decoded: dict[str, Any] = json.loads(json.dumps(payload, default=_jsonable))
+    return decoded
 
 
 @dataclass
 class Events:
-    calls: list[tuple[int, str, dict[str, Any]]] = field(default_factory=list)
+    ids: list[int] = field(default_factory=list)
 
     def add(self, tx: Tx, hook: str, compose: Compose, **kwargs: Any) -> None:
         """Queue ``hook(app=..., compose=compose, **kwargs)`` in the same transaction."""
-        outbox_id = tx.enqueue(hook, _payload(compose, kwargs), compose_id=compose.id)
-        self.calls.append((outbox_id, hook, {"compose": compose, **kwargs}))
+        self.ids.append(tx.enqueue(hook, payload_for(compose, kwargs), compose_id=compose.id))
 
-    def fire(self, app: Any, pm: pluggy.PluginManager, store: Store) -> None:
-        """Call the queued hooks (after the commit), recording each outcome in the outbox."""
-        for outbox_id, hook, kwargs in self.calls:
-            try:
-                getattr(pm.hook, hook)(app=app, **kwargs)
-            except Exception as exc:  # a plugin's failure must not undo a committed change
-                with store.transaction() as tx:
-                    tx.mark_failed(outbox_id, f"{type(exc).__name__}: {exc}")
-                continue
-            with store.transaction() as tx:
-                tx.mark_delivered(outbox_id)
-        self.calls.clear()
+    def fire(self, app: Any) -> None:
+        """Send the queued calls now (after the commit) unless a dispatcher already is."""
+        if self.ids:
+            from gatekeeper.dispatch import dispatcher_for
+
+            dispatcher_for(app).deliver(self.ids)
+        self.ids.clear()

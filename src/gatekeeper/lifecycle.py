@@ -144,7 +144,7 @@ class Lifecycle:
             for action in reversed(undo):
                 action()
             raise
-        events.fire(self, self.pm, self.store)
+        events.fire(self)
 
     # -- import and propose ---------------------------------------------------------------
     def import_compose(

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from gatekeeper.timeutil import format_time
+from gatekeeper.timeutil import format_time, parse_time
 
 
 class Outcome(StrEnum):
@@ -341,3 +341,36 @@ class Decision:
             "unsatisfied_requirements": [a.to_json() for a in self.unsatisfied_requirements],
             "evaluated_at": format_time(self.evaluated_at),
         }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Decision:
+        """The Decision a :meth:`to_json` payload describes (its ``to_json`` gives it back)."""
+        answers = []
+        for satisfied, key in (
+            (True, "satisfied_requirements"),
+            (False, "unsatisfied_requirements"),
+        ):
+            for a in data[key]:
+                answers.append(
+                    Answer(
+                        type=a["type"],
+                        team=a["team"],
+                        testcase=a["testcase"],
+                        required=a.get("required", True),
+                        is_satisfied=satisfied,
+                        scenario=a.get("scenario"),
+                        arch=a.get("arch"),
+                        variant=a.get("variant"),
+                        result_id=a.get("result_id"),
+                        ref_url=a.get("ref_url"),
+                        waiver_id=a.get("waiver_id"),
+                    )
+                )
+        return cls(
+            compose=data["compose"],
+            verdict=data["verdict"],
+            summary=data["summary"],
+            applicable_policies=tuple(data["applicable_policies"]),
+            answers=tuple(answers),
+            evaluated_at=parse_time(data["evaluated_at"]),
+        )

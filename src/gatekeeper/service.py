@@ -161,7 +161,9 @@ class Gatekeeper(Lifecycle, Reads):
         with self.store.transaction() as tx:
             self._lock(tx, compose_id)
             stored = tx.add_results(results, reporter=actor.name)  # never the payload's claim
-            decision, version = self._redecide(tx, compose_id, now, events)
+            cause = {"results": [r.id for r in stored[:20]], "count": len(stored),
+                     "reporter": actor.name}  # fmt: skip
+            decision, version = self._redecide(tx, compose_id, now, events, cause)
         self._fire(events)
         return IngestReport(tuple(stored), len(results) - len(stored), decision, version)
 
@@ -255,7 +257,8 @@ class Gatekeeper(Lifecycle, Reads):
                     username=actor.name,
                 )
             )
-            decision, _ = self._redecide(tx, compose_id, now, events)
+            cause = {"waiver": waiver.id, "waived": waiver.waived, "by": actor.name}
+            decision, _ = self._redecide(tx, compose_id, now, events, cause)
         self._fire(events)
         return waiver, decision
 
@@ -286,7 +289,7 @@ class Gatekeeper(Lifecycle, Reads):
         events = Events()
         with self.store.transaction() as tx:
             self._lock(tx, compose_id)
-            decision, _ = self._redecide(tx, compose_id, self.clock(), events)
+            decision, _ = self._redecide(tx, compose_id, self.clock(), events, {"clock": True})
         self._fire(events)
         return decision
 
@@ -296,16 +299,18 @@ class Gatekeeper(Lifecycle, Reads):
             return tx.decision_history(compose_id)
 
     def _redecide(
-        self, tx: Tx, compose_id: str, now: datetime, events: Events
-    ) -> tuple[Decision, int | None]:
-        """Evaluate inside the caller's locked transaction; record and queue what changed."""
+        self, tx: Tx, compose_id: str, now: datetime, events: Events,
+        cause: Mapping[str, Any] | None = None,
+    ) -> tuple[Decision, int | None]:  # fmt: skip
+        """Evaluate inside the caller's locked transaction; record and queue what changed
+        (``cause``: what made the change, kept with the new version)."""
         compose = self._require(tx, compose_id)
         previous = tx.latest_decision(compose_id)
         # what the engine reads: the gated testcases' results, without their data
         gated = gated_testcases(compose, self.policies)
         results = tx.results_for(compose_id, with_data=False, testcases=gated)
         decision = evaluate(compose, self.policies, results, tx.waivers_for(compose_id), now)
-        version = tx.record_decision(decision)
+        version = tx.record_decision(decision, cause)
         if version is None:
             return decision, None
         old = previous["payload"] if previous else None
@@ -338,7 +343,7 @@ class Gatekeeper(Lifecycle, Reads):
 
     def _fire(self, events: Events) -> None:
         """Call the hooks owed by a committed transaction; the outbox remembers failures."""
-        events.fire(self, self.pm, self.store)
+        events.fire(self)
 
 
 def _owner_finder(policies: Sequence[Policy]) -> Callable[[str], Policy | None]:

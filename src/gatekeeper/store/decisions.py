@@ -22,6 +22,7 @@ _DECISION_COLUMNS = (
     t.decisions.c.payload,
     t.decisions.c.evaluated_at,
     t.decisions.c.created_at,
+    t.decisions.c.cause,
 )
 
 
@@ -80,8 +81,12 @@ class DecisionQueries(TxBase):
             )
         ]
 
-    def record_decision(self, decision: Decision) -> int | None:
+    def record_decision(
+        self, decision: Decision, cause: Mapping[str, Any] | None = None
+    ) -> int | None:
         """Store the decision if it differs from the latest one (``evaluated_at`` aside).
+
+        ``cause`` says what made this version (results, a waiver, the clock): kept with it.
 
         Returns the new version (the compose's ``decision_version`` plus one, which is
         updated too), or None when nothing changed. Locks the compose's row, so
@@ -110,6 +115,7 @@ class DecisionQueries(TxBase):
                 payload=payload,
                 evaluated_at=decision.evaluated_at,
                 created_at=now,
+                cause=dict(cause) if cause is not None else None,
             )
         )
         return version

@@ -7,7 +7,8 @@ so it is sent if and only if the change was committed. A deliverer reads
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -42,6 +43,52 @@ class OutboxQueries(TxBase):
         )
         return [dict(row) for row in self._conn.execute(stmt).mappings()]
 
+    def claim_outbox(
+        self, *, ids: Sequence[int] | None = None, lease: timedelta = timedelta(minutes=5)
+    ) -> dict[str, Any] | None:
+        """The oldest entry due for sending (among ``ids`` if given), claimed for the caller.
+
+        PostgreSQL: the row is locked ``FOR UPDATE SKIP LOCKED`` until the caller's
+        transaction ends; the caller sends inside it, so no other dispatcher can take
+        it, and a crash (the connection drops) leaves it pending. SQLite (one writer at
+        a time, ``BEGIN IMMEDIATE``): the claim is a lease, ``not_before = now + lease``,
+        committed before sending; a crashed sender's entry is due again when it ends.
+        """
+        now = utcnow()
+        c = t.outbox.c
+        stmt = (
+            sa.select(t.outbox)
+            .where(c.delivered_at.is_(None), sa.or_(c.not_before.is_(None), c.not_before <= now))
+            .order_by(c.id)
+            .limit(1)
+        )
+        if ids is not None:
+            if not ids:
+                return None
+            stmt = stmt.where(c.id.in_(list(ids)))
+        if self._conn.dialect.name == "postgresql":
+            stmt = stmt.with_for_update(skip_locked=True)
+        row = self._conn.execute(stmt).mappings().first()
+        if row is None:
+            return None
+        if self._conn.dialect.name != "postgresql":
+            self._conn.execute(
+                sa.update(t.outbox).where(c.id == row["id"]).values(not_before=now + lease)
+            )
+        return dict(row)
+
+    def retry_later(self, outbox_id: int, error: str, backoff: timedelta) -> None:
+        """Count a failed send; the entry stays pending and is due again after ``backoff``."""
+        self._conn.execute(
+            sa.update(t.outbox)
+            .where(t.outbox.c.id == outbox_id)
+            .values(
+                attempts=t.outbox.c.attempts + 1,
+                last_error=error,
+                not_before=utcnow() + backoff,
+            )
+        )
+
     def mark_delivered(self, outbox_id: int) -> None:
         self._conn.execute(
             sa.update(t.outbox)
@@ -56,3 +103,12 @@ class OutboxQueries(TxBase):
             .where(t.outbox.c.id == outbox_id)
             .values(attempts=t.outbox.c.attempts + 1, last_error=error)
         )
+
+    def outbox_depth(self) -> int:
+        """How many messages wait to be delivered (``delivered_at IS NULL``)."""
+        stmt = (
+            sa.select(sa.func.count())
+            .select_from(t.outbox)
+            .where(t.outbox.c.delivered_at.is_(None))
+        )
+        return int(self._conn.execute(stmt).scalar_one())

@@ -184,6 +184,7 @@ decisions = sa.Table(
     sa.Column("payload", sa.JSON(), nullable=False),
     sa.Column("evaluated_at", UTCDateTime(), nullable=False),
     sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("cause", sa.JSON(), nullable=True),
     sa.UniqueConstraint("compose_id", "version"),
 )
 
@@ -225,4 +226,5 @@ outbox = sa.Table(
     sa.Column("delivered_at", UTCDateTime(), nullable=True, index=True),
     sa.Column("attempts", sa.Integer(), nullable=False, default=0, server_default=sa.text("0")),
     sa.Column("last_error", sa.Text(), nullable=True),
+    sa.Column("not_before", UTCDateTime(), nullable=True),
 )

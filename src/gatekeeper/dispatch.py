@@ -1,0 +1,166 @@
+"""The outbox dispatcher: sends the hook calls that committed transactions owe.
+
+Every change a plugin must hear about (a decision, a promotion, an MR) is written to the
+store's ``outbox`` in the transaction that makes it (``gatekeeper.events``). A
+:class:`Dispatcher` takes due entries oldest first, calls the hook they name, and marks
+each delivered; a hook that raises leaves its entry pending, retried with exponential
+backoff (``last_error`` and ``attempts`` say why and how often). It runs in ``serve``, in
+the bus consumer, and right after each commit for the entries that commit made.
+
+Exactly once across processes: on PostgreSQL the entry's row is locked ``FOR UPDATE SKIP
+LOCKED`` while its hook runs and is marked delivered in that same transaction, so two
+dispatchers never send one entry, and a crash before the commit leaves it pending (it is
+sent again after restart: at least once, never lost). On SQLite a claim is a lease
+(``not_before``) taken in a ``BEGIN IMMEDIATE`` transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
+from typing import Any
+
+from gatekeeper.model import Decision
+from gatekeeper.store import Tx
+
+log = logging.getLogger("gatekeeper.dispatch")
+
+MAX_BACKOFF = timedelta(minutes=10)
+
+
+def backoff(attempts: int) -> timedelta:
+    """Wait before the next try after ``attempts`` failed ones: 2, 4, 8 ... s, at most 10 min."""
+    return min(timedelta(seconds=2 ** min(attempts + 1, 20)), MAX_BACKOFF)
+
+
+class Dispatcher:
+    """Sends the outbox of ``app`` (a :class:`gatekeeper.service.Gatekeeper`)."""
+
+    def __init__(self, app: Any, *, lease: timedelta = timedelta(minutes=5)) -> None:
+        self.app = app
+        self.lease = lease
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # -- sending -------------------------------------------------------------------------
+    def deliver(self, ids: Sequence[int] | None = None, *, limit: int = 100) -> int:
+        """Send up to ``limit`` due entries (only ``ids`` if given); returns how many were
+        sent (delivered or failed). Entries another dispatcher holds are left to it."""
+        ids = list(ids) if ids is not None else None
+        sent = 0
+        while sent < limit:
+            done = self._deliver_one(ids)
+            if done is None:
+                break
+            sent += 1
+            if ids is not None:
+                ids.remove(done)
+        return sent
+
+    def run_once(self, limit: int = 100) -> int:
+        """Send what is due now; returns how many entries were sent."""
+        return self.deliver(None, limit=limit)
+
+    def _deliver_one(self, ids: list[int] | None) -> int | None:
+        store = self.app.store
+        if store.dialect == "postgresql":  # the row lock is held while the hook runs
+            with store.transaction() as tx:
+                row = tx.claim_outbox(ids=ids, lease=self.lease)
+                if row is None:
+                    return None
+                self._finish(tx, row, self._send(row, self._arguments(tx, row)))
+            return int(row["id"])
+        with store.transaction() as tx:  # SQLite: a lease, committed before sending
+            row = tx.claim_outbox(ids=ids, lease=self.lease)
+            if row is None:
+                return None
+            arguments = self._arguments(tx, row)
+        error = self._send(row, arguments)
+        with store.transaction() as tx:
+            self._finish(tx, row, error)
+        return int(row["id"])
+
+    def _arguments(self, tx: Tx, row: Mapping[str, Any]) -> dict[str, Any] | str:
+        """The hook's keyword arguments, rebuilt from the entry (or why they cannot be)."""
+        payload = row["payload"]
+        hook = getattr(self.app.pm.hook, row["kind"], None)
+        if hook is None:
+            return f"no such hook: {row['kind']}"
+        compose = tx.get_compose(payload["compose"])
+        if compose is None:
+            return f"compose {payload['compose']} is not known"
+        arguments: dict[str, Any] = {"app": self.app, "compose": compose}
+        try:
+            for name in hook.spec.argnames if hook.spec else ():
+                if name in ("new", "decision"):
+                    arguments[name] = Decision.from_json(payload["decision"])
+                elif name in ("old", "merge_request", "version"):
+                    arguments[name] = payload.get(name)
+        except (KeyError, TypeError, ValueError) as exc:
+            return f"malformed outbox payload for {row['kind']}: {type(exc).__name__}: {exc}"
+        return arguments
+
+    def _send(self, row: Mapping[str, Any], arguments: dict[str, Any] | str) -> str | None:
+        if isinstance(arguments, str):
+            return arguments
+        try:
+            getattr(self.app.pm.hook, row["kind"])(**arguments)
+        except Exception as exc:  # a plugin's failure must not undo a committed change
+            log.warning(
+                "outbox send failed: id=%s hook=%s compose=%s attempts=%s error=%r",
+                row["id"], row["kind"], row["compose_id"], row["attempts"] + 1, exc,
+            )  # fmt: skip
+            return f"{type(exc).__name__}: {exc}"
+        return None
+
+    def _finish(self, tx: Tx, row: Mapping[str, Any], error: str | None) -> None:
+        if error is None:
+            tx.mark_delivered(row["id"])
+            log.info("outbox sent: id=%s hook=%s compose=%s", row["id"], row["kind"],
+                     row["compose_id"])  # fmt: skip
+        else:
+            tx.retry_later(row["id"], error, backoff(int(row["attempts"])))
+
+    # -- the background loop ------------------------------------------------------------
+    def start(self, interval: float = 1.0) -> None:
+        """Send due entries every ``interval`` seconds in a daemon thread until :meth:`stop`."""
+        if self._thread is not None:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(
+            target=self._loop, args=(interval,), name="gatekeeper-dispatcher", daemon=True
+        )
+        self._thread.start()
+
+    def wake(self) -> None:
+        """Look at the outbox now rather than at the end of the interval."""
+        self._wake.set()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def _loop(self, interval: float) -> None:
+        while not self._stop.is_set():
+            try:
+                while self.run_once() and not self._stop.is_set():
+                    pass
+            except Exception:  # the store is down: say so, and try again next round
+                log.exception("outbox dispatcher: round failed")
+            self._wake.wait(interval)
+            self._wake.clear()
+
+
+def dispatcher_for(app: Any) -> Dispatcher:
+    """The application's own dispatcher (made once)."""
+    found = getattr(app, "_dispatcher", None)
+    if found is None:
+        found = Dispatcher(app)
+        app._dispatcher = found
+    return found

@@ -1,0 +1,249 @@
+"""The outbox dispatcher (SQLite and PostgreSQL): every owed hook call is sent, once."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from gatekeeper import hookimpl
+from gatekeeper.dispatch import Dispatcher, backoff
+from gatekeeper.events import Events
+from gatekeeper.model import Decision, Outcome, Result
+from gatekeeper.plugins import make_plugin_manager
+from gatekeeper.service import Actor, Gatekeeper
+from gatekeeper.store import tables as t
+
+CID = "CentOS-Stream-9-20261124.0"
+RDO = """\
+team: rdo
+owns: ["rdo.*"]
+reporters:
+  users: [rdo-bot]
+gates:
+  - testcase: rdo.smoke
+"""
+BOT = Actor(name="rdo-bot")
+
+
+class Recorder:
+    def __init__(self, delay: float = 0.0) -> None:
+        self.calls: list[tuple[str, Any]] = []
+        self.delay = delay
+        self.lock = threading.Lock()
+
+    def _record(self, what: str, value: Any) -> None:
+        time.sleep(self.delay)
+        with self.lock:
+            self.calls.append((what, value))
+
+    @hookimpl
+    def gatekeeper_decision_changed(
+        self, app: Any, compose: Any, old: Any, new: Decision, version: int
+    ) -> None:
+        self._record("changed", (compose.id, version, old and old["verdict"], new.verdict))
+
+    @hookimpl
+    def gatekeeper_promote_compose(self, app: Any, compose: Any, decision: Decision) -> None:
+        self._record("promote", (compose.id, decision.verdict))
+
+    @hookimpl
+    def gatekeeper_promotion_revoked(self, app: Any, compose: Any, decision: Decision) -> None:
+        self._record("revoked", (compose.id, decision.verdict))
+
+
+@pytest.fixture(autouse=True)
+def _policies(gk_policies: Callable[..., Path]) -> None:
+    gk_policies(rdo=RDO)
+
+
+@pytest.fixture
+def app(gk_app: Gatekeeper) -> Gatekeeper:
+    gk_app.announce(CID, at=gk_app.clock() - timedelta(hours=1))
+    return gk_app
+
+
+def smoke(app: Gatekeeper, outcome: str, n: int) -> Result:
+    return Result(
+        compose=CID,
+        testcase="rdo.smoke",
+        outcome=Outcome.parse(outcome),
+        submit_time=app.clock() + timedelta(seconds=n),
+        id=f"r{n}",
+    )
+
+
+def pending(app: Gatekeeper) -> list[dict[str, Any]]:
+    with app.store.transaction() as tx:
+        return tx.pending_outbox(limit=10_000)
+
+
+def crash_before_sending(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Commit, then die before the owed calls are sent: Events.fire never runs."""
+    monkeypatch.setattr(Events, "fire", lambda self, app: None)
+
+
+def test_hook_calls_are_sent_right_after_the_commit(app: Gatekeeper) -> None:
+    recorder = Recorder()
+    app.pm.register(recorder)
+    app.ingest([smoke(app, "PASSED", 1)], BOT)
+    assert recorder.calls == [
+        ("changed", (CID, 1, None, "passed")),
+        ("promote", (CID, "passed")),
+    ]
+    assert pending(app) == []
+
+
+def test_a_crash_between_commit_and_send_loses_nothing(
+    app: Gatekeeper, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    recorder = Recorder()
+    app.pm.register(recorder)
+    with monkeypatch.context() as patch:
+        crash_before_sending(patch)
+        app.ingest([smoke(app, "PASSED", 1)], BOT)
+    assert recorder.calls == []
+    assert [row["kind"] for row in pending(app)] == [
+        "gatekeeper_decision_changed",
+        "gatekeeper_promote_compose",
+    ]
+
+    # "after restart": a new dispatcher on the same store sends them, rebuilt from the outbox
+    assert Dispatcher(app).run_once() == 2
+    assert recorder.calls == [("changed", (CID, 1, None, "passed")), ("promote", (CID, "passed"))]
+    assert pending(app) == []
+    assert Dispatcher(app).run_once() == 0
+
+
+def test_the_rebuilt_decision_equals_the_committed_one(
+    app: Gatekeeper, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[Decision] = []
+
+    class Keep:
+        @hookimpl
+        def gatekeeper_promote_compose(self, app: Any, compose: Any, decision: Decision) -> None:
+            seen.append(decision)
+
+    app.pm.register(Keep())
+    with monkeypatch.context() as patch:
+        crash_before_sending(patch)
+        decided = app.ingest([smoke(app, "PASSED", 1)], BOT).decision
+    Dispatcher(app).run_once()
+    assert seen == [decided]
+
+
+def test_a_failing_hook_is_retried_after_a_backoff_and_then_sent_once(app: Gatekeeper) -> None:
+    failures = {"left": 1}
+    sent: list[int] = []
+
+    class Flaky:
+        @hookimpl
+        def gatekeeper_decision_changed(self, version: int, **_: Any) -> None:
+            if failures["left"]:
+                failures["left"] -= 1
+                raise ConnectionError("bus down")
+            sent.append(version)
+
+    app.pm.register(Flaky())
+    app.ingest([smoke(app, "PASSED", 1)], BOT)
+    [row] = [r for r in pending(app) if r["kind"] == "gatekeeper_decision_changed"]
+    assert (row["attempts"], row["last_error"]) == (1, "ConnectionError: bus down")
+    assert row["not_before"] is not None
+    assert Dispatcher(app).run_once() == 0, "not due before its backoff ends"
+
+    with app.store.transaction() as tx:  # the backoff is over
+        tx._conn.execute(sa.update(t.outbox).values(not_before=None))
+    assert Dispatcher(app).run_once() == 1
+    assert sent == [1]
+    assert pending(app) == []
+
+
+def test_backoff_doubles_up_to_ten_minutes() -> None:
+    assert [backoff(n).total_seconds() for n in range(4)] == [2, 4, 8, 16]
+    assert backoff(50) == timedelta(minutes=10)
+
+
+def test_an_entry_for_an_unknown_hook_stays_pending_with_the_reason(app: Gatekeeper) -> None:
+    with app.store.transaction() as tx:
+        tx.enqueue("gatekeeper_no_such_hook", {"compose": CID}, compose_id=CID)
+    Dispatcher(app).run_once()
+    [row] = pending(app)
+    assert row["last_error"] == "no such hook: gatekeeper_no_such_hook"
+
+
+def test_two_dispatchers_never_send_one_entry_twice(
+    app: Gatekeeper, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two processes' worth of dispatchers (their own Store each) race over one outbox."""
+    recorder = Recorder(delay=0.002)
+    with monkeypatch.context() as patch:
+        crash_before_sending(patch)
+        for n in range(60):  # alternate, so every report changes the decision
+            app.ingest([smoke(app, "PASSED" if n % 2 == 0 else "FAILED", n)], BOT)
+    owed = len(pending(app))
+    assert owed >= 60
+
+    workers = []
+    for _ in range(2):
+        other = Gatekeeper(app.settings, pm=make_plugin_manager(), clock=app.clock)
+        other.pm.register(recorder)
+        workers.append(other)
+    barrier = threading.Barrier(len(workers))
+
+    def drain(worker: Gatekeeper) -> None:
+        barrier.wait()
+        while Dispatcher(worker).run_once(limit=5):
+            pass
+
+    threads = [threading.Thread(target=drain, args=(w,)) for w in workers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for worker in workers:
+        worker.store.dispose()
+
+    changed = [value for what, value in recorder.calls if what == "changed"]
+    assert len(recorder.calls) == owed
+    assert sorted(v[1] for v in changed) == list(range(1, 61))
+    assert pending(app) == []
+
+
+@pytest.mark.postgres
+def test_a_locked_entry_is_skipped_and_sent_after_its_holder_dies(
+    gk_postgres_url: str, gk_policies: Callable[..., Path], tmp_path: Path
+) -> None:
+    from gatekeeper.config import Settings
+
+    settings = Settings(
+        var_dir=tmp_path / "var", database_url=gk_postgres_url, policies_dir=gk_policies()
+    )
+    app = Gatekeeper(settings)
+    app.start()
+    recorder = Recorder()
+    app.pm.register(recorder)
+    app.announce(CID)
+    with pytest.MonkeyPatch.context() as patch:
+        crash_before_sending(patch)
+        app.ingest([smoke(app, "FAILED", 1)], BOT)  # one entry: the first decision
+    # a dispatcher in the middle of sending: it holds the row lock
+    holder = app.store.engine.connect()
+    holding = holder.begin()
+    from gatekeeper.store import Tx
+
+    assert Tx(holder).claim_outbox() is not None
+    try:
+        assert Dispatcher(app).run_once() == 0, "another dispatcher holds it"
+    finally:
+        holding.rollback()  # it died before committing
+        holder.close()
+    assert Dispatcher(app).run_once() == 1
+    assert recorder.calls == [("changed", (CID, 1, None, "failed"))]
+    app.store.dispose()
