@@ -2,7 +2,21 @@
 
 from __future__ import annotations
 
+import json
+import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
 import click
+from rich.table import Table
+
+from gatekeeper.cli_common import State, console, located
+from gatekeeper.errors import InputError
+from gatekeeper.service import Gatekeeper
+
+log = logging.getLogger("gatekeeper.serve")
 
 
 @click.group()
@@ -10,7 +24,180 @@ def token() -> None:
     """Bearer tokens of the HTTP API's identities."""
 
 
+@token.command("create")
+@click.option("--name", required=True, help="The identity (e.g. rdo-ci); made if new.")
+@click.option("--team", help="Report for this team: take its policy's reporters.groups.")
+@click.option("--group", "groups", multiple=True, help="A group of the identity (repeatable).")
+@click.option("--admin", is_flag=True, help="May do anything (announce, publish, any team).")
+@click.option("--can-waive", is_flag=True, help="May waive and revoke waivers.")
+@click.option("--description", default=None, help="What the token is for.")
+@click.pass_obj
+@located
+def token_create(
+    state: State,
+    name: str,
+    team: str | None,
+    groups: tuple[str, ...],
+    admin: bool,
+    can_waive: bool,
+    description: str | None,
+) -> None:
+    """Issue a token for identity NAME (a bot, made if new; an existing one gets another
+    token). The token is printed once, on stdout; the store keeps only its hash."""
+    app = state.app()
+    wanted = list(groups)
+    if team is not None:
+        policy = next((p for p in app.policies if p.team == team), None)
+        if policy is None:
+            known = ", ".join(sorted(p.team for p in app.policies)) or "none"
+            raise InputError(f"unknown team {team!r}; teams: {known}", key="--team")
+        if not policy.reporters.groups and name not in policy.reporters.users:
+            raise InputError(
+                f"team {team}'s policy lists no reporters.groups, so no group of {name} "
+                f"would let it report: add {name} to reporters.users in "
+                f"{policy.file or team + '.yaml'}, then run this again",
+                key="--team",
+            )
+        wanted = [
+            *policy.reporters.groups,
+            *(g for g in groups if g not in policy.reporters.groups),
+        ]
+    with app.store.transaction() as tx:
+        existing = tx.get_identity(name)
+        if existing is None:
+            tx.create_identity(name, kind="bot", groups=wanted, can_waive=can_waive,
+                               is_admin=admin)  # fmt: skip
+        issued = tx.issue_token(name, description or (f"team {team}" if team else ""))
+    if existing is None:
+        rights = [r for r, on in (("admin", admin), ("can-waive", can_waive)) if on]
+        click.echo(
+            f"identity {name} (bot) created; groups: {', '.join(wanted) or 'none'}"
+            + (f"; {', '.join(rights)}" if rights else ""),
+            err=True,
+        )
+    else:
+        click.echo(f"identity {name} exists: another token issued (its rights unchanged)", err=True)
+    click.echo("the token is shown once; keep it secret:", err=True)
+    click.echo(issued)
+
+
+@token.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+@located
+def token_list(state: State, as_json: bool) -> None:
+    """Every token: id, identity, description, created, last used, revoked."""
+    with state.app().store.transaction(readonly=True) as tx:
+        rows = tx.list_tokens()
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, default=str))
+        return
+    table = Table(title="Tokens", title_justify="left")
+    for column in ("id", "identity", "description", "created", "last used", "revoked"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(
+            str(row["id"]),
+            row["identity"],
+            row["description"],
+            *(
+                str(row[k])[:19] if row[k] else "-"
+                for k in ("created_at", "last_used_at", "revoked_at")
+            ),
+        )
+    console().print(table)
+
+
+@token.command("revoke")
+@click.argument("token_id", type=int)
+@click.pass_obj
+@located
+def token_revoke(state: State, token_id: int) -> None:
+    """Revoke token TOKEN_ID (see `gatekeeper token list`)."""
+    with state.app().store.transaction() as tx:
+        revoked = tx.revoke_token_id(token_id)
+    click.echo(f"token {token_id}: {'revoked' if revoked else 'already revoked'}")
+
+
+@contextmanager
+def _watching(app: Gatekeeper, location: str | None, interval: float) -> Iterator[None]:
+    """Poll ``location`` in a daemon thread (``gatekeeper watch``), logging each line."""
+    if location is None:
+        yield
+        return
+    from gatekeeper.compose.watch import poll
+
+    stop = threading.Event()
+
+    def loop() -> None:
+        while not stop.is_set():
+            try:
+                for line in poll(app, location):
+                    log.info("watch: %s", line)
+            except Exception:
+                log.exception("watch: polling %s failed", location)
+            stop.wait(interval)
+
+    thread = threading.Thread(target=loop, name="gatekeeper-watch", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+
+
+@contextmanager
+def _dispatching(app: Gatekeeper, enabled: bool) -> Iterator[None]:
+    """Run the outbox dispatcher in the background while serving."""
+    if not enabled:
+        yield
+        return
+    try:
+        from gatekeeper import dispatch
+    except ImportError:  # pragma: no cover - the dispatcher ships with the core
+        log.warning("no outbox dispatcher in this installation: entries stay pending")
+        yield
+        return
+    maker: Any = getattr(dispatch, "dispatcher_for", None) or dispatch.Dispatcher
+    dispatcher = maker(app)
+    dispatcher.start(interval=1.0)
+    try:
+        yield
+    finally:
+        dispatcher.stop()
+
+
 @click.command()
-def serve() -> None:
-    """Serve the HTTP API."""
-    raise click.ClickException("not available yet")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535))
+@click.option(
+    "--watch",
+    "watch_dir",
+    metavar="DIR",
+    help="Also import each new finished compose under DIR (or an HTTP index), as `watch`.",
+)
+@click.option("--watch-interval", default=60.0, show_default=True, help="Seconds between polls.")
+@click.option("--no-dispatcher", is_flag=True, help="Do not send the outbox from this process.")
+@click.pass_obj
+@located
+def serve(
+    state: State,
+    host: str,
+    port: int,
+    watch_dir: str | None,
+    watch_interval: float,
+    no_dispatcher: bool,
+) -> None:
+    """Serve the HTTP API (/api/v1/, /healthz, /metrics, /docs) in the foreground."""
+    import uvicorn
+
+    from gatekeeper.api import create_app
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    app = state.app()
+    api = create_app(app)
+    config = uvicorn.Config(api, host=host, port=port, access_log=False, log_config=None)
+    server = uvicorn.Server(config)
+    with _dispatching(app, not no_dispatcher), _watching(app, watch_dir, watch_interval):
+        server.run()

@@ -1,8 +1,134 @@
 """Read-only use cases of :class:`gatekeeper.service.Gatekeeper` (listing, filtering,
-paging) for the HTTP API and the CLI."""
+paging) for the HTTP API and the CLI.
+
+Pages are ``limit`` items from ``offset``; a page says whether another one follows
+(one row more than asked for is read to know). Unknown composes raise NotFound, bad
+paging or filter values a located InputError.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from gatekeeper.compose.diff import ComposeDiff, diff_builds
+from gatekeeper.errors import InputError, NotFound
+from gatekeeper.model import Build, Outcome, Result
+from gatekeeper.store import Store, Tx
+
+T = TypeVar("T")
+
+MAX_LIMIT = 1000
+RESULT_FILTERS = ("testcase", "outcome", "arch", "scenario", "variant", "reporter")
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of a listing: its items, where it starts, and whether more follow."""
+
+    items: list[T]
+    limit: int
+    offset: int
+    more: bool
+
+    @property
+    def next_offset(self) -> int | None:
+        return self.offset + self.limit if self.more else None
+
+
+def check_paging(limit: int, offset: int) -> None:
+    if not 1 <= limit <= MAX_LIMIT:
+        raise InputError(f"expected 1 to {MAX_LIMIT}, got {limit}", key="limit")
+    if offset < 0:
+        raise InputError(f"expected 0 or more, got {offset}", key="offset")
+
+
+def _page(rows: list[T], limit: int, offset: int) -> Page[T]:
+    return Page(rows[:limit], limit, offset, len(rows) > limit)
 
 
 class Reads:
     """Mixin of :class:`~gatekeeper.service.Gatekeeper`: queries that change nothing."""
+
+    store: Store  # provided by Gatekeeper
+
+    def compose_list(
+        self,
+        *,
+        limit: int = 50,
+        offset: int = 0,
+        state: str | None = None,
+        product: str | None = None,
+    ) -> Page[dict[str, Any]]:
+        """Composes, newest first, each with its latest ``verdict`` and ``summary``."""
+        check_paging(limit, offset)
+        with self.store.transaction(readonly=True) as tx:
+            rows = tx.compose_page(limit=limit + 1, offset=offset, state=state, product=product)
+        return _page(rows, limit, offset)
+
+    def compose_info(self, compose_id: str) -> dict[str, Any]:
+        """The compose's row with its latest ``verdict`` and ``summary``, and its
+        ``merge_request`` (None before it is proposed)."""
+        with self.store.transaction(readonly=True) as tx:
+            rows = tx.compose_page(limit=1, compose_id=compose_id)
+            if not rows:
+                raise _unknown(compose_id)
+            return {**rows[0], "merge_request": tx.merge_request_for(compose_id)}
+
+    def compose_builds(self, compose_id: str) -> list[Build]:
+        """The compose's builds, by name."""
+        with self.store.transaction(readonly=True) as tx:
+            _require(tx, compose_id)
+            return tx.builds_for(compose_id)
+
+    def compose_diff(self, compose_id: str) -> tuple[str | None, ComposeDiff]:
+        """What the compose changes against ``main``: the base compose's id (None: the
+        empty ``main`` before the first publication) and the build diff, as its merge
+        request shows it. ``main`` is the product's last published compose; for a
+        published compose, the one it was merged onto."""
+        with self.store.transaction(readonly=True) as tx:
+            row = _require(tx, compose_id)
+            base: str | None
+            if row["state"] == "published":
+                base = (tx.merge_request_for(compose_id) or {}).get("base_compose")
+            else:
+                base = tx.latest_published(row["product"])
+            old = tx.builds_for(base) if base else []
+            return base, diff_builds(old, tx.builds_for(compose_id))
+
+    def result_page(
+        self,
+        compose_id: str,
+        *,
+        limit: int = 100,
+        offset: int = 0,
+        filters: Mapping[str, str | None] | None = None,
+    ) -> Page[Result]:
+        """The compose's results in the order they were stored, those matching every
+        given filter (exact values; ``outcome`` in any case)."""
+        check_paging(limit, offset)
+        wanted = {k: v for k, v in (filters or {}).items() if v is not None}
+        for key in wanted:
+            if key not in RESULT_FILTERS:
+                raise InputError(f"unknown filter; expected one of {RESULT_FILTERS}", key=key)
+        if "outcome" in wanted:
+            try:
+                wanted["outcome"] = Outcome.parse(wanted["outcome"]).value
+            except ValueError as exc:
+                raise InputError(str(exc), key="outcome") from None
+        with self.store.transaction(readonly=True) as tx:
+            _require(tx, compose_id)
+            rows = tx.results_page(compose_id, limit=limit + 1, offset=offset, filters=wanted)
+        return _page(rows, limit, offset)
+
+
+def _unknown(compose_id: str) -> NotFound:
+    return NotFound(f"compose {compose_id!r} is not known: announce or import it first")
+
+
+def _require(tx: Tx, compose_id: str) -> dict[str, Any]:
+    row = tx.compose_row(compose_id)
+    if row is None:
+        raise _unknown(compose_id)
+    return row

@@ -120,6 +120,40 @@ class AccountQueries(TxBase):
         )
         return self._conn.execute(stmt).rowcount == 1
 
+    def list_tokens(self) -> list[dict[str, Any]]:
+        """Every token's bookkeeping, oldest first: ``id``, ``identity``, ``kind``,
+        ``description``, ``created_at``, ``last_used_at``, ``revoked_at``. Never the token
+        or its hash."""
+        k, i = t.tokens.c, t.identities.c
+        stmt = (
+            sa.select(
+                k.id,
+                i.name.label("identity"),
+                i.kind,
+                k.description,
+                k.created_at,
+                k.last_used_at,
+                k.revoked_at,
+            )
+            .join(t.identities, i.id == k.identity_id)
+            .order_by(k.id)
+        )
+        return [dict(row) for row in self._conn.execute(stmt).mappings()]
+
+    def revoke_token_id(self, token_id: int) -> bool:
+        """Revoke a token by its id. True if it was valid until now; NotFound if no such id."""
+        exists = self._conn.execute(
+            sa.select(t.tokens.c.id).where(t.tokens.c.id == token_id)
+        ).first()
+        if exists is None:
+            raise NotFound(f"token {token_id} is not known; `gatekeeper token list` shows them")
+        stmt = (
+            sa.update(t.tokens)
+            .where(t.tokens.c.id == token_id, t.tokens.c.revoked_at.is_(None))
+            .values(revoked_at=utcnow())
+        )
+        return self._conn.execute(stmt).rowcount == 1
+
     def _identity_id(self, name: str) -> int | None:
         stmt = sa.select(t.identities.c.id).where(t.identities.c.name == name)
         found = self._conn.execute(stmt).scalar_one_or_none()

@@ -227,3 +227,43 @@ class ComposeQueries(TxBase):
             .order_by(c.date, c.respin, c.id)
         )
         return [dict(row) for row in self._conn.execute(stmt).mappings()]
+
+    # reads for the HTTP API and the CLI
+
+    def compose_page(
+        self,
+        *,
+        limit: int,
+        offset: int = 0,
+        state: str | None = None,
+        product: str | None = None,
+        compose_id: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """Composes, newest first (as :meth:`list_composes`), each with its latest decision's
+        ``verdict`` and ``summary`` (None before the first decision). Filters: ``state``,
+        ``product``, ``compose_id``."""
+        c, d = t.composes.c, t.decisions.c
+        latest = sa.and_(d.compose_id == c.id, d.version == c.decision_version)
+        stmt = (
+            sa.select(t.composes, d.verdict, d.summary)
+            .select_from(t.composes.outerjoin(t.decisions, latest))
+            .order_by(c.announced_at.desc(), c.id.desc())
+            .limit(limit)
+            .offset(offset)
+        )
+        for column, value in ((c.state, state), (c.product, product), (c.id, compose_id)):
+            if value is not None:
+                stmt = stmt.where(column == value)
+        return [dict(row) for row in self._conn.execute(stmt).mappings()]
+
+    def verdict_counts(self) -> dict[str, int]:
+        """How many composes have each latest verdict (``undecided``: no decision yet)."""
+        c, d = t.composes.c, t.decisions.c
+        latest = sa.and_(d.compose_id == c.id, d.version == c.decision_version)
+        verdict = sa.func.coalesce(d.verdict, "undecided")
+        stmt = (
+            sa.select(verdict, sa.func.count())
+            .select_from(t.composes.outerjoin(t.decisions, latest))
+            .group_by(verdict)
+        )
+        return {str(name): int(count) for name, count in self._conn.execute(stmt)}

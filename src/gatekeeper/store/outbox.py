@@ -112,3 +112,12 @@ class OutboxQueries(TxBase):
             .where(t.outbox.c.delivered_at.is_(None))
         )
         return int(self._conn.execute(stmt).scalar_one())
+
+    def outbox_depth(self) -> int:
+        """How many messages wait to be delivered (``delivered_at IS NULL``)."""
+        stmt = (
+            sa.select(sa.func.count())
+            .select_from(t.outbox)
+            .where(t.outbox.c.delivered_at.is_(None))
+        )
+        return int(self._conn.execute(stmt).scalar_one())

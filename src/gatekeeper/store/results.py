@@ -333,3 +333,58 @@ class ResultQueries(TxBase):
                 source,
             ) in rows
         ]
+
+    def results_page(
+        self,
+        compose_id: str,
+        *,
+        limit: int,
+        offset: int = 0,
+        filters: Mapping[str, str | None] | None = None,
+    ) -> list[Result]:
+        """The compose's results in the order they were stored, ``limit`` from ``offset``,
+        keeping those whose columns equal every non-None ``filters`` value (``testcase``,
+        ``outcome``, ``arch``, ``scenario``, ``variant``, ``reporter``)."""
+        c = t.results.c
+        stmt = sa.select(*_RESULT_COLUMNS).where(c.compose_id == compose_id)
+        for name, value in (filters or {}).items():
+            if name not in _FILTERS:
+                raise TypeError(f"results: cannot filter on {name}; filters: {_FILTERS}")
+            if value is not None:
+                stmt = stmt.where(c[name] == value)
+        stmt = stmt.order_by(c.id).limit(limit).offset(offset)
+        outcomes = _OUTCOMES
+        return [
+            Result(
+                compose_id,
+                testcase,
+                outcomes.get(outcome) or Outcome.parse(outcome),
+                submit_time,
+                str(db_id),
+                scenario,
+                arch,
+                variant,
+                ref_url,
+                note,
+                data,
+                reporter,
+                source,
+            )
+            for (
+                db_id,
+                testcase,
+                outcome,
+                submit_time,
+                scenario,
+                arch,
+                variant,
+                ref_url,
+                note,
+                data,
+                reporter,
+                source,
+            ) in self._conn.execute(stmt)
+        ]
+
+
+_FILTERS = ("testcase", "outcome", "arch", "scenario", "variant", "reporter")

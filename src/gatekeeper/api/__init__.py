@@ -1,0 +1,76 @@
+"""The HTTP API (FastAPI): an adapter over :class:`gatekeeper.service.Gatekeeper`.
+
+``create_app(app)`` builds the web application: routes under ``/api/v1/`` (composes,
+results, waivers), ``/healthz``, ``/metrics``, the OpenAPI schema at ``/openapi.json``,
+then lets plugins add theirs (``gatekeeper_extend_api``). ``gatekeeper serve`` runs it.
+
+Settings (``[api]`` of gatekeeper.toml): ``max_body_bytes`` (default 16 MiB).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+
+from gatekeeper.api import errors, routes_composes, routes_ops, routes_results
+from gatekeeper.api.metrics import ApiMetrics
+from gatekeeper.api.middleware import BodyLimit, Observe
+from gatekeeper.api.models import ResultIn
+from gatekeeper.errors import ConfigError
+from gatekeeper.service import Gatekeeper
+
+DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024
+
+
+def max_body_bytes(app: Gatekeeper) -> int:
+    value = app.settings.section("api").get("max_body_bytes", DEFAULT_MAX_BODY_BYTES)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(
+            f"expected a positive number of bytes, got {value!r}",
+            file=app.settings.source,
+            key="api.max_body_bytes",
+        )
+    return value
+
+
+def create_app(app: Gatekeeper) -> FastAPI:
+    """The web application serving ``app``."""
+    from importlib.metadata import version
+
+    limit = max_body_bytes(app)
+    api = FastAPI(
+        title="gatekeeper",
+        version=version("gatekeeper"),
+        description="The Compose Gate of CentOS Stream as a merge request.",
+    )
+    metrics = ApiMetrics(app)
+    api.state.gatekeeper = app
+    api.state.metrics = metrics
+    errors.install(api)
+    api.include_router(routes_composes.router(app))
+    api.include_router(routes_results.router(app, metrics))
+    api.include_router(routes_ops.router(app, metrics))
+    api.add_middleware(BodyLimit, limit=limit)
+    api.add_middleware(Observe, metrics=metrics)  # outermost: sees every request
+    _add_components(api)
+    app.pm.hook.gatekeeper_extend_api(app=app, api=api)
+    return api
+
+
+def _add_components(api: FastAPI) -> None:
+    """Schemas only referred to from ``openapi_extra`` (the JSON upload's items)."""
+    build = api.openapi
+
+    def openapi() -> dict[str, Any]:
+        if api.openapi_schema is None:
+            schema = build()
+            found = ResultIn.model_json_schema(ref_template="#/components/schemas/{model}")
+            schema.setdefault("components", {}).setdefault("schemas", {})["ResultIn"] = found
+            api.openapi_schema = schema
+        return api.openapi_schema
+
+    api.openapi = openapi  # type: ignore[method-assign]
+
+
+__all__ = ["create_app"]

@@ -1,0 +1,230 @@
+"""What the HTTP API answers (and takes), as pydantic models: the OpenAPI schema's
+components. Field names follow the JSON of :mod:`gatekeeper.model` (``to_json``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ErrorBody(BaseModel):
+    """Every error: a short kind (``not_found``, ``invalid_input``...) and the located
+    message(s); ``errors`` lists each message when there are several."""
+
+    error: str
+    detail: str
+    errors: list[str] | None = None
+
+
+class MergeRequestOut(BaseModel):
+    number: int | None
+    forge: str
+    branch: str
+    state: str
+    title: str
+    head_commit: str | None
+    base_compose: str | None
+    tree_id: str | None
+
+
+class ComposeOut(BaseModel):
+    id: str
+    product: str
+    type: str
+    date: str
+    respin: int
+    label: str | None
+    location: str | None
+    state: str
+    promoted: bool
+    announced_at: datetime
+    published_at: datetime | None
+    decision_version: int
+    verdict: str | None = Field(description="The latest decision's verdict; None: undecided")
+    summary: str | None
+
+
+class ComposeDetail(ComposeOut):
+    variants: dict[str, list[str]] | None
+    merge_request: MergeRequestOut | None
+
+
+class ComposePage(BaseModel):
+    items: list[ComposeOut]
+    next: str | None = Field(description="The URL of the next page; None on the last one")
+
+
+class BuildOut(BaseModel):
+    name: str
+    epoch: int
+    version: str
+    release: str
+    nvr: str
+    variants: list[str]
+    arches: list[str]
+    rpms: dict[str, list[str]]
+
+
+class BuildPage(BaseModel):
+    items: list[BuildOut]
+    next: str | None
+
+
+class BuildChangeOut(BaseModel):
+    name: str
+    old: list[str]
+    new: list[str]
+    note: str | None
+
+
+class DiffOut(BaseModel):
+    compose: str
+    base: str | None = Field(description="The compose main holds; None: main is empty")
+    counts: dict[str, int]
+    added: list[BuildChangeOut]
+    removed: list[BuildChangeOut]
+    updated: list[BuildChangeOut]
+
+
+class AnswerOut(BaseModel):
+    type: str
+    team: str
+    testcase: str
+    scenario: str | None
+    arch: str | None
+    variant: str | None
+    required: bool
+    result_id: str | None = None
+    ref_url: str | None = None
+    waiver_id: str | None = None
+
+
+class DecisionOut(BaseModel):
+    compose: str
+    verdict: str
+    policies_satisfied: bool
+    summary: str
+    applicable_policies: list[str]
+    satisfied_requirements: list[AnswerOut]
+    unsatisfied_requirements: list[AnswerOut]
+    evaluated_at: str
+
+
+class HistoryEntry(BaseModel):
+    """One stored version of the decision; ``cause`` says which results or waiver made it
+    (as the store records it)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    version: int
+    verdict: str
+    summary: str
+    evaluated_at: datetime
+    created_at: datetime
+    cause: Any = None
+    decision: DecisionOut
+
+
+class ResultIn(BaseModel):
+    """One result of a JSON upload (the results file format of ``gatekeeper decide``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    testcase: str
+    outcome: str
+    id: str | int | None = None
+    compose: str | None = None
+    scenario: str | None = None
+    arch: str | None = None
+    variant: str | None = None
+    ref_url: str | None = None
+    note: str | None = None
+    submit_time: str | int | None = None
+    data: dict[str, Any] | None = None
+
+
+class ResultOut(BaseModel):
+    id: str | None
+    compose: str
+    testcase: str
+    outcome: str
+    scenario: str | None
+    arch: str | None
+    variant: str | None
+    ref_url: str | None
+    note: str | None
+    submit_time: str
+    data: dict[str, Any]
+    reporter: str | None
+    source: str | None
+
+
+class ResultPage(BaseModel):
+    items: list[ResultOut]
+    next: str | None
+
+
+class IngestOut(BaseModel):
+    compose: str
+    stored: int
+    duplicates: int
+    result_ids: list[str]
+    version: int | None = Field(description="The new decision version; None: unchanged")
+    decision: DecisionOut
+
+
+class WaiverIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    testcase: str
+    comment: str
+    scenario: str | None = None
+    arch: str | None = None
+
+
+class WaiverOut(BaseModel):
+    id: str
+    compose: str
+    testcase: str
+    scenario: str | None
+    arch: str | None
+    waived: bool
+    comment: str | None
+    username: str | None
+    time: str
+
+
+class WaiverCreated(BaseModel):
+    waiver: WaiverOut
+    decision: DecisionOut
+
+
+class AnnounceIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    location: str = Field(description="A compose's top directory, its compose/, or a URL")
+    with_debuginfo: bool = False
+
+
+class ImportOut(BaseModel):
+    compose: str
+    created: bool
+    builds: int
+    rpms: int
+    proposed: bool
+    merge_request: MergeRequestOut
+
+
+class PublishOut(BaseModel):
+    compose: str
+    main_commit: str
+    superseded: list[str]
+    rerendered: list[str]
+    already: bool
+
+
+class HealthOut(BaseModel):
+    status: str = Field(description="ok, or failing when any check failed")
+    checks: dict[str, str] = Field(description="check name -> ok, or what failed")

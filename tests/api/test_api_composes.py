@@ -1,0 +1,146 @@
+"""/api/v1/composes: list with verdicts and pages, show, builds, diff against main,
+decision and its history; announce and publish for admins."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from apihelpers import API, CID, CheckedClient, Tokens
+
+from gatekeeper.compose.generate import next_nightly, synthetic_builds, write_compose
+from gatekeeper.service import Gatekeeper
+
+BASE = synthetic_builds(12, seed=1)
+NEXT = next_nightly(BASE, changed=3, added=2, removed=1, seed=2)
+
+
+def _write(tmp_path: Path) -> tuple[str, str, str, str]:
+    base_id = write_compose(tmp_path / "base", date="20261120", compose_type="production",
+                            builds=BASE)  # fmt: skip
+    next_id = write_compose(tmp_path / "next", date="20261125", builds=NEXT)
+    return str(tmp_path / "base"), base_id, str(tmp_path / "next"), next_id
+
+
+def test_list_gives_composes_newest_first_with_their_verdict(
+    client: CheckedClient, app: Gatekeeper
+) -> None:
+    app.announce("CentOS-Stream-9-20261125.0", at=app.clock())
+    app.decide(CID)
+    body = client.get(f"{API}/composes").json()
+    assert [c["id"] for c in body["items"]] == ["CentOS-Stream-9-20261125.0", CID]
+    assert [c["verdict"] for c in body["items"]] == [None, "pending"]
+    assert body["items"][1]["summary"] == "Of 2 required tests, 2 results missing"
+    assert body["next"] is None
+
+
+def test_list_pages_follow_next_until_the_end(client: CheckedClient, app: Gatekeeper) -> None:
+    for day in range(1, 6):
+        app.announce(f"CentOS-Stream-9-202612{day:02d}.0", at=app.clock() + timedelta(days=day))
+    seen, url, pages = [], f"{API}/composes?limit=2", 0
+    while url:
+        body = client.get(url).json()
+        seen += [c["id"] for c in body["items"]]
+        url, pages = body["next"], pages + 1
+    assert pages == 3
+    assert len(seen) == len(set(seen)) == 6
+    assert seen[-1] == CID
+
+
+def test_list_filters_by_state(client: CheckedClient, app: Gatekeeper) -> None:
+    assert [c["id"] for c in client.get(f"{API}/composes?state=announced").json()["items"]] == [CID]
+    assert client.get(f"{API}/composes?state=published").json()["items"] == []
+
+
+def test_a_limit_out_of_range_is_a_located_422(client: CheckedClient) -> None:
+    response = client.get(f"{API}/composes?limit=0")
+    assert response.status_code == 422
+    assert response.json()["error"] == "invalid_input"
+    assert "query.limit" in response.json()["detail"]
+
+
+def test_show_gives_the_compose_and_an_unknown_one_is_404(client: CheckedClient) -> None:
+    shown = client.get(f"{API}/composes/{CID}").json()
+    assert (shown["id"], shown["state"], shown["merge_request"]) == (CID, "announced", None)
+    missing = client.get(f"{API}/composes/CentOS-Stream-9-20990101.0")
+    assert missing.status_code == 404
+    assert missing.json() == {
+        "error": "not_found",
+        "detail": "compose 'CentOS-Stream-9-20990101.0' is not known: announce or import it first",
+    }
+
+
+def test_every_compose_route_is_404_for_an_unknown_compose(client: CheckedClient) -> None:
+    for tail in ("", "/builds", "/diff", "/decision", "/decisions", "/results", "/waivers"):
+        response = client.get(f"{API}/composes/nope{tail}")
+        assert (response.status_code, response.json()["error"]) == (404, "not_found"), tail
+
+
+def test_announce_imports_a_compose_and_opens_its_merge_request(
+    client: CheckedClient, tokens: Tokens, tmp_path: Path
+) -> None:
+    base_dir, base_id, _, _ = _write(tmp_path)
+    response = client.post(f"{API}/composes", json={"location": base_dir},
+                           headers=tokens.auth("admin"))  # fmt: skip
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert (body["compose"], body["created"], body["builds"]) == (base_id, True, len(BASE))
+    assert body["merge_request"]["branch"] == f"compose/{base_id}"
+    again = client.post(f"{API}/composes", json={"location": base_dir},
+                        headers=tokens.auth("admin"))  # fmt: skip
+    assert (again.status_code, again.json()["created"]) == (200, False)
+    shown = client.get(f"{API}/composes/{base_id}").json()
+    assert (shown["state"], shown["merge_request"]["state"]) == ("proposed", "open")
+
+
+def test_builds_and_diff_against_main_after_publishing(
+    client: CheckedClient, tokens: Tokens, tmp_path: Path
+) -> None:
+    base_dir, base_id, next_dir, next_id = _write(tmp_path)
+    admin = tokens.auth("admin")
+    for where in (base_dir, next_dir):
+        assert client.post(f"{API}/composes", json={"location": where}, headers=admin).is_success
+    first = client.get(f"{API}/composes/{next_id}/diff").json()
+    assert (first["base"], first["counts"]["added"]) == (None, len(NEXT))
+    published = client.post(f"{API}/composes/{base_id}/publish", headers=admin)
+    assert published.status_code == 200, published.text
+    assert published.json()["rerendered"] == [next_id]
+    diff = client.get(f"{API}/composes/{next_id}/diff").json()
+    assert diff["base"] == base_id
+    assert diff["counts"] == {"updated": 3, "added": 2, "removed": 1}
+    assert all(" -> " not in n for change in diff["updated"] for n in change["new"])
+    names, url = [], f"{API}/composes/{next_id}/builds?limit=5"
+    while url:
+        page = client.get(url).json()
+        assert len(page["items"]) <= 5
+        names, url = names + [b["name"] for b in page["items"]], page["next"]
+    assert names == sorted(b.name for b in NEXT)
+    assert client.post(f"{API}/composes/{base_id}/publish", headers=admin).json()["already"]
+
+
+def test_announce_and_publish_are_for_admins_only(
+    client: CheckedClient, tokens: Tokens, tmp_path: Path
+) -> None:
+    base_dir, *_ = _write(tmp_path)
+    for method, url, body in (
+        ("POST", f"{API}/composes", {"location": base_dir}),
+        ("POST", f"{API}/composes/{CID}/publish", None),
+    ):
+        refused = client.request(method, url, json=body, headers=tokens.auth("rdo"))
+        assert refused.status_code == 403, refused.text
+        assert refused.json()["error"] == "forbidden"
+        assert client.request(method, url, json=body).status_code == 401
+    assert client.get(f"{API}/composes/{CID}").json()["state"] == "announced"
+
+
+def test_decision_and_its_history_with_causes(
+    client: CheckedClient, tokens: Tokens, app: Gatekeeper
+) -> None:
+    decision = client.get(f"{API}/composes/{CID}/decision").json()
+    assert (decision["verdict"], decision["compose"]) == ("pending", CID)
+    body = [{"testcase": "rdo.smoke", "outcome": "PASSED", "arch": "x86_64"}]
+    client.post(f"{API}/composes/{CID}/results", json=body, headers=tokens.auth("rdo"))
+    history = client.get(f"{API}/composes/{CID}/decisions").json()
+    assert [h["version"] for h in history] == [1, 2]
+    assert history[-1]["decision"]["summary"] == "Of 2 required tests, 1 result missing"
+    assert all("cause" in h for h in history)
