@@ -312,9 +312,10 @@ def decisions(state: State, compose_id: str, as_json: bool) -> None:
 def build_cli() -> click.Group:
     """The core commands plus every plugin's (``gatekeeper_add_commands``)."""
     from gatekeeper.cli_compose import compose, mr, watch
+    from gatekeeper.cli_demo import demo
     from gatekeeper.cli_serve import serve, token
 
-    for command in (compose, mr, watch, serve, token):
+    for command in (compose, mr, watch, serve, token, demo):
         cli.add_command(command)
     try:
         make_plugin_manager().hook.gatekeeper_add_commands(cli=cli)
