@@ -42,13 +42,24 @@ def merge_request_body(mr: Mapping[str, Any] | None) -> dict[str, Any] | None:
 
 
 def _answers(decision: Mapping[str, Any] | None) -> dict[tuple[Any, ...], dict[str, Any]]:
+    """Answers by requirement: (team, testcase, arch, n). The variant and scenario come from
+    the result that answered, so they are not part of which requirement it is; several
+    answers of one (team, testcase, arch) are told apart by their order."""
     if not decision:
         return {}
     answers = [
         *decision.get("satisfied_requirements", ()),
         *decision.get("unsatisfied_requirements", ()),
     ]
-    return {tuple(a.get(k) for k in ANSWER_KEY): dict(a) for a in answers}
+    answers.sort(key=lambda a: tuple(str(a.get(k)) for k in ANSWER_KEY))
+    out: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for answer in answers:
+        base = (answer.get("team"), answer.get("testcase"), answer.get("arch"))
+        n = 0
+        while (*base, n) in out:
+            n += 1
+        out[(*base, n)] = dict(answer)
+    return out
 
 
 def changed_answers(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -57,14 +68,11 @@ def changed_answers(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> li
     before, after = _answers(old), _answers(new)
     changes = []
     for key in sorted(set(before) | set(after), key=lambda k: tuple(str(p) for p in k)):
-        if before.get(key) != after.get(key):
-            changes.append(
-                {
-                    **dict(zip(ANSWER_KEY, key, strict=True)),
-                    "old": before.get(key),
-                    "new": after.get(key),
-                }
-            )
+        was, now = before.get(key), after.get(key)
+        if was != now:
+            shown = now or was or {}
+            where = {k: shown.get(k) for k in ANSWER_KEY}
+            changes.append({**where, "old": was, "new": now})
     return changes
 
 

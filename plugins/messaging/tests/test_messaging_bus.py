@@ -1,0 +1,122 @@
+"""The consumer as it runs (``fedora-messaging consume``) on the real RabbitMQ: a pungi
+message opens a merge request, CI messages change the decision and the test hears it."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import Bus, Consumers, consumer_conf
+from messaging_samples import ci_body, pungi_body
+
+from gatekeeper.compose.generate import synthetic_builds, write_compose
+from gatekeeper.service import Gatekeeper
+
+Setup = Callable[[str], tuple[Path, Gatekeeper]]
+
+
+def wait_for(check: Callable[[], Any], timeout: float = 30, what: str = "it") -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = check()
+        if found:
+            return found
+        time.sleep(0.1)
+    pytest.fail(f"no {what} after {timeout}s")
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'var' / 'gatekeeper.db'}"
+
+
+def test_messaging_pungi_message_opens_a_merge_request(
+    tmp_path: Path, bus: Bus, consumers: Consumers, gk_config_for: Setup, sqlite_url: str
+) -> None:
+    gk_config, app = gk_config_for(sqlite_url)
+    compose_id = write_compose(
+        tmp_path / "composes" / "c",
+        date="20261124",
+        compose_type="production",
+        builds=synthetic_builds(12, seed=4),
+    )
+    proposed = bus.listen("gatekeeper.compose.proposed.v1")
+    queue = bus.queue("consumer")
+    consumers.start(consumer_conf(tmp_path, bus, queue), gk_config)
+    location = str(tmp_path / "composes" / "c" / "compose")
+    bus.publish("pungi.compose.status.change", pungi_body(compose_id, location, "STARTED"))
+    bus.publish("pungi.compose.status.change", pungi_body(compose_id, location))
+
+    def mr() -> dict[str, Any] | None:
+        with app.store.transaction() as tx:
+            return tx.merge_request_for(compose_id)
+
+    found = wait_for(mr, what="merge request")
+    assert (found["state"], found["branch"]) == ("open", f"compose/{compose_id}")
+    [message] = proposed.take(1)
+    assert message["topic"] == bus.topic("gatekeeper.compose.proposed.v1")
+    assert message["schema"] == "gatekeeper.compose.proposed.v1"
+    assert message["body"]["compose"]["id"] == compose_id
+    assert message["body"]["merge_request"]["number"] == found["number"]
+
+
+def test_messaging_ci_messages_produce_decision_updates_heard_on_the_bus(
+    tmp_path: Path, bus: Bus, consumers: Consumers, gk_config_for: Setup, sqlite_url: str
+) -> None:
+    gk_config, app = gk_config_for(sqlite_url)
+    compose = "CentOS-Stream-9-20261124.0"
+    app.announce(compose)
+    updates = bus.listen("gatekeeper.decision.update.v1")
+    promotable = bus.listen("gatekeeper.compose.promotable.v1")
+    consumers.start(consumer_conf(tmp_path, bus, bus.queue("consumer")), gk_config)
+    stage = "ci.productmd-compose.test"
+    bus.publish(
+        f"{stage}.running", ci_body(compose, result=None, generated_at="2026-11-24T07:00:00Z")
+    )
+    bus.publish(f"{stage}.complete", ci_body(compose, result="passed"))
+    bus.publish(f"{stage}.complete", ci_body(compose, arch="aarch64", result="passed"))
+
+    got = updates.take(3)
+    assert [m["body"]["new_verdict"] for m in got] == ["pending", "pending", "passed"]
+    assert [m["body"]["version"] for m in got] == [1, 2, 3]
+    last = got[-1]["body"]
+    assert last["old_verdict"] == "pending"
+    [change] = last["changed_answers"]
+    assert (change["arch"], change["old"]["type"], change["new"]["type"]) == (
+        "aarch64",
+        "test-result-missing",
+        "test-result-passed",
+    )
+    [promotion] = promotable.take(1)
+    assert promotion["body"]["decision"]["verdict"] == "passed"
+    assert promotable.take(1, timeout=2) == []  # once
+
+
+def test_messaging_malformed_messages_are_dropped_and_the_consumer_goes_on(
+    tmp_path: Path, bus: Bus, consumers: Consumers, gk_config_for: Setup, sqlite_url: str
+) -> None:
+    gk_config, app = gk_config_for(sqlite_url)
+    compose = "CentOS-Stream-9-20261124.0"
+    app.announce(compose)
+    queue = bus.queue("consumer")
+    proc = consumers.start(consumer_conf(tmp_path, bus, queue), gk_config)
+    stage = "ci.productmd-compose.test"
+    bus.publish(f"{stage}.complete", None, raw=b"{not json")
+    bad = bus.publish(f"{stage}.complete", {"artifact": {"type": "productmd-compose"}})
+    rogue = bus.publish(
+        "resultsdb.result.new",
+        {"id": 3, "testcase": "t_functional.x", "outcome": "PASSED", "data": {}},
+    )
+    good = bus.publish(f"{stage}.complete", ci_body(compose))
+    wait_for(lambda: app.results(compose), what="result")
+    log = consumers.wait_log(proc, f"id={good}")
+    assert proc.poll() is None
+    assert f"id={bad} action=result-ci outcome=dropped" in log
+    assert "artifact.id must be a non-empty string" in log
+    assert f"id={rogue} action=result-resultsdb outcome=dropped" in log
+    assert "did not pass validation" in log  # the bad JSON, dropped by fedora-messaging
+    assert len(app.results(compose)) == 1
+    assert bus.depth(queue) == 0
