@@ -9,17 +9,24 @@ of a plugin gets the same fixtures as the core's:
   reachable, but fails when ``CI=true``);
 - ``gk_policies``: a writer of policy files, returning the directory;
 - ``gk_app``: a started :class:`~gatekeeper.service.Gatekeeper` on the above, with a
-  controllable clock (``gk_app.clock.now = ...``).
+  controllable clock (``gk_app.clock.now = ...``);
+- :func:`serving`: the HTTP API of an app, served by uvicorn on a free loopback port in a
+  thread (``with serving(app) as base_url: ...``);
+- :func:`issue_token`: an identity and its bearer token, for API tests.
 """
 
 from __future__ import annotations
 
 import os
+import socket
+import threading
+import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import pytest
 import sqlalchemy as sa
@@ -135,3 +142,45 @@ def gk_app(gk_settings: Settings, gk_clock: Clock) -> Iterator[object]:
     app.start()
     yield app
     app.store.dispose()
+
+
+@contextmanager
+def serving(app: Any, *, timeout: float = 20.0) -> Iterator[str]:
+    """Serve ``create_app(app)`` with uvicorn on 127.0.0.1 (a free port) in a thread;
+    yields its base URL, and stops the server when the block ends."""
+    import uvicorn
+
+    from gatekeeper.api import create_app
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = uvicorn.Config(
+        create_app(app), host="127.0.0.1", port=port, log_level="warning", lifespan="off"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="gatekeeper-test-server", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + timeout
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError(f"the test server did not start on port {port}")
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout)
+
+
+def issue_token(
+    app: Any, name: str, *, groups: Sequence[str] = (), is_admin: bool = False,
+    can_waive: bool = False,
+) -> str:  # fmt: skip
+    """Create the identity ``name`` (if new) and return a new bearer token of it."""
+    with app.store.transaction() as tx:
+        if tx.get_identity(name) is None:
+            tx.create_identity(name, kind="bot", groups=groups, is_admin=is_admin,
+                               can_waive=can_waive)  # fmt: skip
+        token: str = tx.issue_token(name, "test")
+    return token

@@ -100,19 +100,24 @@ def make_tree(path: Path, tests: str, plans: str) -> Path:
     return path
 
 
-def tmt_run(tree: Path, run_dir: Path, *steps: str) -> subprocess.CompletedProcess[str]:
+def tmt_run(
+    tree: Path, run_dir: Path, *steps: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """``tmt --feeling-safe run --id RUN_DIR -a provision --how local STEPS...`` in ``tree``."""
     return run(
         TMT, "--feeling-safe", "run", "--id", run_dir, "-a", "provision", "--how", "local",
-        *steps, cwd=tree,
+        *steps, cwd=tree, env=clean_env(**(env or {})),
     )  # fmt: skip
 
 
-def tmt_report(run_dir: Path, *options: str) -> subprocess.CompletedProcess[str]:
+def tmt_report(
+    run_dir: Path, *options: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run only the report step again on a finished run: ``report --how gatekeeper``."""
     return run(
         TMT, "--feeling-safe", "run", "--id", run_dir,
         "report", "--how", "gatekeeper", "--force", *options, cwd=run_dir,
+        env=clean_env(**(env or {})),
     )  # fmt: skip
 
 

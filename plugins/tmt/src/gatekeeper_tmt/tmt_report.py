@@ -4,11 +4,14 @@ Registered through tmt's own entry-point group ``tmt.plugin`` (tmt imports every
 named there when it starts). This module imports nothing of gatekeeper at import time:
 a broken gatekeeper install must never stop tmt itself.
 
-Until gatekeeper's HTTP API exists, only the direct path works: with ``--url`` empty or
-``file://PATH``, the results go straight into the store of the gatekeeper configured at
-PATH (see :func:`gatekeeper_tmt.direct.settings_for`). An ``http(s)://`` URL is refused
-with a clear error; the token (``--token-env``, default ``GATEKEEPER_TOKEN``) is for it.
+Two paths: with ``--url http(s)://...`` each plan's results are sent to the gatekeeper
+service's HTTP API with the bearer token in ``$GATEKEEPER_TOKEN`` (``--token-env``; see
+:mod:`gatekeeper_tmt.http`). With ``--url`` empty or ``file://PATH``, they go straight
+into the store of the gatekeeper configured at PATH (see
+:func:`gatekeeper_tmt.direct.settings_for`), for a gatekeeper on the same machine.
 """
+
+import os
 
 import tmt.log
 import tmt.steps
@@ -26,8 +29,9 @@ class ReportGatekeeperData(tmt.steps.report.ReportStepData):
         option="--url",
         metavar="URL",
         help="""
-            The gatekeeper to report to. Empty or ``file://PATH``: straight into the store of
-            the gatekeeper whose working directory (or gatekeeper.toml) is PATH.
+            The gatekeeper to report to: its HTTP API (``https://gatekeeper.example.org``,
+            token in $GATEKEEPER_TOKEN), or, empty or ``file://PATH``, straight into the
+            store of the gatekeeper whose working directory (or gatekeeper.toml) is PATH.
             """,
     )
     compose: str | None = field(
@@ -58,7 +62,8 @@ class ReportGatekeeperData(tmt.steps.report.ReportStepData):
         default=None,
         option="--reporter",
         metavar="NAME",
-        help="Direct path only: report as this identity (default: the local operator).",
+        help="Direct path only: report as this identity (default: the local operator); "
+        "over HTTP the token says who reports.",
     )
     token_env: str = field(
         default=DEFAULT_TOKEN_ENV,
@@ -93,16 +98,15 @@ class ReportGatekeeper(tmt.steps.report.ReportPlugin[ReportGatekeeperData]):
         if not data.compose:
             raise tmt.utils.ReportError("report --how gatekeeper needs --compose ID.")
         url = data.url or ""
-        if url and not url.startswith("file://"):
+        http = url.startswith(("http://", "https://"))
+        if url and not http and not url.startswith("file://"):
             raise tmt.utils.ReportError(
-                f"gatekeeper's HTTP API is not available yet, so '{url}' cannot be reached "
-                f"(the token would come from ${data.token_env}). Report into the gatekeeper's "
-                "store with '--url file:///path/to/its/directory', or copy the run directory "
-                "there and run 'gatekeeper report tmt RUN_DIR'."
+                f"--url {url}: expected http(s):// (the service) or file:// (a local store)"
             )
         try:
             from gatekeeper.errors import GatekeeperError
             from gatekeeper_tmt.direct import report_plan
+            from gatekeeper_tmt.http import post_plan
         except ImportError as exc:  # pragma: no cover - a broken install
             raise tmt.utils.ReportError(
                 f"gatekeeper is not importable ({exc}): pip install gatekeeper-tmt"
@@ -112,17 +116,30 @@ class ReportGatekeeper(tmt.steps.report.ReportPlugin[ReportGatekeeperData]):
             raise tmt.utils.ReportError(f"plan {plan.name} has no work directory to report")
         refused: GatekeeperError | None = None
         try:
-            line = report_plan(
-                plan.workdir,
-                plan.name,
-                run=self.run_workdir.name,
-                url=url,
-                compose=data.compose,
-                namespace=data.namespace,
-                arch=data.arch,
-                log_url=data.log_url,
-                reporter=data.reporter,
-            )
+            if http:
+                line = post_plan(
+                    plan.workdir,
+                    plan.name,
+                    run=self.run_workdir.name,
+                    url=url,
+                    token=os.environ.get(data.token_env),
+                    compose=data.compose,
+                    namespace=data.namespace,
+                    arch=data.arch,
+                    log_url=data.log_url,
+                )
+            else:
+                line = report_plan(
+                    plan.workdir,
+                    plan.name,
+                    run=self.run_workdir.name,
+                    url=url,
+                    compose=data.compose,
+                    namespace=data.namespace,
+                    arch=data.arch,
+                    log_url=data.log_url,
+                    reporter=data.reporter,
+                )
         except GatekeeperError as exc:
             refused = exc
         if refused is not None:  # raised here, so that tmt does not show it twice as a cause
