@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import signal
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -199,5 +200,17 @@ def serve(
     api = create_app(app)
     config = uvicorn.Config(api, host=host, port=port, access_log=False, log_config=None)
     server = uvicorn.Server(config)
-    with _dispatching(app, not no_dispatcher), _watching(app, watch_dir, watch_interval):
-        server.run()
+    # uvicorn shuts down gracefully on SIGINT/SIGTERM, then raises the signal again: end
+    # quietly then, after the dispatcher and the watcher have stopped
+    previous = signal.signal(signal.SIGTERM, _exit_quietly)
+    try:
+        with _dispatching(app, not no_dispatcher), _watching(app, watch_dir, watch_interval):
+            server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _exit_quietly(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt

@@ -16,8 +16,9 @@ NEXT = next_nightly(BASE, changed=3, added=2, removed=1, seed=2)
 
 
 def _write(tmp_path: Path) -> tuple[str, str, str, str]:
-    base_id = write_compose(tmp_path / "base", date="20261120", compose_type="production",
-                            builds=BASE)  # fmt: skip
+    base_id = write_compose(
+        tmp_path / "base", date="20261120", compose_type="production", builds=BASE
+    )
     next_id = write_compose(tmp_path / "next", date="20261125", builds=NEXT)
     return str(tmp_path / "base"), base_id, str(tmp_path / "next"), next_id
 
@@ -80,14 +81,16 @@ def test_announce_imports_a_compose_and_opens_its_merge_request(
     client: CheckedClient, tokens: Tokens, tmp_path: Path
 ) -> None:
     base_dir, base_id, _, _ = _write(tmp_path)
-    response = client.post(f"{API}/composes", json={"location": base_dir},
-                           headers=tokens.auth("admin"))  # fmt: skip
+    response = client.post(
+        f"{API}/composes", json={"location": base_dir}, headers=tokens.auth("admin")
+    )
     assert response.status_code == 201, response.text
     body = response.json()
     assert (body["compose"], body["created"], body["builds"]) == (base_id, True, len(BASE))
     assert body["merge_request"]["branch"] == f"compose/{base_id}"
-    again = client.post(f"{API}/composes", json={"location": base_dir},
-                        headers=tokens.auth("admin"))  # fmt: skip
+    again = client.post(
+        f"{API}/composes", json={"location": base_dir}, headers=tokens.auth("admin")
+    )
     assert (again.status_code, again.json()["created"]) == (200, False)
     shown = client.get(f"{API}/composes/{base_id}").json()
     assert (shown["state"], shown["merge_request"]["state"]) == ("proposed", "open")

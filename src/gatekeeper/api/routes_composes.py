@@ -59,7 +59,7 @@ def history_json(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def router(app: Gatekeeper) -> APIRouter:
-    api = APIRouter(prefix="/api/v1", tags=["composes"])
+    api = APIRouter(prefix="/api/v1", tags=["composes"], responses=responses(500))
     ActorDep = Annotated[Actor, Depends(actor_dependency(app))]
 
     @api.get("/composes", response_model=ComposePage, responses=responses(422))

@@ -94,7 +94,9 @@ def upload_options(app: Gatekeeper, fmt: str, query: list[tuple[str, str]]) -> d
 
 
 def router(app: Gatekeeper, metrics: ApiMetrics) -> APIRouter:
-    api = APIRouter(prefix="/api/v1/composes/{compose_id}", tags=["results"])
+    api = APIRouter(
+        prefix="/api/v1/composes/{compose_id}", tags=["results"], responses=responses(500)
+    )
     ActorDep = Annotated[Actor, Depends(actor_dependency(app))]
 
     def counted(report: IngestReport) -> IngestReport:
