@@ -19,11 +19,11 @@ from typing import Any
 import pluggy
 
 from gatekeeper.config import Settings
+from gatekeeper.deciding import Deciding
 from gatekeeper.errors import GatekeeperError, InputError, NotFound, Unauthorized
-from gatekeeper.evaluate import evaluate, gated_testcases
 from gatekeeper.events import Events
 from gatekeeper.lifecycle import Lifecycle
-from gatekeeper.model import PASSED, Compose, Decision, Policy, Result, Waiver
+from gatekeeper.model import Compose, Decision, Policy, Result, Waiver
 from gatekeeper.plugins import collect_named, make_plugin_manager
 from gatekeeper.policy import load_policies, team_for
 from gatekeeper.reads import Reads
@@ -59,7 +59,7 @@ class IngestReport:
     version: int | None
 
 
-class Gatekeeper(Lifecycle, Reads):
+class Gatekeeper(Deciding, Lifecycle, Reads):
     """The application: settings, plugin manager, store and policies, held together."""
 
     def __init__(
@@ -272,63 +272,6 @@ class Gatekeeper(Lifecycle, Reads):
             self._require(tx, compose_id)
             return tx.waivers_for(compose_id)
 
-    # -- decisions -------------------------------------------------------------------
-    def decide(self, compose_id: str, *, now: datetime | None = None) -> Decision:
-        """Decide from the store. With the real clock, a changed decision is recorded (time
-        alone can make a gate overdue); with ``now`` given it is a what-if and changes nothing."""
-        if now is not None:
-            with self.store.transaction() as tx:
-                compose = self._require(tx, compose_id)
-                return evaluate(
-                    compose,
-                    self.policies,
-                    tx.results_for(compose_id),
-                    tx.waivers_for(compose_id),
-                    now,
-                )
-        events = Events()
-        with self.store.transaction() as tx:
-            self._lock(tx, compose_id)
-            decision, _ = self._redecide(tx, compose_id, self.clock(), events, {"clock": True})
-        self._fire(events)
-        return decision
-
-    def history(self, compose_id: str) -> list[dict[str, Any]]:
-        with self.store.transaction() as tx:
-            self._require(tx, compose_id)
-            return tx.decision_history(compose_id)
-
-    def _redecide(
-        self, tx: Tx, compose_id: str, now: datetime, events: Events,
-        cause: Mapping[str, Any] | None = None,
-    ) -> tuple[Decision, int | None]:  # fmt: skip
-        """Evaluate inside the caller's locked transaction; record and queue what changed
-        (``cause``: what made the change, kept with the new version)."""
-        compose = self._require(tx, compose_id)
-        previous = tx.latest_decision(compose_id)
-        # what the engine reads: the gated testcases' results, without their data
-        gated = gated_testcases(compose, self.policies)
-        results = tx.results_for(compose_id, with_data=False, testcases=gated)
-        decision = evaluate(compose, self.policies, results, tx.waivers_for(compose_id), now)
-        version = tx.record_decision(decision, cause)
-        if version is None:
-            return decision, None
-        old = previous["payload"] if previous else None
-        events.add(
-            tx, "gatekeeper_decision_changed", compose, old=old, new=decision, version=version
-        )
-        row = tx.compose_row(compose_id) or {}
-        if row.get("state") in ("published", "superseded"):
-            return decision, version
-        if decision.verdict == PASSED and not row.get("promoted"):
-            tx.update_compose(compose_id, promoted=True, state="promoted")
-            events.add(tx, "gatekeeper_promote_compose", compose, decision=decision)
-        elif decision.verdict != PASSED and row.get("promoted"):
-            tx.update_compose(compose_id, promoted=False, state=_unpromoted_state(tx, compose_id))
-            events.add(tx, "gatekeeper_promotion_revoked", compose, decision=decision)
-        self._refresh_gate(tx, compose_id, decision, version)
-        return decision, version
-
     # -- helpers ---------------------------------------------------------------------
     def _require(self, tx: Tx, compose_id: str) -> Compose:
         compose = tx.get_compose(compose_id)
@@ -376,10 +319,6 @@ def _may_report(actor: Actor, policy: Policy) -> bool:
     return actor.name in policy.reporters.users or bool(
         set(actor.groups) & set(policy.reporters.groups)
     )
-
-
-def _unpromoted_state(tx: Tx, compose_id: str) -> str:
-    return "proposed" if tx.merge_request_for(compose_id) else "announced"
 
 
 def open_app(settings: Settings, **kwargs: Any) -> Gatekeeper:

@@ -120,6 +120,13 @@ class DecisionQueries(TxBase):
         )
         return version
 
+    def is_latest_decision(self, decision: Decision) -> bool:
+        """Whether ``decision`` is what the latest stored version says (``evaluated_at`` aside)."""
+        latest = self.latest_decision(decision.compose)
+        return latest is not None and _decision_content(latest["payload"]) == _decision_content(
+            decision.to_json()
+        )
+
     def latest_decision(self, compose_id: str) -> dict[str, Any] | None:
         """The newest stored decision: version, verdict, summary, payload, times."""
         stmt = (
