@@ -3,6 +3,8 @@ message opens a merge request, CI messages change the decision and the test hear
 
 from __future__ import annotations
 
+import os
+import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -120,3 +122,31 @@ def test_messaging_malformed_messages_are_dropped_and_the_consumer_goes_on(
     assert "did not pass validation" in log  # the bad JSON, dropped by fedora-messaging
     assert len(app.results(compose)) == 1
     assert bus.depth(queue) == 0
+
+
+@pytest.mark.skipif(
+    os.environ.get("GATEKEEPER_TEST_RESTART_BROKER") != "1",
+    reason="restarts the shared RabbitMQ (rabbitmqctl stop_app/start_app): "
+    "set GATEKEEPER_TEST_RESTART_BROKER=1 on a machine of your own",
+)
+def test_messaging_consumer_survives_a_broker_restart(
+    tmp_path: Path, bus: Bus, consumers: Consumers, gk_config_for: Setup, sqlite_url: str
+) -> None:
+    gk_config, app = gk_config_for(sqlite_url)
+    compose = "CentOS-Stream-9-20261124.0"
+    app.announce(compose)
+    queue = bus.queue("consumer")
+    proc = consumers.start(consumer_conf(tmp_path, bus, queue), gk_config)
+    stage = "ci.productmd-compose.test"
+    bus.publish(f"{stage}.complete", ci_body(compose, category="before"))
+    wait_for(lambda: len(app.results(compose)) == 1, what="the first result")
+    bus.connection.close()  # the queues stay (durable); the broker goes down and up
+    subprocess.run(["rabbitmqctl", "stop_app"], check=True, capture_output=True)
+    subprocess.run(["rabbitmqctl", "start_app"], check=True, capture_output=True)
+    after = Bus()
+    after.prefix = bus.prefix
+    after.publish(f"{stage}.complete", ci_body(compose, category="after"))
+    wait_for(lambda: len(app.results(compose)) == 2, timeout=90, what="the result after")
+    assert proc.poll() is None
+    after.queues.extend(bus.queues)
+    after.close()
