@@ -247,3 +247,34 @@ def test_a_locked_entry_is_skipped_and_sent_after_its_holder_dies(
     assert Dispatcher(app).run_once() == 1
     assert recorder.calls == [("changed", (CID, 1, None, "failed"))]
     app.store.dispose()
+
+
+def test_recorded_results_are_decided_once_per_burst_by_the_dispatcher(app: Gatekeeper) -> None:
+    recorder = Recorder()
+    app.pm.register(recorder)
+    for n in range(5):
+        stored = app.record_results([smoke(app, "PASSED" if n % 2 else "FAILED", n)], BOT)
+        assert len(stored) == 1
+    assert app.record_results([smoke(app, "FAILED", 4)], BOT) == []  # known: no entry
+    assert app.history(CID) == [] and recorder.calls == []  # nobody decided yet
+    assert [row["kind"] for row in pending(app)] == ["redecide"] * 5
+
+    assert Dispatcher(app).run_once() >= 1
+    [version] = app.history(CID)
+    assert version["verdict"] == "failed"  # the latest result, r4, failed
+    assert version["cause"]["count"] == 5 and version["cause"]["reporter"] == "rdo-bot"
+    assert len(version["cause"]["results"]) == 5
+    assert recorder.calls == [("changed", (CID, 1, None, "failed"))]
+    assert pending(app) == []
+
+
+def test_recorded_results_of_an_unknown_compose_are_refused(app: Gatekeeper) -> None:
+    from gatekeeper.errors import NotFound
+
+    other = Result(
+        compose="CentOS-Stream-9-20261130.0", testcase="rdo.smoke",
+        outcome=Outcome.parse("PASSED"), submit_time=app.clock(),
+    )  # fmt: skip
+    with pytest.raises(NotFound):
+        app.record_results([other], BOT)
+    assert pending(app) == []

@@ -24,6 +24,22 @@ if TYPE_CHECKING:
     from gatekeeper.store import Store
 
 
+REDECIDE = "redecide"
+"""The outbox kind of "decide this compose again": written with results stored by
+:meth:`~gatekeeper.service.Gatekeeper.record_results`, done by the dispatcher."""
+
+
+def merge_causes(causes: list[Mapping[str, Any]]) -> dict[str, Any]:
+    """One cause for a decision made for several ``redecide`` entries at once."""
+    results = [rid for cause in causes for rid in cause.get("results", ())]
+    reporters = sorted({str(c["reporter"]) for c in causes if c.get("reporter")})
+    merged: dict[str, Any] = {"results": results[:20],
+                              "count": sum(int(c.get("count", 0)) for c in causes)}  # fmt: skip
+    if reporters:
+        merged["reporter"] = ", ".join(reporters)
+    return merged
+
+
 class Deciding:
     """Mixin of :class:`~gatekeeper.service.Gatekeeper`: decide, history, redecide."""
 
@@ -63,10 +79,14 @@ class Deciding:
             decision = self._evaluate(tx, compose, self.clock())
             if tx.is_latest_decision(decision):
                 return decision
+        return self.redecide(compose_id, {"clock": True})
+
+    def redecide(self, compose_id: str, cause: Mapping[str, Any]) -> Decision:
+        """Decide under the compose's lock, recording a changed decision with ``cause``."""
         events = Events()
         with self.store.transaction() as tx:
             self._lock(tx, compose_id)
-            decision, _ = self._redecide(tx, compose_id, self.clock(), events, {"clock": True})
+            decision, _ = self._redecide(tx, compose_id, self.clock(), events, cause)
         self._fire(events)
         return decision
 
@@ -77,9 +97,9 @@ class Deciding:
             return tx.decision_history(compose_id)
 
     def _evaluate(self, tx: Tx, compose: Compose, now: datetime) -> Decision:
-        # what the engine reads: the gated testcases' results, without their data
+        # what the engine reads: the gated testcases' latest results, without their data
         gated = gated_testcases(compose, self.policies)
-        results = tx.results_for(compose.id, with_data=False, testcases=gated)
+        results = tx.results_for(compose.id, with_data=False, testcases=gated, latest=True)
         return evaluate(compose, self.policies, results, tx.waivers_for(compose.id), now)
 
     def _redecide(

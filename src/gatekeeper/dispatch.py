@@ -7,6 +7,11 @@ each delivered; a hook that raises leaves its entry pending, retried with expone
 backoff (``last_error`` and ``attempts`` say why and how often). It runs in ``serve``, in
 the bus consumer, and right after each commit for the entries that commit made.
 
+One kind is the core's own: ``redecide`` (results stored by ``record_results`` wait for a
+decision). The dispatcher claims every pending ``redecide`` of the compose at once and
+decides once for all of them, so a stream of results costs a decision per burst, not
+per result.
+
 Exactly once across processes: on PostgreSQL the entry's row is locked ``FOR UPDATE SKIP
 LOCKED`` while its hook runs and is marked delivered in that same transaction, so two
 dispatchers never send one entry, and a crash before the commit leaves it pending (it is
@@ -18,10 +23,11 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
+from gatekeeper.deciding import REDECIDE, merge_causes
 from gatekeeper.model import Decision
 from gatekeeper.store import Tx
 
@@ -66,26 +72,43 @@ class Dispatcher:
 
     def _deliver_one(self, ids: list[int] | None) -> int | None:
         store = self.app.store
-        if store.dialect == "postgresql":  # the row lock is held while the hook runs
+        if store.dialect == "postgresql":  # the row locks are held while sending
             with store.transaction() as tx:
-                row = tx.claim_outbox(ids=ids, lease=self.lease)
-                if row is None:
+                rows = self._claim(tx, ids)
+                if not rows:
                     return None
-                self._finish(tx, row, self._send(row, self._arguments(tx, row)))
-            return int(row["id"])
+                error = self._send(rows[0], self._call(tx, rows))
+                for row in rows:
+                    self._finish(tx, row, error)
+            return int(rows[0]["id"])
         with store.transaction() as tx:  # SQLite: a lease, committed before sending
-            row = tx.claim_outbox(ids=ids, lease=self.lease)
-            if row is None:
+            rows = self._claim(tx, ids)
+            if not rows:
                 return None
-            arguments = self._arguments(tx, row)
-        error = self._send(row, arguments)
+            call = self._call(tx, rows)
+        error = self._send(rows[0], call)
         with store.transaction() as tx:
-            self._finish(tx, row, error)
-        return int(row["id"])
+            for row in rows:
+                self._finish(tx, row, error)
+        return int(rows[0]["id"])
 
-    def _arguments(self, tx: Tx, row: Mapping[str, Any]) -> dict[str, Any] | str:
-        """The hook's keyword arguments, rebuilt from the entry (or why they cannot be)."""
+    def _claim(self, tx: Tx, ids: list[int] | None) -> list[dict[str, Any]]:
+        """The next due entry; for a ``redecide``, with every other pending one of its
+        compose (one decision covers them all: it reads every committed result)."""
+        row = tx.claim_outbox(ids=ids, lease=self.lease)
+        if row is None:
+            return []
+        if row["kind"] != REDECIDE:
+            return [row]
+        return [row, *tx.claim_siblings(row, lease=self.lease)]
+
+    def _call(self, tx: Tx, rows: list[dict[str, Any]]) -> Callable[[], object] | str:
+        """What sending the entries does, rebuilt from them (or why it cannot be)."""
+        row = rows[0]
         payload = row["payload"]
+        if row["kind"] == REDECIDE:
+            cause = merge_causes([r["payload"] for r in rows])
+            return lambda: self.app.redecide(payload["compose"], cause)
         hook = getattr(self.app.pm.hook, row["kind"], None)
         if hook is None:
             return f"no such hook: {row['kind']}"
@@ -101,16 +124,16 @@ class Dispatcher:
                     arguments[name] = payload.get(name)
         except (KeyError, TypeError, ValueError) as exc:
             return f"malformed outbox payload for {row['kind']}: {type(exc).__name__}: {exc}"
-        return arguments
+        return lambda: hook(**arguments)
 
-    def _send(self, row: Mapping[str, Any], arguments: dict[str, Any] | str) -> str | None:
-        if isinstance(arguments, str):
-            return arguments
+    def _send(self, row: Mapping[str, Any], call: Callable[[], object] | str) -> str | None:
+        if isinstance(call, str):
+            return call
         try:
-            getattr(self.app.pm.hook, row["kind"])(**arguments)
+            call()
         except Exception as exc:  # a plugin's failure must not undo a committed change
             log.warning(
-                "outbox send failed: id=%s hook=%s compose=%s attempts=%s error=%r",
+                "outbox send failed: id=%s kind=%s compose=%s attempts=%s error=%r",
                 row["id"], row["kind"], row["compose_id"], row["attempts"] + 1, exc,
             )  # fmt: skip
             return f"{type(exc).__name__}: {exc}"
@@ -119,8 +142,8 @@ class Dispatcher:
     def _finish(self, tx: Tx, row: Mapping[str, Any], error: str | None) -> None:
         if error is None:
             tx.mark_delivered(row["id"])
-            log.info("outbox sent: id=%s hook=%s compose=%s", row["id"], row["kind"],
-                     row["compose_id"])  # fmt: skip
+            log.debug("outbox sent: id=%s kind=%s compose=%s", row["id"], row["kind"],
+                      row["compose_id"])  # fmt: skip
         else:
             tx.retry_later(row["id"], error, backoff(int(row["attempts"])))
 

@@ -19,7 +19,7 @@ from typing import Any
 import pluggy
 
 from gatekeeper.config import Settings
-from gatekeeper.deciding import Deciding
+from gatekeeper.deciding import REDECIDE, Deciding
 from gatekeeper.errors import GatekeeperError, InputError, NotFound, Unauthorized
 from gatekeeper.events import Events
 from gatekeeper.lifecycle import Lifecycle
@@ -151,21 +151,40 @@ class Gatekeeper(Deciding, Lifecycle, Reads):
 
     def ingest(self, results: Sequence[Result], actor: Actor) -> IngestReport:
         """Store one report (all of it or none), then decide again. Idempotent."""
-        compose_ids = {r.compose for r in results}
-        if len(compose_ids) != 1:
-            raise InputError("a report holds results of exactly one compose", key="compose")
-        (compose_id,) = compose_ids
-        self.authorize_report(actor, (r.testcase for r in results))
+        compose_id = self._one_compose(results, actor)
         now = self.clock()
         events = Events()
         with self.store.transaction() as tx:
             self._lock(tx, compose_id)
             stored = tx.add_results(results, reporter=actor.name)  # never the payload's claim
-            cause = {"results": [r.id for r in stored[:20]], "count": len(stored),
-                     "reporter": actor.name}  # fmt: skip
+            cause = _cause(stored, actor)
             decision, version = self._redecide(tx, compose_id, now, events, cause)
         self._fire(events)
         return IngestReport(tuple(stored), len(results) - len(stored), decision, version)
+
+    def record_results(self, results: Sequence[Result], actor: Actor) -> list[Result]:
+        """Store one report (all of it or none) and leave deciding to the dispatcher.
+
+        For a stream of reports nobody waits on (the bus consumer): the results and a
+        ``redecide`` entry are committed together in the outbox, and the dispatcher decides
+        once for all the entries of a compose it finds, so a burst of results costs one
+        decision. Returns the results stored (known ones are skipped, as in :meth:`ingest`).
+        """
+        compose_id = self._one_compose(results, actor)
+        with self.store.transaction() as tx:
+            self._require(tx, compose_id)
+            stored = tx.add_results(results, reporter=actor.name)
+            if stored:
+                tx.enqueue(REDECIDE, {"compose": compose_id, **_cause(stored, actor)},
+                           compose_id=compose_id)  # fmt: skip
+        return stored
+
+    def _one_compose(self, results: Sequence[Result], actor: Actor) -> str:
+        compose_ids = {r.compose for r in results}
+        if len(compose_ids) != 1:
+            raise InputError("a report holds results of exactly one compose", key="compose")
+        self.authorize_report(actor, (r.testcase for r in results))
+        return compose_ids.pop()
 
     def actor(self, name: str) -> Actor:
         """The identity ``name`` as the store knows it (its groups and rights); an identity
@@ -313,6 +332,11 @@ def _owner_finder(policies: Sequence[Policy]) -> Callable[[str], Policy | None]:
         return policies[int(found.lastgroup[1:])]
 
     return owner
+
+
+def _cause(stored: Sequence[Result], actor: Actor) -> dict[str, Any]:
+    """What a report's decision version records as its cause."""
+    return {"results": [r.id for r in stored[:20]], "count": len(stored), "reporter": actor.name}
 
 
 def _may_report(actor: Actor, policy: Policy) -> bool:

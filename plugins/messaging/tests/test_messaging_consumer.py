@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 import sqlalchemy.exc
-from conftest import POLICY, RDO
 from fedora_messaging.exceptions import Drop, Nack
 from fedora_messaging.message import Message
 from gatekeeper_messaging.consumer import Consumer
+from messaging_helpers import POLICY, RDO
 from messaging_samples import COMPOSE, ci_body, resultsdb_body
 
 from gatekeeper.model import Outcome
@@ -206,7 +206,7 @@ def test_messaging_store_outage_returns_the_message_to_the_queue(
     def down(*args: Any, **kwargs: Any) -> None:
         raise error
 
-    monkeypatch.setattr(app, "ingest", down)
+    monkeypatch.setattr(app.store, "transaction", down)  # every store access fails
     message = msg(f"{CI}.complete", ci_body())
     with pytest.raises(Nack):
         consumer(message)
@@ -222,7 +222,7 @@ def test_messaging_a_bug_drops_the_message_and_the_consumer_goes_on(
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    monkeypatch.setattr(app, "ingest", lambda *a, **k: 1 / 0)
+    monkeypatch.setattr(app, "record_results", lambda *a, **k: 1 / 0)
     with pytest.raises(Drop):
         consumer(msg(f"{CI}.complete", ci_body()))
     assert "reason=bug" in caplog.text and "ZeroDivisionError" in caplog.text

@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import POLICY
 from fedora_messaging import api
 from fedora_messaging.exceptions import PublishTimeout
+from messaging_helpers import POLICY
 
 from gatekeeper.model import Outcome, Result
 from gatekeeper.service import Actor, Gatekeeper

@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Bus, Consumers, consumer_conf
 from fedora_messaging.message import Message
 from gatekeeper_messaging.consumer import Consumer
+from messaging_helpers import Bus, Consumers, consumer_conf
 from messaging_samples import ci_body
 from test_messaging_bus import wait_for
 

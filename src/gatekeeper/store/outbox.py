@@ -77,6 +77,33 @@ class OutboxQueries(TxBase):
             )
         return dict(row)
 
+    def claim_siblings(
+        self, row: Mapping[str, Any], *, lease: timedelta = timedelta(minutes=5)
+    ) -> list[dict[str, Any]]:
+        """The other pending entries of ``row``'s kind and compose, claimed as
+        :meth:`claim_outbox` claims (for entries one send covers, e.g. ``redecide``)."""
+        c = t.outbox.c
+        stmt = (
+            sa.select(t.outbox)
+            .where(
+                c.delivered_at.is_(None),
+                c.kind == row["kind"],
+                c.compose_id == row["compose_id"],
+                c.id != row["id"],
+            )
+            .order_by(c.id)
+        )
+        if self._conn.dialect.name == "postgresql":
+            stmt = stmt.with_for_update(skip_locked=True)
+        rows = [dict(found) for found in self._conn.execute(stmt).mappings()]
+        if rows and self._conn.dialect.name != "postgresql":
+            self._conn.execute(
+                sa.update(t.outbox)
+                .where(c.id.in_([found["id"] for found in rows]))
+                .values(not_before=utcnow() + lease)
+            )
+        return rows
+
     def retry_later(self, outbox_id: int, error: str, backoff: timedelta) -> None:
         """Count a failed send; the entry stays pending and is due again after ``backoff``."""
         self._conn.execute(
@@ -103,15 +130,6 @@ class OutboxQueries(TxBase):
             .where(t.outbox.c.id == outbox_id)
             .values(attempts=t.outbox.c.attempts + 1, last_error=error)
         )
-
-    def outbox_depth(self) -> int:
-        """How many messages wait to be delivered (``delivered_at IS NULL``)."""
-        stmt = (
-            sa.select(sa.func.count())
-            .select_from(t.outbox)
-            .where(t.outbox.c.delivered_at.is_(None))
-        )
-        return int(self._conn.execute(stmt).scalar_one())
 
     def outbox_depth(self) -> int:
         """How many messages wait to be delivered (``delivered_at IS NULL``)."""

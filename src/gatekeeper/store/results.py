@@ -42,6 +42,7 @@ _NO_DATA: Mapping[str, Any] = MappingProxyType({})
 
 _PG_CHUNK = 10_000
 _IN_CHUNK = 500  # testcase names per IN (...) of results_for
+_SMALL_BATCH = 20  # reports up to this many results are inserted with a plain INSERT
 
 # The columns add_results writes, in the order of its rows.
 _ROW_NAMES = (
@@ -158,7 +159,9 @@ class ResultQueries(TxBase):
                     now,
                 )
             )
-        if self.dialect == "postgresql":
+        if self.dialect == "postgresql" and len(rows) <= _SMALL_BATCH:
+            stored = self._insert_results_core(rows)  # one short statement is cheaper
+        elif self.dialect == "postgresql":
             stored = self._insert_results_postgresql(
                 [dict(zip(_ROW_NAMES, row, strict=True)) for row in rows]
             )
@@ -277,17 +280,38 @@ class ResultQueries(TxBase):
         *,
         with_data: bool = True,
         testcases: Collection[str] | None = None,
+        latest: bool = False,
     ) -> list[Result]:
         """All results of the compose, in the order they were stored.
 
         What deciding needs is less (see :meth:`Gatekeeper._redecide`): ``testcases``
         reads only the results of those testcases (the gated ones: the engine reads no
-        other), and ``with_data=False`` leaves their ``data`` out (an empty mapping each:
-        the engine never reads it, and decoding it is a third of the read).
+        other), ``with_data=False`` leaves their ``data`` out (an empty mapping each:
+        the engine never reads it, and decoding it is a third of the read), and
+        ``latest=True`` reads only each key's results of the latest submit time (ties
+        kept: the engine breaks them), which are all the engine looks at.
         """
         c = t.results.c
         columns = _RESULT_COLUMNS if with_data else _RESULT_COLUMNS_WITHOUT_DATA
         stmt = sa.select(*columns).where(c.compose_id == compose_id).order_by(c.id)
+        if latest:
+            rank = sa.func.rank().over(
+                partition_by=(c.testcase, c.scenario, c.arch, c.variant),
+                order_by=c.submit_time.desc(),
+            )
+            inner = sa.select(*columns, rank.label("latest_rank")).where(
+                c.compose_id == compose_id
+            )
+            if testcases is not None:
+                inner = inner.where(c.testcase.in_(sorted(set(testcases))))
+            ranked = inner.subquery()
+            names = [column.name for column in columns]
+            stmt = (
+                sa.select(*(ranked.c[name] for name in names))
+                .where(ranked.c.latest_rank == 1)
+                .order_by(ranked.c.id)
+            )
+            testcases = None  # already applied
         if testcases is None:
             rows: Iterable[Any] = self._conn.execute(stmt)
         else:

@@ -196,13 +196,14 @@ class Consumer:
         actor = self.app.actor(identity)
         self.app.authorize_report(actor, [result.testcase])  # before announcing anything
         try:
-            report = self.app.ingest([result], actor)
+            stored = self.app.record_results([result], actor)
         except NotFound:  # results may arrive before the compose's own message
             self.app.announce(result.compose)
-            report = self.app.ingest([result], actor)
-        outcome = "stored" if report.stored else "duplicate"
-        detail = f"{result.testcase} {result.outcome.value}; verdict {report.decision.verdict}"
-        return outcome, result.compose, detail
+            stored = self.app.record_results([result], actor)
+        if stored and self.dispatcher is not None:
+            self.dispatcher.wake()  # decide now, while the next messages are stored
+        outcome = "stored" if stored else "duplicate"
+        return outcome, result.compose, f"{result.testcase} {result.outcome.value}"
 
 
 def _action(kind: str, settings: ConsumerSettings) -> str:
