@@ -76,6 +76,9 @@ class Gatekeeper(Deciding, Lifecycle, Reads):
         self.clock = clock
         self._policies: list[Policy] | None = None
         self._owner: tuple[list[Policy], Callable[[str], Policy | None]] | None = None
+        # what /healthz checks besides the store: callables raising when a part is down
+        # (plugins add theirs, e.g. the bus; a function's __name__ names it in the answer)
+        self.health_checks: list[Callable[[], None]] = []
 
     # -- set-up ------------------------------------------------------------------------
     @property
