@@ -4,13 +4,16 @@ Each hook publishes one message with ``fedora_messaging.api.publish`` and waits 
 broker's confirm. A failure raises, so the outbox entry that called the hook stays pending
 and the dispatcher retries it; nothing is swallowed. Without ``[messaging] enabled = true``
 every hook does nothing (no broker needed).
+
+When it is enabled, the HTTP API's ``/healthz`` also checks the bus (``bus``): a short AMQP
+connection to the broker of the fedora-messaging configuration the hooks publish with.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from gatekeeper import hookimpl
@@ -33,6 +36,8 @@ from gatekeeper_messaging.settings import MessagingSettings
 
 log = logging.getLogger("gatekeeper_messaging")
 _config_lock = threading.Lock()
+#: Seconds the bus health check waits for the broker (connecting and the AMQP handshake).
+HEALTH_TIMEOUT = 3.0
 
 
 def _load_config(settings: MessagingSettings) -> None:
@@ -103,3 +108,67 @@ def gatekeeper_compose_published(
 ) -> None:
     body = {"compose": compose_body(compose), "merge_request": merge_request_body(merge_request)}
     publish(app, ComposePublishedV1, body, key=(compose.id,))
+
+
+def _broker(settings: MessagingSettings) -> Mapping[str, Any]:
+    """The fedora-messaging configuration to check: the file ``[messaging]`` names, else
+    fedora-messaging's own (``FEDORA_MESSAGING_CONF``; ``--conf`` in the consumer)."""
+    from fedora_messaging import config
+
+    if settings.fedora_messaging_config is None:
+        return config.conf
+    return config.LazyConfig().load_config(config_path=settings.fedora_messaging_config)
+
+
+def bus_check(settings: MessagingSettings) -> Callable[[], None]:
+    """The ``bus`` health check: open and close one AMQP connection, within
+    :data:`HEALTH_TIMEOUT`; raises ``ConnectionError`` naming the broker when it fails."""
+    import pika
+
+    def bus() -> None:
+        conf = _broker(settings)
+        params = pika.URLParameters(conf["amqp_url"])
+        where = f"{params.host}:{params.port}"
+        if conf["amqp_url"].startswith("amqps"):
+            _tls(params, conf["tls"])
+        params.connection_attempts, params.retry_delay = 1, 0
+        params.socket_timeout = params.stack_timeout = HEALTH_TIMEOUT
+        params.blocked_connection_timeout = HEALTH_TIMEOUT
+        params.client_properties = {**conf["client_properties"], "connection_name": "healthz"}
+        try:
+            pika.BlockingConnection(params).close()
+        except Exception as exc:
+            # pika's connection errors keep the cause in their args, often with no str()
+            detail = str(exc) or ", ".join(str(arg) or repr(arg) for arg in exc.args)
+            reason = " ".join(f"{type(exc).__name__}: {detail}".split()).rstrip(": ")
+            raise ConnectionError(f"broker {where} unreachable: {reason}") from exc
+
+    return bus
+
+
+def _tls(params: Any, tls: Mapping[str, Any]) -> None:
+    """TLS as fedora-messaging sets it up: its CA, and x509 client authentication when a
+    certificate and key are configured."""
+    import ssl
+
+    import pika
+
+    context = ssl.create_default_context(purpose=ssl.Purpose.SERVER_AUTH)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    if tls.get("ca_cert"):
+        context.load_verify_locations(cafile=tls["ca_cert"])
+    if tls.get("certfile") and tls.get("keyfile"):
+        context.load_cert_chain(tls["certfile"], tls["keyfile"])
+        params.credentials = pika.credentials.ExternalCredentials()
+    params.ssl_options = pika.SSLOptions(context, server_hostname=params.host)
+
+
+@hookimpl
+def gatekeeper_extend_api(app: Any, api: Any) -> None:
+    """With messaging enabled, ``/healthz`` checks the bus too (once per application)."""
+    settings = MessagingSettings.from_settings(app.settings)
+    checks = getattr(app, "health_checks", None)
+    if settings is None or checks is None:
+        return
+    if not any(getattr(check, "__name__", None) == "bus" for check in checks):
+        checks.append(bus_check(settings))
