@@ -5,14 +5,17 @@ writers and CI messages at once, agree on the decision and promote once."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
 import threading
 import time
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
 import httpx
 import pytest
@@ -28,6 +31,7 @@ from gatekeeper.testing import issue_token
 pytestmark = pytest.mark.postgres
 COMPOSE = "CentOS-Stream-9-20261124.0"
 STAGE = "ci.productmd-compose.test"
+DEPLOY_DOC = Path(__file__).resolve().parents[3] / "docs" / "deploy.md"
 BUS_ARCHES = ("x86_64", "aarch64", "ppc64le", "s390x")
 HTTP_GATES = [(t, a) for t in ("idm.ipa.install", "idm.ipa.replica") for a in ("x86_64", "aarch64")]
 ROUNDS = 10  # pending results per requirement before its final PASSED
@@ -275,3 +279,35 @@ def test_messaging_two_servers_and_two_consumers_agree_and_promote_once(
         assert time.monotonic() - started < 60
     finally:
         app.store.dispose()
+
+
+def key_paths(node: object, path: tuple[str, ...] = ()) -> set[tuple[str, ...]]:
+    """Every key of a TOML document, as paths (a list of tables: ``[]``)."""
+    if isinstance(node, dict):
+        found = set()
+        for key, value in node.items():
+            found |= {(*path, key)} | key_paths(value, (*path, key))
+        return found
+    if isinstance(node, list) and node and all(isinstance(item, dict) for item in node):
+        return set().union(*(key_paths(item, (*path, "[]")) for item in node))
+    return set()
+
+
+def doc_toml(first_line: str) -> dict[str, Any]:
+    """The ```toml block of docs/deploy.md that starts with ``first_line``."""
+    blocks = re.findall(r"```toml\n(.*?)```", DEPLOY_DOC.read_text(encoding="utf-8"), re.S)
+    [block] = [b for b in blocks if b.startswith(first_line + "\n")]
+    return tomllib.loads(block)
+
+
+def test_messaging_deploy_doc_shows_the_scale_out_configuration(tmp_path: Path) -> None:
+    """docs/deploy.md shows the files the scale-out test runs with: the same keys."""
+    bus = cast(Bus, SimpleNamespace(prefix="org.centos.prod"))  # only its prefix is read
+    fm_conf = consumer_conf(tmp_path, bus, "gatekeeper")
+    gk_config = deploy_toml(tmp_path, "postgresql+psycopg://gatekeeper@db/gatekeeper", bus, fm_conf)
+    for path, first_line in (
+        (fm_conf, "# /etc/fedora-messaging/gatekeeper.toml"),
+        (gk_config, "# /etc/gatekeeper/gatekeeper.toml"),
+    ):
+        used = tomllib.loads(path.read_text(encoding="utf-8"))
+        assert key_paths(doc_toml(first_line)) == key_paths(used), first_line
