@@ -21,8 +21,10 @@ sent again after restart: at least once, never lost). On SQLite a claim is a lea
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
@@ -30,6 +32,7 @@ from typing import Any
 from gatekeeper.deciding import REDECIDE, merge_causes
 from gatekeeper.model import Decision
 from gatekeeper.store import Tx
+from gatekeeper.store.outbox import OUTBOX_CHANNEL
 
 log = logging.getLogger("gatekeeper.dispatch")
 
@@ -78,8 +81,7 @@ class Dispatcher:
                 if not rows:
                     return None
                 error = self._send(rows[0], self._call(tx, rows))
-                for row in rows:
-                    self._finish(tx, row, error)
+                self._finish(tx, rows, error)
             return int(rows[0]["id"])
         with store.transaction() as tx:  # SQLite: a lease, committed before sending
             rows = self._claim(tx, ids)
@@ -88,8 +90,7 @@ class Dispatcher:
             call = self._call(tx, rows)
         error = self._send(rows[0], call)
         with store.transaction() as tx:
-            for row in rows:
-                self._finish(tx, row, error)
+            self._finish(tx, rows, error)
         return int(rows[0]["id"])
 
     def _claim(self, tx: Tx, ids: list[int] | None) -> list[dict[str, Any]]:
@@ -139,12 +140,13 @@ class Dispatcher:
             return f"{type(exc).__name__}: {exc}"
         return None
 
-    def _finish(self, tx: Tx, row: Mapping[str, Any], error: str | None) -> None:
+    def _finish(self, tx: Tx, rows: list[dict[str, Any]], error: str | None) -> None:
         if error is None:
-            tx.mark_delivered(row["id"])
-            log.debug("outbox sent: id=%s kind=%s compose=%s", row["id"], row["kind"],
-                      row["compose_id"])  # fmt: skip
-        else:
+            tx.mark_delivered([row["id"] for row in rows])
+            log.debug("outbox sent: ids=%s kind=%s compose=%s", [r["id"] for r in rows],
+                      rows[0]["kind"], rows[0]["compose_id"])  # fmt: skip
+            return
+        for row in rows:
             tx.retry_later(row["id"], error, backoff(int(row["attempts"])))
 
     # -- the background loop ------------------------------------------------------------
@@ -170,14 +172,61 @@ class Dispatcher:
             self._thread = None
 
     def _loop(self, interval: float) -> None:
-        while not self._stop.is_set():
-            try:
-                while self.run_once() and not self._stop.is_set():
-                    pass
-            except Exception:  # the store is down: say so, and try again next round
-                log.exception("outbox dispatcher: round failed")
+        listener = _Listener(self.app.store) if self.app.store.dialect == "postgresql" else None
+        try:
+            while not self._stop.is_set():
+                try:
+                    while self.run_once() and not self._stop.is_set():
+                        pass
+                except Exception:  # the store is down: say so, and try again next round
+                    log.exception("outbox dispatcher: round failed")
+                self._idle(interval, listener)
+        finally:
+            if listener is not None:
+                listener.close()
+
+    def _idle(self, interval: float, listener: _Listener | None) -> None:
+        """Wait until the interval ends, :meth:`wake` is called, or (PostgreSQL) any
+        process commits an outbox entry."""
+        if listener is None:
             self._wake.wait(interval)
-            self._wake.clear()
+        else:
+            deadline = time.monotonic() + interval
+            while not self._wake.is_set() and (left := deadline - time.monotonic()) > 0:
+                if listener.wait(min(left, 0.2)):
+                    break
+        self._wake.clear()
+
+
+class _Listener:
+    """``LISTEN`` on the outbox's channel: every commit that enqueues, in any process,
+    notifies it (``OutboxQueries.enqueue``), so a dispatcher sends at once rather than
+    at the end of its interval."""
+
+    def __init__(self, store: Any) -> None:
+        self.store = store
+        self.conn: Any = None
+
+    def wait(self, timeout: float) -> bool:
+        """True if a notification came within ``timeout`` seconds."""
+        try:
+            if self.conn is None:
+                raw = self.store.engine.raw_connection()
+                raw.detach()  # its own connection, never back in the pool
+                self.conn = raw.driver_connection
+                self.conn.autocommit = True
+                self.conn.execute(f"LISTEN {OUTBOX_CHANNEL}")
+            return any(True for _ in self.conn.notifies(timeout=timeout, stop_after=1))
+        except Exception:  # the store is down: fall back to the interval
+            self.close()
+            time.sleep(timeout)
+            return False
+
+    def close(self) -> None:
+        if self.conn is not None:
+            with contextlib.suppress(Exception):
+                self.conn.close()
+            self.conn = None
 
 
 def dispatcher_for(app: Any) -> Dispatcher:

@@ -7,8 +7,8 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-import sqlalchemy as sa
 
+from gatekeeper.errors import NotFound
 from gatekeeper.model import Compose, Outcome, Result
 from gatekeeper.store import Store, Tx, result_dedupe_key
 
@@ -116,7 +116,10 @@ def test_a_batch_with_a_result_of_an_unknown_compose_stores_nothing(
         tx.ensure_compose(compose)
     batch = [make_result(1), make_result(2, compose="CentOS-Stream-9-20990101.0"), make_result(3)]
 
-    with pytest.raises(sa.exc.IntegrityError), store.transaction() as tx:
+    with (
+        pytest.raises(NotFound, match=r"one of the composes .*20990101\.0 is not known"),
+        store.transaction() as tx,
+    ):
         tx.add_results(batch)
 
     with store.transaction() as tx:

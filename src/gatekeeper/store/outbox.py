@@ -17,6 +17,9 @@ from gatekeeper.store import tables as t
 from gatekeeper.store._base import TxBase
 from gatekeeper.timeutil import utcnow
 
+OUTBOX_CHANNEL = "gatekeeper_outbox"
+"""PostgreSQL notification channel: a transaction that enqueues notifies it on commit."""
+
 
 class OutboxQueries(TxBase):
     def enqueue(self, kind: str, payload: Mapping[str, Any], compose_id: str | None = None) -> int:
@@ -26,7 +29,10 @@ class OutboxQueries(TxBase):
             .values(kind=kind, compose_id=compose_id, payload=dict(payload), created_at=utcnow())
             .returning(t.outbox.c.id)
         )
-        return int(self._conn.execute(stmt).scalar_one())
+        outbox_id = int(self._conn.execute(stmt).scalar_one())
+        if self._conn.dialect.name == "postgresql":  # delivered at commit, once per tx
+            self._conn.execute(sa.text(f"NOTIFY {OUTBOX_CHANNEL}"))
+        return outbox_id
 
     def pending_outbox(self, limit: int = 100) -> list[dict[str, Any]]:
         """Undelivered messages, oldest first.
@@ -116,10 +122,12 @@ class OutboxQueries(TxBase):
             )
         )
 
-    def mark_delivered(self, outbox_id: int) -> None:
+    def mark_delivered(self, outbox_id: int | Sequence[int]) -> None:
+        """Mark one entry (or several, in one statement) delivered."""
+        ids = [outbox_id] if isinstance(outbox_id, int) else list(outbox_id)
         self._conn.execute(
             sa.update(t.outbox)
-            .where(t.outbox.c.id == outbox_id)
+            .where(t.outbox.c.id.in_(ids))
             .values(delivered_at=utcnow(), attempts=t.outbox.c.attempts + 1)
         )
 

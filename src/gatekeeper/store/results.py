@@ -13,6 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
+from gatekeeper.errors import NotFound
 from gatekeeper.model import Outcome, Result
 from gatekeeper.store import tables as t
 from gatekeeper.store._base import TxBase
@@ -159,14 +160,25 @@ class ResultQueries(TxBase):
                     now,
                 )
             )
-        if self.dialect == "postgresql" and len(rows) <= _SMALL_BATCH:
-            stored = self._insert_results_core(rows)  # one short statement is cheaper
-        elif self.dialect == "postgresql":
-            stored = self._insert_results_postgresql(
-                [dict(zip(_ROW_NAMES, row, strict=True)) for row in rows]
+        try:
+            if self.dialect == "postgresql" and len(rows) <= _SMALL_BATCH:
+                stored = self._insert_results_core(rows)  # one short statement is cheaper
+            elif self.dialect == "postgresql":
+                stored = self._insert_results_postgresql(
+                    [dict(zip(_ROW_NAMES, row, strict=True)) for row in rows]
+                )
+            else:
+                stored = self._insert_results_sqlite(rows)
+        except sa.exc.IntegrityError as exc:  # the only constraint left: the compose's key
+            if "foreign key" not in str(exc.orig).lower():
+                raise
+            composes = sorted({result.compose for result in results})
+            what = (
+                f"compose {composes[0]} is"
+                if len(composes) == 1
+                else (f"one of the composes {', '.join(composes)} is")
             )
-        else:
-            stored = self._insert_results_sqlite(rows)
+            raise NotFound(f"{what} not known: announce or import it first") from None
         return [
             _stored(result, str(stored[key]), submit_time, data, reporter)
             for key, (result, submit_time, data) in pending.items()
@@ -299,9 +311,7 @@ class ResultQueries(TxBase):
                 partition_by=(c.testcase, c.scenario, c.arch, c.variant),
                 order_by=c.submit_time.desc(),
             )
-            inner = sa.select(*columns, rank.label("latest_rank")).where(
-                c.compose_id == compose_id
-            )
+            inner = sa.select(*columns, rank.label("latest_rank")).where(c.compose_id == compose_id)
             if testcases is not None:
                 inner = inner.where(c.testcase.in_(sorted(set(testcases))))
             ranked = inner.subquery()

@@ -53,6 +53,9 @@ TRANSIENT = (
 )
 
 
+ACTOR_TTL = 10.0  # seconds an identity's groups and rights are reused without a lookup
+
+
 class Refused(Exception):
     """The message may not act (no identity for its topic, or the identity may not)."""
 
@@ -107,6 +110,7 @@ class Consumer:
         if app is None:
             app = open_app(load_settings(self.settings.gatekeeper_config))
         self.app = app
+        self._actors: dict[str, tuple[float, Any]] = {}
         self.dispatcher: Any = None
         if dispatch and self.settings.dispatch_interval > 0:
             from gatekeeper.dispatch import Dispatcher
@@ -121,6 +125,15 @@ class Consumer:
                 identities=len(self.settings.identities),
             ),
         )
+
+    def _actor(self, name: str) -> Any:
+        """The identity as the store knows it, looked up again after ``ACTOR_TTL`` seconds
+        (a stream of messages from one topic need not read it once per message)."""
+        now = time.monotonic()
+        cached = self._actors.get(name)
+        if cached is None or now - cached[0] > ACTOR_TTL:
+            cached = self._actors[name] = (now, self.app.actor(name))
+        return cached[1]
 
     def stop(self) -> None:
         if self.dispatcher is not None:
@@ -193,7 +206,7 @@ class Consumer:
             result = inbound.resultsdb_result(body, message_id=str(message.id))
         if team_for(self.app.policies, result.testcase) is None:
             return "skipped", result.compose, f"testcase {result.testcase} is owned by no team"
-        actor = self.app.actor(identity)
+        actor = self._actor(identity)
         self.app.authorize_report(actor, [result.testcase])  # before announcing anything
         try:
             stored = self.app.record_results([result], actor)

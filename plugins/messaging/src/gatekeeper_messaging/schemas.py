@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+import jsonschema
 from fedora_messaging import message
 
 SCHEMA_URL = "https://gatekeeper.example.org/message-schemas/v1/"
@@ -109,10 +110,38 @@ def _schema(name: str, description: str, **properties: Any) -> dict[str, Any]:
     }
 
 
+_VALIDATORS: dict[int, tuple[Mapping[str, Any], Any]] = {}
+
+
+def _validator(schema: Mapping[str, Any]) -> Any:
+    """A validator of ``schema``, made (and the schema checked) once per schema."""
+    found = _VALIDATORS.get(id(schema))
+    if found is None or found[0] is not schema:
+        cls = jsonschema.validators.validator_for(schema)
+        cls.check_schema(schema)
+        found = _VALIDATORS[id(schema)] = (schema, cls(schema))
+    return found[1]
+
+
 class GatekeeperMessage(message.Message):
     """What every gatekeeper message has: a compose, an app name, and a readable form."""
 
     body_schema: ClassVar[dict[str, Any]] = _schema("gatekeeper.message", "a gatekeeper message")
+
+    def validate(self) -> None:
+        """What :meth:`fedora_messaging.message.Message.validate` checks (headers and body,
+        against this class's schemas and the base message's), with each schema's validator
+        made once: ``jsonschema.validate`` checks the schema itself on every call, which
+        was a third of the time of sending a decision update."""
+        for schema, value in (
+            (self.headers_schema, self._headers),
+            (message.Message.headers_schema, self._headers),
+            (self.body_schema, self.body),
+            (message.Message.body_schema, self.body),
+        ):
+            error = jsonschema.exceptions.best_match(_validator(schema).iter_errors(value))
+            if error is not None:
+                raise error
 
     @property
     def app_name(self) -> str:
