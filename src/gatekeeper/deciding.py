@@ -17,6 +17,7 @@ from gatekeeper.evaluate import evaluate, gated_testcases
 from gatekeeper.events import Events
 from gatekeeper.model import PASSED, Compose, Decision, Policy
 from gatekeeper.store import Tx
+from gatekeeper.store.composes import compose_from_row
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -53,7 +54,7 @@ class Deciding:
         def _lock(self, tx: Tx, compose_id: str) -> dict[str, Any]: ...
         def _fire(self, events: Events) -> None: ...
         def _refresh_gate(
-            self, tx: Tx, compose_id: str, decision: Decision, version: int
+            self, tx: Tx, compose_id: str, decision: Decision, version: int, *, promoted: bool
         ) -> None: ...
 
     def decide(self, compose_id: str, *, now: datetime | None = None) -> Decision:
@@ -85,8 +86,8 @@ class Deciding:
         """Decide under the compose's lock, recording a changed decision with ``cause``."""
         events = Events()
         with self.store.transaction() as tx:
-            self._lock(tx, compose_id)
-            decision, _ = self._redecide(tx, compose_id, self.clock(), events, cause)
+            row = self._lock(tx, compose_id)
+            decision, _ = self._redecide(tx, row, self.clock(), events, cause)
         self._fire(events)
         return decision
 
@@ -103,31 +104,34 @@ class Deciding:
         return evaluate(compose, self.policies, results, tx.waivers_for(compose.id), now)
 
     def _redecide(
-        self, tx: Tx, compose_id: str, now: datetime, events: Events,
+        self, tx: Tx, row: Mapping[str, Any], now: datetime, events: Events,
         cause: Mapping[str, Any] | None = None,
     ) -> tuple[Decision, int | None]:  # fmt: skip
-        """Evaluate inside the caller's locked transaction; record and queue what changed
-        (``cause``: what made the change, kept with the new version)."""
-        compose = self._require(tx, compose_id)
-        previous = tx.latest_decision(compose_id)
+        """Evaluate inside the caller's transaction, which holds the compose's lock (``row``
+        is its locked row); record and queue what changed (``cause``: what made the
+        change, kept with the new version)."""
+        compose = compose_from_row(row)
+        previous = tx.latest_decision(compose.id)
         decision = self._evaluate(tx, compose, now)
-        version = tx.record_decision(decision, cause)
+        version = tx.record_decision(decision, cause, locked=(row, previous))
         if version is None:
             return decision, None
         old = previous["payload"] if previous else None
         events.add(
             tx, "gatekeeper_decision_changed", compose, old=old, new=decision, version=version
         )
-        row = tx.compose_row(compose_id) or {}
         if row.get("state") in ("published", "superseded"):
             return decision, version
-        if decision.verdict == PASSED and not row.get("promoted"):
-            tx.update_compose(compose_id, promoted=True, state="promoted")
+        promoted = bool(row.get("promoted"))
+        if decision.verdict == PASSED and not promoted:
+            promoted = True
+            tx.update_compose(compose.id, promoted=True, state="promoted")
             events.add(tx, "gatekeeper_promote_compose", compose, decision=decision)
-        elif decision.verdict != PASSED and row.get("promoted"):
-            tx.update_compose(compose_id, promoted=False, state=_unpromoted_state(tx, compose_id))
+        elif decision.verdict != PASSED and promoted:
+            promoted = False
+            tx.update_compose(compose.id, promoted=False, state=_unpromoted_state(tx, compose.id))
             events.add(tx, "gatekeeper_promotion_revoked", compose, decision=decision)
-        self._refresh_gate(tx, compose_id, decision, version)
+        self._refresh_gate(tx, compose.id, decision, version, promoted=promoted)
         return decision, version
 
 

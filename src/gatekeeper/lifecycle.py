@@ -338,12 +338,11 @@ class Lifecycle:
 
     # -- decisions on the MR ----------------------------------------------------------------
     def _refresh_gate(
-        self, tx: Tx, compose_id: str, decision: Decision, version: int
+        self, tx: Tx, compose_id: str, decision: Decision, version: int, *, promoted: bool
     ) -> dict[str, Any] | None:
         """Put the new decision into the MR description (same transaction as the decision)."""
         mr = tx.merge_request_for(compose_id)
-        row = tx.compose_row(compose_id) or {}
         if mr is None or mr["state"] != "open":
             return None
-        gate = gate_section(decision.to_json(), version, bool(row.get("promoted")))
+        gate = gate_section(decision.to_json(), version, promoted)
         return tx.upsert_merge_request(compose_id, description=with_gate(mr["description"], gate))

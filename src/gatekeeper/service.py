@@ -158,10 +158,10 @@ class Gatekeeper(Deciding, Lifecycle, Reads):
         now = self.clock()
         events = Events()
         with self.store.transaction() as tx:
-            self._lock(tx, compose_id)
+            row = self._lock(tx, compose_id)
             stored = tx.add_results(results, reporter=actor.name)  # never the payload's claim
             cause = _cause(stored, actor)
-            decision, version = self._redecide(tx, compose_id, now, events, cause)
+            decision, version = self._redecide(tx, row, now, events, cause)
         self._fire(events)
         return IngestReport(tuple(stored), len(results) - len(stored), decision, version)
 
@@ -264,7 +264,7 @@ class Gatekeeper(Deciding, Lifecycle, Reads):
         now = self.clock()
         events = Events()
         with self.store.transaction() as tx:
-            self._lock(tx, compose_id)
+            row = self._lock(tx, compose_id)
             waiver = tx.add_waiver(
                 Waiver(
                     id="",
@@ -279,7 +279,7 @@ class Gatekeeper(Deciding, Lifecycle, Reads):
                 )
             )
             cause = {"waiver": waiver.id, "waived": waiver.waived, "by": actor.name}
-            decision, _ = self._redecide(tx, compose_id, now, events, cause)
+            decision, _ = self._redecide(tx, row, now, events, cause)
         self._fire(events)
         return waiver, decision
 
@@ -302,8 +302,12 @@ class Gatekeeper(Deciding, Lifecycle, Reads):
 
     def _lock(self, tx: Tx, compose_id: str) -> dict[str, Any]:
         """The compose's row, locked until the transaction ends (NotFound if unknown)."""
-        self._require(tx, compose_id)
-        return tx.lock_compose(compose_id)
+        try:
+            return tx.lock_compose(compose_id)
+        except NotFound:
+            raise NotFound(
+                f"compose {compose_id!r} is not known: announce or import it first"
+            ) from None
 
     def _fire(self, events: Events) -> None:
         """Call the hooks owed by a committed transaction; the outbox remembers failures."""

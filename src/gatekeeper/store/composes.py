@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import msgspec
@@ -19,6 +19,19 @@ _MR_DEFAULTS: dict[str, Any] = {"forge": "local", "state": "open", "description"
 _NAMES = msgspec.json.Decoder(tuple[str, ...])
 _RPM_ARCHES = msgspec.json.Decoder(dict[str, tuple[str, ...]])
 _ENCODER = msgspec.json.Encoder()
+
+
+def compose_from_row(row: Mapping[str, Any]) -> Compose:
+    """The Compose a ``composes`` row (e.g. :meth:`ComposeQueries.lock_compose`'s) holds."""
+    return Compose(
+        id=row["id"],
+        product=row["product"],
+        type=row["type"],
+        date=row["date"],
+        respin=row["respin"],
+        announced_at=row["announced_at"],
+        label=row["label"],
+    )
 
 
 class ComposeQueries(TxBase):
@@ -54,18 +67,8 @@ class ComposeQueries(TxBase):
         stmt = sa.select(c.id, c.product, c.type, c.date, c.respin, c.announced_at, c.label).where(
             c.id == compose_id
         )
-        row = self._conn.execute(stmt).first()
-        if row is None:
-            return None
-        return Compose(
-            id=row.id,
-            product=row.product,
-            type=row.type,
-            date=row.date,
-            respin=row.respin,
-            announced_at=row.announced_at,
-            label=row.label,
-        )
+        row = self._conn.execute(stmt).mappings().first()
+        return compose_from_row(row) if row is not None else None
 
     def compose_row(self, compose_id: str) -> dict[str, Any] | None:
         """Every column of the compose (state, promoted, decision_version...), or None."""

@@ -82,7 +82,11 @@ class DecisionQueries(TxBase):
         ]
 
     def record_decision(
-        self, decision: Decision, cause: Mapping[str, Any] | None = None
+        self,
+        decision: Decision,
+        cause: Mapping[str, Any] | None = None,
+        *,
+        locked: tuple[Mapping[str, Any], Mapping[str, Any] | None] | None = None,
     ) -> int | None:
         """Store the decision if it differs from the latest one (``evaluated_at`` aside).
 
@@ -90,11 +94,16 @@ class DecisionQueries(TxBase):
 
         Returns the new version (the compose's ``decision_version`` plus one, which is
         updated too), or None when nothing changed. Locks the compose's row, so
-        concurrent writers get consecutive versions.
+        concurrent writers get consecutive versions; a caller already holding the lock
+        passes ``locked=(its compose row, the latest decision it read)``.
         """
-        compose = self._lock_compose_row(decision.compose)
+        latest: Mapping[str, Any] | None
+        if locked is None:
+            compose: Mapping[str, Any] = self._lock_compose_row(decision.compose)
+            latest = self.latest_decision(decision.compose)
+        else:
+            compose, latest = locked
         payload = decision.to_json()
-        latest = self.latest_decision(decision.compose)
         if latest is not None and _decision_content(latest["payload"]) == _decision_content(
             payload
         ):

@@ -22,6 +22,8 @@ OUTBOX_CHANNEL = "gatekeeper_outbox"
 
 
 class OutboxQueries(TxBase):
+    _notified = False
+
     def enqueue(self, kind: str, payload: Mapping[str, Any], compose_id: str | None = None) -> int:
         """Queue a message; returns its id."""
         stmt = (
@@ -30,8 +32,9 @@ class OutboxQueries(TxBase):
             .returning(t.outbox.c.id)
         )
         outbox_id = int(self._conn.execute(stmt).scalar_one())
-        if self._conn.dialect.name == "postgresql":  # delivered at commit, once per tx
-            self._conn.execute(sa.text(f"NOTIFY {OUTBOX_CHANNEL}"))
+        if self._conn.dialect.name == "postgresql" and not self._notified:
+            self._conn.execute(sa.text(f"NOTIFY {OUTBOX_CHANNEL}"))  # sent at commit
+            self._notified = True  # once per transaction is enough
         return outbox_id
 
     def pending_outbox(self, limit: int = 100) -> list[dict[str, Any]]:
