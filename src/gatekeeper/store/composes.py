@@ -68,7 +68,7 @@ class ComposeQueries(TxBase):
             c.id == compose_id
         )
         row = self._conn.execute(stmt).mappings().first()
-        return compose_from_row(row) if row is not None else None
+        return compose_from_row(dict(row)) if row is not None else None
 
     def compose_row(self, compose_id: str) -> dict[str, Any] | None:
         """Every column of the compose (state, promoted, decision_version...), or None."""
