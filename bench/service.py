@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import socket
 import statistics
 import subprocess
@@ -39,7 +38,6 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -48,7 +46,8 @@ import httpx
 import pika
 import sqlalchemy as sa
 from _common import machine
-from sqlalchemy.engine import make_url
+
+from gatekeeper.testing import postgres_schema, stop_processes
 
 PG_URL = os.environ.get(
     "GATEKEEPER_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -85,21 +84,6 @@ def ms(seconds: float) -> str:
 
 
 # -- set-up ----------------------------------------------------------------------------------
-@contextmanager
-def pg_schema() -> Iterator[str]:
-    schema = f"gk_bench_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    url = make_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
-
 def write_configs(root: Path, database_url: str, prefix: str, queue: str) -> tuple[Path, Path]:
     (root / "policies").mkdir()
     (root / "policies" / "t_functional.yaml").write_text(POLICY, encoding="utf-8")
@@ -211,18 +195,6 @@ def wait_for(ready: Callable[[], bool], what: str, proc: subprocess.Popen[bytes]
         if time.monotonic() > deadline:
             raise RuntimeError(f"waiting for {what}: gave up after {timeout} s")
         time.sleep(0.05)
-
-
-def stop(procs: list[subprocess.Popen[bytes]]) -> None:
-    for proc in procs:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-    for proc in procs:
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
 
 
 # -- the bus ---------------------------------------------------------------------------------
@@ -479,7 +451,10 @@ def main() -> int:
     from gatekeeper.service import open_app
 
     prefix = f"gkbench{uuid.uuid4().hex[:8]}"
-    with tempfile.TemporaryDirectory(prefix="gk-bench-service-") as tmp, pg_schema() as url:
+    with (
+        tempfile.TemporaryDirectory(prefix="gk-bench-service-") as tmp,
+        postgres_schema("gk_bench") as url,
+    ):
         root = Path(tmp)
         gk, fm = write_configs(root, url, prefix, f"{prefix}.consumer")
         app = open_app(load_settings(gk))
@@ -519,7 +494,7 @@ def main() -> int:
             decision_times, decision_rps = hammer(f"{base}/api/v1/composes/{composes[0]}/decision")
             health_times, health_rps = hammer(f"{base}/healthz")
         finally:
-            stop(procs)
+            stop_processes(procs)
             handled = [float(part[3:]) for log in root.glob("consumer-*.log")
                        for line in log.read_text(errors="replace").splitlines()
                        if "outcome=stored" in line

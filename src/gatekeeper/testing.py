@@ -18,11 +18,13 @@ of a plugin gets the same fixtures as the core's:
 from __future__ import annotations
 
 import os
+import signal
 import socket
+import subprocess
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -78,11 +80,11 @@ class Clock:
         return self.now
 
 
-@pytest.fixture
-def gk_postgres_url() -> Iterator[str]:
-    """A URL whose connections live in a fresh, empty schema of the test database."""
-    require_postgres()
-    schema = f"gk_test_{uuid.uuid4().hex[:12]}"
+@contextmanager
+def postgres_schema(prefix: str = "gk_test") -> Iterator[str]:
+    """A URL whose connections live in a fresh, empty schema of the test database (dropped
+    when the block ends). For tests and benchmarks."""
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
     admin = sa.create_engine(POSTGRES_URL)
     with admin.begin() as conn:
         conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
@@ -93,6 +95,14 @@ def gk_postgres_url() -> Iterator[str]:
         with admin.begin() as conn:
             conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+@pytest.fixture
+def gk_postgres_url() -> Iterator[str]:
+    """A URL whose connections live in a fresh, empty schema of the test database."""
+    require_postgres()
+    with postgres_schema() as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -184,3 +194,17 @@ def issue_token(
                                can_waive=can_waive)  # fmt: skip
         token: str = tx.issue_token(name, "test")
     return token
+
+
+def stop_processes(procs: Iterable[subprocess.Popen[Any]], timeout: float = 15) -> None:
+    """SIGTERM every process still running, wait for each, SIGKILL those that linger."""
+    procs = list(procs)
+    for proc in procs:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+    for proc in procs:
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)

@@ -23,7 +23,7 @@ import pytest
 
 from gatekeeper.config import load_settings
 from gatekeeper.service import Gatekeeper
-from gatekeeper.testing import unavailable
+from gatekeeper.testing import stop_processes, unavailable
 
 AMQP_URL = os.environ.get("GATEKEEPER_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2F")
 EXCHANGE = "amq.topic"
@@ -292,15 +292,7 @@ class Consumers:
         proc.wait(10)
 
     def stop_all(self) -> None:
-        for proc, _ in self.procs:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        for proc, _ in self.procs:
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(5)
+        stop_processes(proc for proc, _ in self.procs)
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import re
-import signal
 import socket
 import subprocess
 import threading
@@ -26,7 +25,7 @@ from test_messaging_bus import wait_for
 
 from gatekeeper.config import load_settings
 from gatekeeper.service import Gatekeeper
-from gatekeeper.testing import issue_token
+from gatekeeper.testing import issue_token, stop_processes
 
 pytestmark = pytest.mark.postgres
 COMPOSE = "CentOS-Stream-9-20261124.0"
@@ -119,15 +118,7 @@ class Servers:
                 time.sleep(0.1)
 
     def stop_all(self) -> None:
-        for proc, _ in self.procs:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        for proc, _ in self.procs:
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(5)
+        stop_processes((proc for proc, _ in self.procs), timeout=10)
 
 
 @pytest.fixture

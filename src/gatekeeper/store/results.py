@@ -334,39 +334,7 @@ class ResultQueries(TxBase):
             ]
             if len(chunks) > 1:
                 rows.sort(key=lambda row: row[0])  # by id, as one query would give them
-        outcomes = _OUTCOMES
-        no_data = None if with_data else _NO_DATA
-        return [
-            Result(
-                compose_id,
-                testcase,
-                outcomes.get(outcome) or Outcome.parse(outcome),
-                submit_time,
-                str(db_id),
-                scenario,
-                arch,
-                variant,
-                ref_url,
-                note,
-                data if no_data is None else no_data,
-                reporter,
-                source,
-            )
-            for (
-                db_id,
-                testcase,
-                outcome,
-                submit_time,
-                scenario,
-                arch,
-                variant,
-                ref_url,
-                note,
-                data,
-                reporter,
-                source,
-            ) in rows
-        ]
+        return _results(compose_id, rows, None if with_data else _NO_DATA)
 
     def results_page(
         self,
@@ -387,38 +355,45 @@ class ResultQueries(TxBase):
             if value is not None:
                 stmt = stmt.where(c[name] == value)
         stmt = stmt.order_by(c.id).limit(limit).offset(offset)
-        outcomes = _OUTCOMES
-        return [
-            Result(
-                compose_id,
-                testcase,
-                outcomes.get(outcome) or Outcome.parse(outcome),
-                submit_time,
-                str(db_id),
-                scenario,
-                arch,
-                variant,
-                ref_url,
-                note,
-                data,
-                reporter,
-                source,
-            )
-            for (
-                db_id,
-                testcase,
-                outcome,
-                submit_time,
-                scenario,
-                arch,
-                variant,
-                ref_url,
-                note,
-                data,
-                reporter,
-                source,
-            ) in self._conn.execute(stmt)
-        ]
+        return _results(compose_id, self._conn.execute(stmt), None)
 
 
 _FILTERS = ("testcase", "outcome", "arch", "scenario", "variant", "reporter")
+
+
+def _results(
+    compose_id: str, rows: Iterable[Any], no_data: Mapping[str, Any] | None
+) -> list[Result]:
+    """Results of rows of ``_RESULT_COLUMNS`` (``no_data``: every result's data instead)."""
+    outcomes = _OUTCOMES
+    return [
+        Result(
+            compose_id,
+            testcase,
+            outcomes.get(outcome) or Outcome.parse(outcome),
+            submit_time,
+            str(db_id),
+            scenario,
+            arch,
+            variant,
+            ref_url,
+            note,
+            data if no_data is None else no_data,
+            reporter,
+            source,
+        )
+        for (
+            db_id,
+            testcase,
+            outcome,
+            submit_time,
+            scenario,
+            arch,
+            variant,
+            ref_url,
+            note,
+            data,
+            reporter,
+            source,
+        ) in rows
+    ]
