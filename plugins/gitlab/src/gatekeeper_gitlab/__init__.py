@@ -1,0 +1,1 @@
+"""gatekeeper-gitlab: the GitLab forge (to come) and the GitLab fake its tests run against."""
