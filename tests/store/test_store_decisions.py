@@ -70,7 +70,13 @@ def test_a_first_decision_is_version_1(
     latest = tx.latest_decision(compose.id)
     assert latest is not None
     assert set(latest) == {
-        "version", "verdict", "summary", "payload", "evaluated_at", "created_at", "cause"
+        "version",
+        "verdict",
+        "summary",
+        "payload",
+        "evaluated_at",
+        "created_at",
+        "cause",
     }
     assert latest["version"] == 1
     assert latest["verdict"] == "pending"
