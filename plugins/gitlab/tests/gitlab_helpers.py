@@ -9,6 +9,8 @@ from dataclasses import dataclass
 import gitlab
 import pytest
 from gatekeeper_gitlab.fake import DEVELOPER, MAINTAINER, FakeUser, GitLabFake
+from gatekeeper_gitlab.forge import GitLabForge
+from gatekeeper_gitlab.settings import GitLabSettings
 from gitlab.v4.objects import Project, ProjectMergeRequest
 
 PROJECT = "CentOS/compose"
@@ -99,3 +101,41 @@ def open_mr(
     return project.mergerequests.create(
         {"source_branch": branch, "target_branch": "main", "title": f"Compose {branch}", **extra}
     )
+
+
+COMPOSE_PROJECT = "releng/CentOS-Stream-9"
+PRODUCT = "CentOS-Stream-9"
+
+
+@dataclass
+class ForgeWorld:
+    """A fake with the bot (Maintainer of ``releng/CentOS-Stream-9``) and a GitLabForge."""
+
+    fake: GitLabFake
+    bot: FakeUser
+    dev: FakeUser
+    forge: GitLabForge
+
+
+def make_forge(fake: GitLabFake, bot: FakeUser, **section: object) -> GitLabForge:
+    """A GitLabForge on the fake, the bot's token given to python-gitlab as the plugin does."""
+    settings = GitLabSettings.from_mapping(
+        {"url": fake.url, "project": "releng/{product}", "timeout": 5, **section}
+    )
+    gl = gitlab.Gitlab(
+        fake.url,
+        private_token=bot.token,
+        retry_transient_errors=True,
+        timeout=settings.timeout,
+    )
+    return GitLabForge(settings, client=gl)
+
+
+@pytest.fixture
+def forge_world(fake: GitLabFake) -> ForgeWorld:
+    bot = fake.create_user("gatekeeper-bot", name="Gatekeeper", bot=True)
+    dev = fake.create_user("dev")
+    fake.create_project(COMPOSE_PROJECT, files={"README.md": "The Compose Repo\n"}, owner=bot)
+    fake.add_member(COMPOSE_PROJECT, bot, MAINTAINER)
+    fake.add_member(COMPOSE_PROJECT, dev, DEVELOPER)
+    return ForgeWorld(fake, bot, dev, make_forge(fake, bot))
