@@ -278,3 +278,35 @@ def test_recorded_results_of_an_unknown_compose_are_refused(app: Gatekeeper) -> 
     with pytest.raises(NotFound):
         app.record_results([other], BOT)
     assert pending(app) == []
+
+
+def test_a_forge_event_is_accepted_once_and_handled_from_the_outbox(app: Gatekeeper) -> None:
+    seen: list[tuple[str, dict[str, Any]]] = []
+
+    class Forge:
+        @hookimpl
+        def gatekeeper_forge_event(self, app: Any, forge: str, event: Any) -> None:
+            seen.append((forge, event))
+
+    app.pm.register(Forge())
+    event = {"object_kind": "note", "object_attributes": {"id": 7}}
+    assert app.accept_forge_event("gitlab", "delivery-1", event) is True
+    assert app.accept_forge_event("gitlab", "delivery-1", event) is False  # a replay
+    assert app.accept_forge_event("other", "delivery-1", event) is True  # keys are per forge
+    assert seen == []  # answered at once, handled later
+    assert Dispatcher(app).run_once() == 2
+    assert seen == [("gitlab", event), ("other", event)]
+    assert pending(app) == []
+
+
+def test_a_failing_forge_event_handler_is_retried(app: Gatekeeper) -> None:
+    class Down:
+        @hookimpl
+        def gatekeeper_forge_event(self, **_: Any) -> None:
+            raise ConnectionError("GitLab is down")
+
+    app.pm.register(Down())
+    app.accept_forge_event("gitlab", "d2", {"object_kind": "note"})
+    Dispatcher(app).run_once()
+    [row] = pending(app)
+    assert (row["attempts"], row["last_error"]) == (1, "ConnectionError: GitLab is down")

@@ -23,7 +23,7 @@ def test_the_hooks_later_work_needs_are_specified() -> None:
         "gatekeeper_register_forges",
         "gatekeeper_register_result_formats",
         "gatekeeper_pull_results",
-        "gatekeeper_parse_forge_event",
+        "gatekeeper_forge_event",
         "gatekeeper_compose_proposed",
         "gatekeeper_decision_changed",
         "gatekeeper_promote_compose",

@@ -113,15 +113,19 @@ class Dispatcher:
         hook = getattr(self.app.pm.hook, row["kind"], None)
         if hook is None:
             return f"no such hook: {row['kind']}"
-        compose = tx.get_compose(payload["compose"])
-        if compose is None:
-            return f"compose {payload['compose']} is not known"
-        arguments: dict[str, Any] = {"app": self.app, "compose": compose}
+        arguments: dict[str, Any] = {}
         try:
             for name in hook.spec.argnames if hook.spec else ():
-                if name in ("new", "decision"):
+                if name == "app":
+                    arguments[name] = self.app
+                elif name == "compose":
+                    compose = tx.get_compose(payload["compose"])
+                    if compose is None:
+                        return f"compose {payload['compose']} is not known"
+                    arguments[name] = compose
+                elif name in ("new", "decision"):
                     arguments[name] = Decision.from_json(payload["decision"])
-                elif name in ("old", "merge_request", "version"):
+                else:  # old, merge_request, version, forge, event: as written
                     arguments[name] = payload.get(name)
         except (KeyError, TypeError, ValueError) as exc:
             return f"malformed outbox payload for {row['kind']}: {type(exc).__name__}: {exc}"

@@ -21,7 +21,7 @@ import pluggy
 if TYPE_CHECKING:
     import click
 
-    from gatekeeper.model import Compose, Decision, Result, Waiver
+    from gatekeeper.model import Compose, Decision, Result
 
 hookspec = pluggy.HookspecMarker("gatekeeper")
 
@@ -60,17 +60,19 @@ def gatekeeper_pull_results(app: Any, compose: Compose) -> Sequence[Result] | No
     """
 
 
-@hookspec(firstresult=True)
-def gatekeeper_parse_forge_event(
-    app: Any, forge: str, event: Mapping[str, Any]
-) -> tuple[Sequence[Result], Sequence[Waiver]] | None:
-    """Turn one forge event (a webhook payload: MR comment, label, vote, status)
-    into results and waivers.
+@hookspec
+def gatekeeper_forge_event(app: Any, forge: str, event: Mapping[str, Any]) -> None:
+    """Handle one forge event (a webhook delivery, or a change found by polling).
 
-    First answer wins: return ``None`` for events this plugin does not understand.
-    The actor must be verified with the forge, never taken from the payload's claim;
-    the core then checks that the actor may report each testcase (policy
-    ``reporters``) before anything is stored.
+    The forge plugin's webhook route (or poller) hands the event to
+    ``app.accept_forge_event(forge, key, event)``, which records its key (so a replayed
+    delivery is dropped) and queues it in the outbox in one transaction: the webhook is
+    answered at once, and this hook runs later, from the outbox dispatcher, at least once
+    per accepted event (a failure is retried with backoff). So handling must be
+    idempotent: derive result ids from the event (note id and line, label event id...).
+    Every plugin sees every event: act only on your own ``forge``'s. Never trust the
+    payload's claim about who acted: re-read it from the forge, then report as that actor
+    through ``app.ingest`` / ``app.waive`` (the core checks the policies' ``reporters``).
     """
 
 
@@ -139,5 +141,6 @@ def gatekeeper_extend_api(app: Any, api: Any) -> None:
     """Extend the HTTP API.
 
     Called once when the HTTP application is built; ``api`` is the web application
-    object (routes may be added to it). Routes must live under ``/api/v1/plugins/<name>/``.
+    object (routes may be added to it). Routes must live under ``/api/v1/plugins/<name>/``,
+    or ``/webhooks/<forge>`` for a forge's webhook receiver.
     """

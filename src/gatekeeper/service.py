@@ -20,6 +20,7 @@ import pluggy
 
 from gatekeeper.config import Settings
 from gatekeeper.deciding import REDECIDE, Deciding
+from gatekeeper.dispatch import dispatcher_for
 from gatekeeper.errors import GatekeeperError, InputError, NotFound, Unauthorized
 from gatekeeper.events import Events
 from gatekeeper.lifecycle import Lifecycle
@@ -188,6 +189,21 @@ class Gatekeeper(Deciding, Lifecycle, Reads):
         self.authorize_report(actor, (r.testcase for r in results))
         return compose_ids.pop()
 
+    def accept_forge_event(self, forge: str, key: str, event: Mapping[str, Any]) -> bool:
+        """Take one forge event (a webhook delivery) to handle later, once.
+
+        ``key`` names the delivery (GitLab's ``Idempotency-Key``, else a hash of the body):
+        a key seen before is dropped (False). Otherwise the event is queued in the outbox
+        in the same transaction, and the dispatcher calls ``gatekeeper_forge_event`` with
+        it (True). The caller answers the forge at once.
+        """
+        with self.store.transaction() as tx:
+            if not tx.first_time(f"{forge}:{key}"):
+                return False
+            tx.enqueue(FORGE_EVENT, {"forge": forge, "event": dict(event)})
+        dispatcher_for(self).wake()
+        return True
+
     def actor(self, name: str) -> Actor:
         """The identity ``name`` as the store knows it (its groups and rights); an identity
         the store does not know has no groups and no rights, only its name."""
@@ -338,6 +354,9 @@ def _owner_finder(policies: Sequence[Policy]) -> Callable[[str], Policy | None]:
         return policies[int(found.lastgroup[1:])]
 
     return owner
+
+
+FORGE_EVENT = "gatekeeper_forge_event"
 
 
 def _cause(stored: Sequence[Result], actor: Actor) -> dict[str, Any]:

@@ -150,3 +150,14 @@ class OutboxQueries(TxBase):
             .where(t.outbox.c.delivered_at.is_(None))
         )
         return int(self._conn.execute(stmt).scalar_one())
+
+    def first_time(self, key: str) -> bool:
+        """Record ``key``; True the first time it is seen (in this transaction's view:
+        a concurrent transaction recording it too waits for this one, then finds it)."""
+        stmt = (
+            self._insert(t.seen_keys)
+            .values(key=key, created_at=utcnow())
+            .on_conflict_do_nothing(index_elements=[t.seen_keys.c.key])
+            .returning(t.seen_keys.c.key)
+        )
+        return self._conn.execute(stmt).first() is not None

@@ -228,3 +228,11 @@ outbox = sa.Table(
     sa.Column("last_error", sa.Text(), nullable=True),
     sa.Column("not_before", UTCDateTime(), nullable=True),
 )
+
+seen_keys = sa.Table(
+    "seen_keys",
+    metadata,
+    sa.Column("key", sa.String(), primary_key=True),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+)
+"""Keys of things handled once (webhook deliveries): the first insert wins."""
