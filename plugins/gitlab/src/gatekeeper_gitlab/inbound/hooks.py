@@ -1,0 +1,1 @@
+"""The inbound side's hooks (webhook route, forge events, the poll command)."""

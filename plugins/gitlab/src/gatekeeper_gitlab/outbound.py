@@ -1,0 +1,1 @@
+"""The outbound side's hooks: the merge request follows the decision."""
