@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
 import gitlab
 import pytest
@@ -12,6 +15,9 @@ from gatekeeper_gitlab.fake import DEVELOPER, MAINTAINER, FakeUser, GitLabFake
 from gatekeeper_gitlab.forge import GitLabForge
 from gatekeeper_gitlab.settings import GitLabSettings
 from gitlab.v4.objects import Project, ProjectMergeRequest
+
+from gatekeeper.model import Outcome, Result
+from gatekeeper.service import Gatekeeper
 
 PROJECT = "CentOS/compose"
 
@@ -139,3 +145,239 @@ def forge_world(fake: GitLabFake) -> ForgeWorld:
     fake.add_member(COMPOSE_PROJECT, bot, MAINTAINER)
     fake.add_member(COMPOSE_PROJECT, dev, DEVELOPER)
     return ForgeWorld(fake, bot, dev, make_forge(fake, bot))
+
+
+# -- the outbound side: the real application on the fake (tests/test_gitlab_outbound_*.py) --
+OUTBOUND_POLICY = (
+    "team: tf\nowns: ['tf.*']\nreporters: {users: [tf-bot]}\n"
+    "applies_to: {products: ['CentOS-Stream-*']}\n"
+    "gates:\n  - testcase: tf.smoke\n"
+)
+
+
+def gitlab_app(
+    fake: GitLabFake,
+    bot: FakeUser,
+    var: Path,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    **section: object,
+) -> Gatekeeper:
+    """A started Gatekeeper with ``forge = "gitlab"`` on the fake (the gitlab and
+    gitlab-outbound plugins, the bot's token in the env), policies in ``var/policies``."""
+    from gatekeeper_gitlab import outbound, plugin
+
+    from gatekeeper.config import Settings
+    from gatekeeper.plugins import make_plugin_manager
+    from gatekeeper.testing import Clock
+
+    policies = var / "policies"
+    policies.mkdir(parents=True, exist_ok=True)
+    (policies / "tf.yaml").write_text(OUTBOUND_POLICY, encoding="utf-8")
+    monkeypatch.setenv("GATEKEEPER_GITLAB_TOKEN", bot.token)
+    settings = Settings(
+        var_dir=var / "var",
+        database_url=database_url,
+        policies_dir=policies,
+        forge="gitlab",
+        sections={
+            "forge": {
+                "gitlab": {
+                    "url": fake.url,
+                    "project": "releng/{product}",
+                    "timeout": 5,
+                    **section,
+                }
+            }
+        },
+    )
+    pm = make_plugin_manager(
+        load_entrypoints=False, extra=[("gitlab", plugin), ("gitlab-outbound", outbound)]
+    )
+    app = Gatekeeper(settings, pm=pm, clock=Clock(datetime(2026, 11, 24, 6, tzinfo=UTC)))
+    app.start()
+    return app
+
+
+def tf_result(compose: str, outcome: str, minute: int, testcase: str = "tf.smoke") -> Result:
+    """One result of the tf team, submitted ``minute`` minutes after 06:00 (later wins)."""
+    return Result(
+        compose=compose,
+        testcase=testcase,
+        outcome=Outcome(outcome),
+        submit_time=datetime(2026, 11, 24, 6, minute, tzinfo=UTC),
+        ref_url=f"https://ci.example.org/{minute}",
+    )
+
+
+def outbox_pending(app: Gatekeeper) -> list[dict[str, Any]]:
+    """The outbox entries not delivered yet, oldest first."""
+    import sqlalchemy as sa
+
+    from gatekeeper.store import tables as t
+
+    with app.store.engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(t.outbox).where(t.outbox.c.delivered_at.is_(None)).order_by(t.outbox.c.id)
+        ).mappings()
+        return [dict(row) for row in rows]
+
+
+def outbox_due_now(app: Gatekeeper) -> None:
+    """Backoff elapsed: every pending entry is due now."""
+    import sqlalchemy as sa
+
+    from gatekeeper.store import tables as t
+
+    with app.store.engine.begin() as conn:
+        conn.execute(
+            sa.update(t.outbox).where(t.outbox.c.delivered_at.is_(None)).values(not_before=None)
+        )
+
+
+def bot_summary_notes(fake: GitLabFake, iid: int = 1) -> list[str]:
+    """The bodies of the bot's summary notes on the MR (there must be one)."""
+    mr = fake.project(COMPOSE_PROJECT).merge_requests[iid]
+    return [
+        n.body
+        for n in mr.notes
+        if n.author.username == "gatekeeper-bot" and "<!-- gatekeeper:summary -->" in n.body
+    ]
+
+
+def gate_labels(fake: GitLabFake, iid: int = 1) -> list[str]:
+    mr = fake.project(COMPOSE_PROJECT).merge_requests[iid]
+    return sorted(label for label in mr.labels if label.startswith("gate::"))
+
+
+def gate_statuses(fake: GitLabFake, sha: str) -> list[str]:
+    """Every ``gatekeeper`` status on ``sha``, oldest first."""
+    return [
+        s.status
+        for s in fake.project(COMPOSE_PROJECT).statuses
+        if s.name == "gatekeeper" and s.sha == sha
+    ]
+
+
+# -- the inbound side: results from the MR --------------------------------------------------
+
+INBOUND_POLICY = """\
+team: tf
+owns: ['tf.*']
+reporters:
+  users: [carol]
+  groups: [CentOS/Integration/tf]
+applies_to: {products: ['CentOS-Stream-*']}
+gates:
+  - testcase: tf.smoke
+  - testcase: tf.label
+  - testcase: tf.vote
+"""
+WEBHOOK_SECRET = "s3cret-webhook-token"
+
+
+@dataclass
+class InboundWorld:
+    """A started app with ``forge = "gitlab"`` (inbound hooks loaded), its compose's MR open
+    on the fake, and users: alice (member of the tf group), carol (a listed reporter),
+    wendy (member of the waivers group), mallory (nobody)."""
+
+    fake: GitLabFake
+    app: Any
+    compose: str
+    iid: int
+    bot: FakeUser
+    alice: FakeUser
+    carol: FakeUser
+    wendy: FakeUser
+    mallory: FakeUser
+
+    def as_user(self, user: FakeUser) -> Any:
+        return self.fake.as_user(user)
+
+    def note(self, user: FakeUser, body: str) -> dict[str, Any]:
+        found: dict[str, Any] = self.fake.as_user(user).post_note(COMPOSE_PROJECT, self.iid, body)
+        return found
+
+    @property
+    def head(self) -> str:
+        state = self.fake.project(COMPOSE_PROJECT)
+        return str(state.branches[f"compose/{self.compose}"])
+
+    def results(self) -> set[tuple[Any, ...]]:
+        return {
+            (r.testcase, r.outcome.value, r.arch, r.scenario, r.variant, r.reporter)
+            for r in self.app.results(self.compose)
+        }
+
+    def dispatch(self) -> None:
+        from gatekeeper.dispatch import dispatcher_for
+
+        for _ in range(20):
+            if not dispatcher_for(self.app).run_once():
+                return
+
+    def bot_notes(self) -> list[Any]:
+        mr = self.fake.project(COMPOSE_PROJECT).merge_requests[self.iid]
+        return [n for n in mr.notes if n.author.id == self.bot.id]
+
+
+def make_inbound_world(
+    fake: GitLabFake,
+    tmp_path: Any,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    **section: object,
+) -> InboundWorld:
+    """The :class:`InboundWorld` (``section``: more ``[forge.gitlab]`` keys)."""
+    from datetime import UTC, datetime
+
+    from gatekeeper_gitlab import plugin
+    from gatekeeper_gitlab.inbound import hooks
+
+    from gatekeeper.compose.generate import synthetic_builds, write_compose
+    from gatekeeper.config import Settings
+    from gatekeeper.plugins import make_plugin_manager
+    from gatekeeper.service import Gatekeeper
+
+    bot = fake.create_user("gatekeeper-bot", name="Gatekeeper", bot=True)
+    monkeypatch.setenv("GATEKEEPER_GITLAB_TOKEN", bot.token)
+    monkeypatch.setenv("GATEKEEPER_GITLAB_WEBHOOK_SECRET", WEBHOOK_SECRET)
+    users = [fake.create_user(name) for name in ("alice", "carol", "wendy", "mallory")]
+    fake.create_project(COMPOSE_PROJECT, files={"README.md": "The Compose Repo\n"}, owner=bot)
+    fake.add_member(COMPOSE_PROJECT, bot, MAINTAINER)
+    for user in users[:3]:
+        fake.add_member(COMPOSE_PROJECT, user, DEVELOPER)  # may set statuses
+    fake.add_member(COMPOSE_PROJECT, users[3], DEVELOPER)  # so may mallory: not a reporter
+    fake.add_member(fake.create_group("CentOS/Integration/tf"), users[0], DEVELOPER)
+    fake.add_member(fake.create_group("CentOS/releng-waivers"), users[2], DEVELOPER)
+    policies = tmp_path / "policies"
+    policies.mkdir(exist_ok=True)
+    (policies / "tf.yaml").write_text(INBOUND_POLICY, encoding="utf-8")
+    section = {"url": fake.url, "project": "releng/{product}", "timeout": 5, **section}
+    settings = Settings(
+        var_dir=tmp_path / "var",
+        database_url=database_url,
+        policies_dir=policies,
+        forge="gitlab",
+        sections={"forge": {"gitlab": section}},
+    )
+    pm = make_plugin_manager(
+        load_entrypoints=False, extra=[("gitlab", plugin), ("gitlab-inbound", hooks)]
+    )
+    app = Gatekeeper(settings, pm=pm, clock=lambda: datetime(2026, 11, 24, 6, tzinfo=UTC))
+    app.start()
+    cid = write_compose(tmp_path / "compose", builds=synthetic_builds(3, seed=1))
+    report = app.import_compose(str(tmp_path / "compose"))
+    iid = int(report.merge_request["number"])
+    return InboundWorld(fake, app, cid, iid, bot, *users)
+
+
+@pytest.fixture
+def inbound(
+    fake: GitLabFake, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[InboundWorld]:
+    url = f"sqlite:///{tmp_path / 'gatekeeper.db'}"
+    world = make_inbound_world(fake, tmp_path, url, monkeypatch)
+    yield world
+    world.app.store.dispose()
