@@ -191,12 +191,19 @@ def apply_state(forge: GitLabForge, state: MergeRequestState) -> None:
 def _apply(forge: GitLabForge, state: MergeRequestState) -> None:
     project = forge.project(state.product)
     path = forge.settings.project_for(state.product)
-    written = _MEMORY.setdefault(forge, _Memory()).of(path, state.iid)
+    memory = _MEMORY.setdefault(forge, _Memory())
+    written = memory.of(path, state.iid)
     mr = _lazy_mr(project, path, state.iid)
-    _note(forge, mr, written, state.body)
-    _label(forge, project, state.iid, written, state.verdict)
-    if state.mr_state == "open" and state.head_commit:  # merged: the head's status stays
-        _status(forge, project, state, written)
+    try:
+        _note(forge, mr, written, state.body)
+        _label(forge, project, state.iid, written, state.verdict)
+        if state.mr_state == "open" and state.head_commit:  # merged: the head's status stays
+            _status(forge, project, state, written)
+    except BaseException:
+        # a request that timed out may still be applied by GitLab, later than what was
+        # sent after it: the next send reads the MR again instead of trusting memory
+        memory.mrs.pop((path, state.iid), None)
+        raise
 
 
 def _lazy_mr(project: Project, path: str, iid: int) -> ProjectMergeRequest:
