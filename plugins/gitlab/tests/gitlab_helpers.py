@@ -373,10 +373,11 @@ def make_inbound_world(
     return InboundWorld(fake, app, cid, iid, bot, *users)
 
 
-@pytest.fixture
-def inbound(
+@pytest.fixture(name="inbound")
+def inbound_world(
     fake: GitLabFake, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[InboundWorld]:
+    """The ``inbound`` fixture (import ``inbound_world`` to use it)."""
     url = f"sqlite:///{tmp_path / 'gatekeeper.db'}"
     world = make_inbound_world(fake, tmp_path, url, monkeypatch)
     yield world

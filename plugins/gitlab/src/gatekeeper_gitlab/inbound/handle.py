@@ -1,0 +1,100 @@
+"""Forge events (webhook deliveries and polling rounds) handled the same way.
+
+An event is a small dict made from a webhook payload by :func:`event_from_hook` (or by the
+poller): ``kind``, ``project_id``, ``project``, ``iid``, ``source_branch``, ``note_id``,
+``action``. Only pointers are taken from it: the MR, the note, its author, the labels' and
+emoji's users and the statuses are all read again from the API.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from .context import compose_id_of, log, open_merge_request
+from .notes import handle_note
+from .sources import read_all
+
+HOOKS = {"Merge Request Hook": "merge_request", "Note Hook": "note", "Emoji Hook": "emoji"}
+
+
+def _int(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def event_from_hook(name: str, payload: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The event to queue for a webhook delivery, or None when it concerns no compose MR."""
+    kind = HOOKS[name]
+    attrs = payload.get("object_attributes") or {}
+    mr = attrs if kind == "merge_request" else payload.get("merge_request") or {}
+    if not isinstance(attrs, Mapping) or not isinstance(mr, Mapping):
+        return None
+    if kind == "note" and attrs.get("noteable_type") != "MergeRequest":
+        return None
+    if compose_id_of(mr.get("source_branch")) is None or _int(mr.get("iid")) is None:
+        return None
+    project = payload.get("project") or {}
+    return {
+        "kind": kind,
+        "project_id": _int(payload.get("project_id") or project.get("id")),
+        "project": project.get("path_with_namespace"),
+        "iid": mr["iid"],
+        "source_branch": mr["source_branch"],
+        "note_id": _int(attrs.get("id")) if kind == "note" else None,
+        "action": attrs.get("action"),
+    }
+
+
+def handle_event(app: Any, event: Mapping[str, Any], mr: Any = None) -> int:
+    """Handle one event: the created note it names, then the MR's labels, emoji and
+    statuses (polling: every note). Returns the number of results stored (notes aside)."""
+    ctx = open_merge_request(app, event.get("source_branch"), event.get("iid"), mr)
+    if ctx is None:
+        return 0
+    if ctx.mr.state != "opened":
+        log.info("%s: merge request !%s is %s: ignored", ctx.compose.id, ctx.mr.iid, ctx.mr.state)
+        return 0
+    if event.get("kind") == "poll":
+        notes = ctx.mr.notes.list(get_all=True, per_page=100, sort="asc", **ctx.opts)
+        for note in notes:
+            handle_note(ctx, note)
+    elif event.get("kind") == "note" and event.get("action") in (None, "create"):
+        note_id = _int(event.get("note_id"))
+        if note_id is not None:
+            handle_note(ctx, ctx.mr.notes.get(note_id, **ctx.opts))
+    return read_all(ctx)
+
+
+def open_compose_mrs(app: Any) -> list[tuple[Any, str]]:
+    """(MR, product) of every open compose MR of the products whose composes await a
+    decision or publishing."""
+    products: set[str] = set()
+    for state in ("proposed", "promoted"):
+        offset: int | None = 0
+        while offset is not None:
+            page = app.compose_list(limit=1000, offset=offset, state=state)
+            products.update(str(row["product"]) for row in page.items)
+            offset = page.next_offset
+    forge = app.forge
+    found = []
+    for product in sorted(products):
+        project = forge.project(product)
+        for mr in project.mergerequests.list(
+            state="opened", target_branch="main", get_all=True, per_page=100, **forge.opts
+        ):
+            if compose_id_of(mr.source_branch) is not None:
+                found.append((mr, product))
+    return found
+
+
+def poll_once(app: Any) -> int:
+    """One polling round over the open compose MRs; the number of MRs read."""
+    count = 0
+    for mr, _product in open_compose_mrs(app):
+        event = {"kind": "poll", "iid": int(mr.iid), "source_branch": mr.source_branch}
+        try:
+            handle_event(app, event, mr)
+        except Exception:  # one MR's failure does not stop the round
+            log.exception("polling merge request !%s failed", mr.iid)
+        count += 1
+    return count
