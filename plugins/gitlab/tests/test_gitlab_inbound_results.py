@@ -4,7 +4,6 @@ by webhook (queued, then dispatched) and by polling, reaching the same state."""
 from typing import Any
 
 import pytest
-from gatekeeper_gitlab import settings as gitlab_settings
 from gatekeeper_gitlab.fake import GitLabFake
 from gatekeeper_gitlab.inbound.handle import poll_once
 from gatekeeper_gitlab.inbound.notes import marker
@@ -90,8 +89,6 @@ def test_a_rejection_is_explained_once_and_reacted_on(inbound: InboundWorld) -> 
 def test_waiver_by_comment_from_the_waivers_group_or_a_store_identity(
     fake: GitLabFake, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # waivers_group is the inbound side's key of [forge.gitlab]
-    monkeypatch.setitem(gitlab_settings.KEYS, "waivers_group", "the group allowed to waive")  # type: ignore[index]
     world = make_inbound_world(
         fake, tmp_path, f"sqlite:///{tmp_path / 'gk.db'}", monkeypatch,
         waivers_group="CentOS/releng-waivers",

@@ -49,6 +49,7 @@ KEYS: Mapping[str, str] = {
     "max_retries": "retries of a 429 or 5xx answer by python-gitlab (a whole number 0-100)",
     "poll_interval": "how often the polling mode reads the MRs (a duration: 1m, 5m)",
     "bot_username": "the bot's GitLab username, checked against GET /user",
+    "waivers_group": "the GitLab group whose members may waive by comment (inbound side)",
 }
 
 
