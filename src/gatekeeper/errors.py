@@ -73,6 +73,12 @@ class ConfigError(GatekeeperError):
     """The configuration is invalid."""
 
 
+class Unavailable(GatekeeperError):
+    """An outside system (the forge, the bus) cannot be reached now: nothing was changed,
+    and the same request can be made again later (the bus consumer requeues the message,
+    the API answers 503)."""
+
+
 def raise_all(errors: list[GatekeeperError]) -> None:
     """Raise nothing, the only error, or an :class:`ErrorGroup` of all of them."""
     if len(errors) == 1:

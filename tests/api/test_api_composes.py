@@ -6,9 +6,11 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from apihelpers import API, CID, CheckedClient, Tokens
 
 from gatekeeper.compose.generate import next_nightly, synthetic_builds, write_compose
+from gatekeeper.errors import Unavailable
 from gatekeeper.service import Gatekeeper
 
 BASE = synthetic_builds(12, seed=1)
@@ -147,3 +149,22 @@ def test_decision_and_its_history_with_causes(
     assert [h["version"] for h in history] == [1, 2]
     assert history[-1]["decision"]["summary"] == "Of 2 required tests, 1 result missing"
     assert all("cause" in h for h in history)
+
+
+def test_a_forge_outage_is_503_and_changes_nothing(
+    client: CheckedClient, tokens: Tokens, tmp_path: Path, app: Gatekeeper,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    base_dir, base_id, _, _ = _write(tmp_path)
+    admin = tokens.auth("admin")
+    assert client.post(f"{API}/composes", json={"location": base_dir}, headers=admin).is_success
+
+    def down(*args: object, **kwargs: object) -> str:
+        raise Unavailable("forge.gitlab: merging: GitLab answered 502: Bad Gateway")
+
+    monkeypatch.setattr(type(app.forge), "merge", down)
+    answer = client.post(f"{API}/composes/{base_id}/publish", headers=admin)
+    assert answer.status_code == 503
+    assert answer.json()["error"] == "unavailable"
+    assert "GitLab answered 502" in answer.json()["detail"]
+    assert client.get(f"{API}/composes/{base_id}").json()["state"] == "proposed"

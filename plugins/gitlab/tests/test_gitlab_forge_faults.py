@@ -5,6 +5,8 @@ from gatekeeper_gitlab.errors import GitLabError
 from gitlab_helpers import COMPOSE_PROJECT, PRODUCT, ForgeWorld, make_forge
 from test_gitlab_forge_propose import BRANCH, builds, propose
 
+from gatekeeper.errors import Unavailable
+
 COMMITS = r"/projects/[^/]+/repository/commits"
 MRS = r"/projects/[^/]+/merge_requests"
 
@@ -44,6 +46,7 @@ def test_5xx_beyond_max_retries_surfaces_as_a_gitlab_error(forge_world: ForgeWor
         forge.main_head(PRODUCT)
     assert caught.value.status == 503
     assert str(caught.value).startswith("forge.gitlab: reading main: GitLab answered 503")
+    assert isinstance(caught.value, Unavailable)  # try again later: the bus requeues, API 503
 
 
 def test_a_timeout_surfaces_as_an_error(forge_world: ForgeWorld) -> None:
@@ -53,3 +56,13 @@ def test_a_timeout_surfaces_as_an_error(forge_world: ForgeWorld) -> None:
     with pytest.raises(GitLabError) as caught:
         forge.main_head(PRODUCT)
     assert "Timeout" in str(caught.value)
+    assert isinstance(caught.value, Unavailable)
+
+
+def test_a_refusal_is_not_an_outage(forge_world: ForgeWorld) -> None:
+    w = forge_world
+    forge = make_forge(w.fake, w.bot, max_retries=1)
+    w.fake.faults.error("GET", r"/projects/[^/]+/repository/branches/main", status=403, times=1)
+    with pytest.raises(GitLabError) as caught:
+        forge.main_head(PRODUCT)
+    assert caught.value.status == 403 and not isinstance(caught.value, Unavailable)

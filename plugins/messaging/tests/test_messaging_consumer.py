@@ -14,8 +14,9 @@ from fedora_messaging.exceptions import Drop, Nack
 from fedora_messaging.message import Message
 from gatekeeper_messaging.consumer import Consumer
 from messaging_helpers import POLICY, RDO
-from messaging_samples import COMPOSE, ci_body, resultsdb_body
+from messaging_samples import COMPOSE, ci_body, pungi_body, resultsdb_body
 
+from gatekeeper.errors import Unavailable
 from gatekeeper.model import Outcome
 from gatekeeper.service import Gatekeeper
 
@@ -30,6 +31,7 @@ CONFIG = {
         f"{P}.resultsdb.result.new": "resultsdb",
         "org.rogue.ci.productmd-compose.test.*": "someone-else",
         f"{P}.compose.published": "releng",
+        f"{P}.pungi.compose.status.change": "pungi",
     },
 }
 
@@ -214,6 +216,21 @@ def test_messaging_store_outage_returns_the_message_to_the_queue(
     monkeypatch.undo()
     consumer(message)  # redelivered once the store is back
     assert len(rows(app)) == 1
+
+
+def test_messaging_a_forge_outage_returns_the_message_to_the_queue(
+    consumer: Consumer,
+    app: Gatekeeper,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def down(location: str) -> None:
+        raise Unavailable("forge.gitlab: reading main: GitLab answered 503: Service Unavailable")
+
+    monkeypatch.setattr(app, "import_compose", down)
+    with pytest.raises(Nack):
+        consumer(msg(f"{P}.pungi.compose.status.change", pungi_body(COMPOSE, "/composes/x")))
+    assert "outcome=requeued" in caplog.text and "GitLab answered 503" in caplog.text
 
 
 def test_messaging_a_bug_drops_the_message_and_the_consumer_goes_on(

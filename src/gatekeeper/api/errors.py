@@ -24,6 +24,7 @@ from gatekeeper.errors import (
     NoPolicyApplies,
     NotFound,
     Unauthorized,
+    Unavailable,
 )
 
 # (status, kind) per error class; the first class the error is an instance of wins
@@ -32,6 +33,7 @@ _STATUS: tuple[tuple[type[GatekeeperError], int, str], ...] = (
     (Unauthorized, 403, "forbidden"),
     (NoPolicyApplies, 422, "no_policy_applies"),
     (ConfigError, 500, "server_misconfigured"),
+    (Unavailable, 503, "unavailable"),
 )
 _HTTP_KINDS = {
     400: "bad_request",

@@ -79,7 +79,7 @@ def router(app: Gatekeeper) -> APIRouter:
         response_model=ImportOut,
         status_code=201,
         responses={
-            **responses(400, 401, 403, 422),
+            **responses(400, 401, 403, 422, 503),
             200: {"model": ImportOut, "description": "imported already: nothing changed"},
         },
     )
@@ -150,7 +150,7 @@ def router(app: Gatekeeper) -> APIRouter:
     @api.post(
         "/composes/{compose_id}/publish",
         response_model=PublishOut,
-        responses=responses(401, 403, 404, 422),
+        responses=responses(401, 403, 404, 422, 503),
     )
     def publish_compose(compose_id: str, actor: ActorDep) -> dict[str, Any]:
         """The compose is on the mirrors: merge its MR into ``main`` (admins only)."""

@@ -9,7 +9,7 @@ from typing import ParamSpec, TypeVar
 import gitlab
 import requests
 
-from gatekeeper.errors import GatekeeperError
+from gatekeeper.errors import GatekeeperError, Unavailable
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -23,6 +23,16 @@ class GitLabError(GatekeeperError):
         super().__init__(message, key="forge.gitlab")
 
 
+class GitLabUnavailable(GitLabError, Unavailable):
+    """GitLab could not be reached, timed out, or kept answering 429/5xx after
+    python-gitlab's retries: try again later (nothing was refused)."""
+
+
+def _error(message: str, status: int | None) -> GitLabError:
+    transient = status is None or status == 429 or status >= 500
+    return (GitLabUnavailable if transient else GitLabError)(message, status=status)
+
+
 def api(what: str) -> Callable[[Callable[P, T]], Callable[P, T]]:
     """Turn python-gitlab's and requests' errors into a :class:`GitLabError` saying ``what``."""
 
@@ -32,12 +42,12 @@ def api(what: str) -> Callable[[Callable[P, T]], Callable[P, T]]:
             try:
                 return method(*args, **kwargs)
             except gitlab.GitlabError as exc:
-                raise GitLabError(
+                raise _error(
                     f"{what}: GitLab answered {exc.response_code}: {exc.error_message}",
-                    status=exc.response_code,
+                    exc.response_code,
                 ) from exc
             except requests.RequestException as exc:
-                raise GitLabError(f"{what}: {type(exc).__name__}: {exc}") from exc
+                raise _error(f"{what}: {type(exc).__name__}: {exc}", None) from exc
 
         return call
 

@@ -35,7 +35,7 @@ import sqlalchemy.exc
 from fedora_messaging.exceptions import Drop, Nack
 
 from gatekeeper.config import load_settings
-from gatekeeper.errors import GatekeeperError, NotFound
+from gatekeeper.errors import GatekeeperError, NotFound, Unavailable
 from gatekeeper.policy import team_for
 from gatekeeper.service import Gatekeeper, open_app
 from gatekeeper.timeutil import parse_time, utcnow
@@ -165,6 +165,10 @@ class Consumer:
         except Malformed as exc:
             done("dropped", logging.WARNING, reason=f"malformed: {exc}")
             raise Drop() from None
+        except Unavailable as exc:  # the forge is down: this message can succeed later
+            done("requeued", logging.WARNING, reason=f"{type(exc).__name__}: {exc}")
+            time.sleep(self.settings.retry_delay)
+            raise Nack() from None
         except (Refused, GatekeeperError) as exc:
             done("dropped", logging.WARNING, reason=f"{type(exc).__name__}: {exc}")
             raise Drop() from None
