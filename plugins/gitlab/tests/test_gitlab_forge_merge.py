@@ -90,7 +90,7 @@ def test_rebase_re_renders_the_branch_onto_the_new_main_by_force(forge_world: Fo
     w.fake.clear_requests()
     moved = w.forge.rebase(PRODUCT, BRANCH, message="Compose x", when=WHEN)
     [commit] = [r for r in w.fake.requests if r.method == "POST" and "commits" in r.path]
-    assert commit.body["force"] is True and commit.body["start_sha"] == new_main
+    assert commit.body["force"] is True and commit.body["start_branch"] == "main"
     state = w.fake.project(COMPOSE_PROJECT)
     assert state.commits[moved.head_commit].parent_ids == [new_main]
     assert (moved.base_commit, moved.tree_id) == (new_main, old.tree_id)

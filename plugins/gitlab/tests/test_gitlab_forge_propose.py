@@ -3,7 +3,7 @@
 from datetime import UTC, datetime
 from pathlib import Path
 
-from gatekeeper_gitlab.tree import tree_id
+from gatekeeper_gitlab.tree import blob_id, tree_id
 from gitlab_helpers import COMPOSE_PROJECT, PRODUCT, ForgeWorld
 
 from gatekeeper.forge import Forge
@@ -52,7 +52,7 @@ def test_propose_is_one_commit_of_the_changed_files_on_main(forge_world: ForgeWo
     w.fake.clear_requests()
     mr = propose(w, files)
     [commit] = [r for r in w.fake.requests if r.method == "POST" and "commits" in r.path]
-    assert commit.body["start_sha"] == main and commit.body["force"] is True
+    assert commit.body["start_branch"] == "main" and commit.body["force"] is True
     assert [(a["action"], a["file_path"]) for a in commit.body["actions"]] == [
         ("create", "builds/n/new.yaml"),
         ("update", "builds/p/pkg001.yaml"),
@@ -168,3 +168,29 @@ def test_proposing_50_changed_builds_with_its_summary_note_costs_at_most_15_call
     assert len(calls) <= 15
     [commit] = [r for r in w.fake.requests if r.method == "POST" and "commits" in r.path]
     assert len(commit.body["actions"]) == 50
+
+
+def test_a_publish_moving_main_during_propose_renders_again_on_the_new_main(
+    forge_world: ForgeWorld,
+) -> None:
+    w = forge_world
+    publish_main(w, builds(3, version="0"))
+    forge = w.forge
+    read_tree = forge._tree
+    moved: list[str] = []
+
+    def tree_then_publish(project: object, sha: str) -> dict[str, str]:
+        found = read_tree(project, sha)  # type: ignore[arg-type]
+        if not moved:  # a compose is published between reading main and committing
+            publish_main(w, builds(5, version="p"))
+            moved.append(w.fake.project(COMPOSE_PROJECT).branches["main"])
+        return found
+
+    forge._tree = tree_then_publish  # type: ignore[method-assign]
+    made = propose(w, builds(4, version="2"))
+    state = w.fake.project(COMPOSE_PROJECT)
+    assert made.base_commit == moved[0]
+    assert state.commits[made.head_commit].parent_ids == [moved[0]]
+    files = w.fake.files(COMPOSE_PROJECT, BRANCH)
+    assert {k: v.encode() for k, v in files.items() if k != "README.md"} == builds(4, version="2")
+    assert made.tree_id == tree_id({p: blob_id(c.encode()) for p, c in files.items()})

@@ -4,9 +4,11 @@ One Compose Repo project per product (``[forge.gitlab] project``, see ``settings
 = the last published compose, one branch ``compose/<id>`` per proposed compose, holding one
 commit on top of ``main``, and its merge request into ``main``.
 
-Cost: the branch and its commit are one request (``commits.create`` with ``start_sha`` and
-``force``, actions for the files that differ from ``main`` only, found by comparing git blob
-ids of the rendered files with ``main``'s tree listing); the commit message ends with a
+Cost: the branch and its commit are one request (``commits.create`` with ``start_branch``
+and ``force``, actions for the files that differ from ``main`` only, found by comparing git
+blob ids of the rendered files with ``main``'s tree listing; the new commit's parent is
+checked to be the ``main`` the actions were worked out against, and the branch is rendered
+again when a publish moved ``main`` in between); the commit message ends with a
 ``Gatekeeper-Tree: <tree id>`` trailer, so proposing again reads two branches and nothing else.
 ``main``'s tree listing is kept per commit id in memory (a commit never changes).
 
@@ -46,6 +48,13 @@ from .tree import (
 
 MAIN: Final = "main"
 _TREE_CACHE = 16  # main trees kept (by commit id)
+
+
+RENDER_ATTEMPTS = 3  # renders of a branch when main keeps moving under it
+
+
+class MainMoved(Exception):
+    """``main`` moved between reading it and committing on it: render again."""
 
 
 class GitLabForge(MergeRequestSignals):
@@ -155,23 +164,33 @@ class GitLabForge(MergeRequestSignals):
         actions: list[dict[str, str]],
         message: str,
     ) -> str:
-        """One request: ``branch`` = one commit of ``actions`` on ``base`` (force: any old
-        content of the branch is replaced, and a retried request renders the same tree)."""
+        """One request: ``branch`` = one commit of ``actions`` on ``main`` (``start_branch``;
+        force: any old content of the branch is replaced, and a retried request renders the
+        same tree). ``actions`` were worked out against ``base``, ``main``'s head a moment
+        ago: when ``main`` has moved since (a compose was published meanwhile), the commit
+        is not what was meant, and :class:`MainMoved` tells the caller to work it out again."""
         if not actions:  # the tree is main's: the branch is main
             if self._branch(project, branch) is not None:
                 project.branches.delete(branch, **self.opts)
             project.branches.create({"branch": branch, "ref": base}, **self.opts)
             return base
-        commit = project.commits.create(
-            {
-                "branch": branch,
-                "start_sha": base,
-                "force": True,
-                "commit_message": message,
-                "actions": actions,
-            },
-            **self.opts,
-        )
+        try:
+            commit = project.commits.create(
+                {
+                    "branch": branch,
+                    "start_branch": MAIN,
+                    "force": True,
+                    "commit_message": message,
+                    "actions": actions,
+                },
+                **self.opts,
+            )
+        except gitlab.GitlabCreateError as exc:  # e.g. "A file with this name already exists"
+            if exc.response_code == 400 and self._head(project, MAIN) != base:
+                raise MainMoved(base) from exc
+            raise
+        if list(commit.parent_ids) != [base]:
+            raise MainMoved(base)
         return str(commit.id)
 
     @api("proposing the merge request")
@@ -192,6 +211,21 @@ class GitLabForge(MergeRequestSignals):
         configuration) are kept. ``when`` is not used: GitLab dates commits itself.
         """
         project = self.project(product)
+        for _ in range(RENDER_ATTEMPTS - 1):
+            try:
+                return self._propose_once(project, branch, files, title, description)
+            except MainMoved:
+                continue  # render again on the new main
+        return self._propose_once(project, branch, files, title, description)
+
+    def _propose_once(
+        self,
+        project: Project,
+        branch: str,
+        files: Mapping[str, bytes],
+        title: str,
+        description: str,
+    ) -> ForgeMR:
         base = self._head(project, MAIN)
         head = self._branch(project, branch)
         want = {path: blob_id(content) for path, content in files.items()}
@@ -255,6 +289,14 @@ class GitLabForge(MergeRequestSignals):
     def rebase(self, product: str, branch: str, *, message: str, when: datetime) -> ForgeMR:
         """The branch's tree as one commit on the current ``main`` (force), when it is not."""
         project = self.project(product)
+        for _ in range(RENDER_ATTEMPTS - 1):
+            try:
+                return self._rebase_once(project, branch, message)
+            except MainMoved:
+                continue
+        return self._rebase_once(project, branch, message)
+
+    def _rebase_once(self, project: Project, branch: str, message: str) -> ForgeMR:
         base = self._head(project, MAIN)
         head = self._branch(project, branch)
         if head is None:
