@@ -13,7 +13,7 @@ from typing import Any
 
 from .context import compose_id_of, log, open_merge_request
 from .notes import handle_note
-from .sources import read_all
+from .sources import read_all, read_labels, read_statuses, read_votes
 
 HOOKS = {"Merge Request Hook": "merge_request", "Note Hook": "note", "Emoji Hook": "emoji"}
 
@@ -54,15 +54,25 @@ def handle_event(app: Any, event: Mapping[str, Any], mr: Any = None) -> int:
     if ctx.mr.state != "opened":
         log.info("%s: merge request !%s is %s: ignored", ctx.compose.id, ctx.mr.iid, ctx.mr.state)
         return 0
-    if event.get("kind") == "poll":
+    kind = event.get("kind")
+    if kind == "poll":
         notes = ctx.mr.notes.list(get_all=True, per_page=100, sort="asc", **ctx.opts)
         for note in notes:
             handle_note(ctx, note)
-    elif event.get("kind") == "note" and event.get("action") in (None, "create"):
+        return read_all(ctx)
+    if kind == "note":  # a new note says nothing of labels, emoji or statuses
         note_id = _int(event.get("note_id"))
-        if note_id is not None:
-            handle_note(ctx, ctx.mr.notes.get(note_id, **ctx.opts))
-    return read_all(ctx)
+        if note_id is not None and event.get("action") in (None, "create"):
+            # a delivery is handled once (its key), so the bot's reaction need not be
+            # looked for first; a retried handling stores nothing twice (ids from the note)
+            handle_note(ctx, ctx.mr.notes.get(note_id, **ctx.opts), fresh=True)
+        return ctx.flush()
+    if kind == "emoji":
+        read_votes(ctx)
+        return ctx.flush()
+    read_labels(ctx)  # a merge request event: its labels, and the head's statuses
+    read_statuses(ctx)
+    return ctx.flush()
 
 
 def open_compose_mrs(app: Any) -> list[tuple[Any, str]]:

@@ -26,17 +26,20 @@ def marker(note_id: int) -> str:
     return f"<!-- gatekeeper:rejected-note:{note_id} -->"
 
 
-def handle_note(ctx: MergeRequest, note: Any) -> bool:
-    """Handle one note (re-read from the API); whether it was handled now."""
+def handle_note(ctx: MergeRequest, note: Any, *, fresh: bool = False) -> bool:
+    """Handle one note (re-read from the API); whether it was handled now. Unless the note
+    is ``fresh`` (its creation's delivery, handled once), a note the bot reacted to is
+    skipped: it was handled before (polling sees every note again, edited ones too)."""
     author = note.author
     if note.system or ctx.is_bot(author):
         return False
     commands, bad = parse_note(str(note.body or ""))
     if not commands and not bad:
         return False
-    reactions = note.awardemojis.list(get_all=True, per_page=100, **ctx.opts)
-    if any(ctx.is_bot(a.user) and a.name in (OK, NO) for a in reactions):
-        return False  # handled before
+    if not fresh:
+        reactions = note.awardemojis.list(get_all=True, per_page=100, **ctx.opts)
+        if any(ctx.is_bot(a.user) and a.name in (OK, NO) for a in reactions):
+            return False  # handled before
     refused: list[tuple[int, str]] = [(b.line, f"`{b.text}`: {b.error}") for b in bad]
     accepted = 0
     if note.updated_at != note.created_at:
