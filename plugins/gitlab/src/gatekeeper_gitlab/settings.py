@@ -33,7 +33,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from gatekeeper.config import Settings
 from gatekeeper.errors import ConfigError
-from gatekeeper.timeutil import parse_duration
+from gatekeeper.settings_fields import duration, whole
 
 SECTION = "forge.gitlab"
 DEFAULT_TOKEN_ENV = "GATEKEEPER_GITLAB_TOKEN"
@@ -87,8 +87,10 @@ class GitLabSettings:
                 section, "webhook_secret_env", DEFAULT_WEBHOOK_SECRET_ENV, source
             ),
             timeout=_timeout(section.get("timeout", 30.0), source),
-            max_retries=_whole(section, "max_retries", 5, source, 0, 100),
-            poll_interval=_duration(section, "poll_interval", "5m", source),
+            max_retries=whole(
+                section, "max_retries", 5, low=0, high=100, source=source, prefix=SECTION
+            ),
+            poll_interval=duration(section, "poll_interval", "5m", source=source, prefix=SECTION),
             bot_username=_optional_name(section.get("bot_username"), source),
             source=source,
         )
@@ -195,30 +197,6 @@ def _timeout(value: object, source: str | None) -> float:
     if value <= 0:
         raise ConfigError(f"must be more than 0, got {value!r}", file=source, key=key)
     return float(value)
-
-
-def _whole(
-    section: Mapping[str, Any], name: str, default: int, source: str | None, low: int, high: int
-) -> int:
-    value = section.get(name, default)
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ConfigError(
-            f"expected a whole number from {low} to {high}, got {value!r}",
-            file=source,
-            key=f"{SECTION}.{name}",
-        )
-    return value
-
-
-def _duration(section: Mapping[str, Any], name: str, default: str, source: str | None) -> timedelta:
-    value = section.get(name, default)
-    try:
-        delta = parse_duration(value)
-    except ValueError as exc:
-        raise ConfigError(str(exc), file=source, key=f"{SECTION}.{name}") from None
-    if delta <= timedelta(0):
-        raise ConfigError("must be longer than 0s", file=source, key=f"{SECTION}.{name}")
-    return delta
 
 
 def _optional_name(value: object, source: str | None) -> str | None:

@@ -24,7 +24,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 from gatekeeper.config import Settings
 from gatekeeper.errors import ConfigError
-from gatekeeper.timeutil import format_duration, parse_duration
+from gatekeeper.settings_fields import duration, whole
+from gatekeeper.timeutil import format_duration
 
 SECTION = "resultsdb"
 API_PATH = "/api/v2.0"
@@ -71,11 +72,15 @@ class ResultsDBSettings:
         return cls(
             url=check_url(url, file=source, key=f"{SECTION}.url"),
             timeout=_number(section, "timeout", 30.0, source, minimum=0.0, exclusive=True),
-            interval=_duration(section, "interval", "15m", source),
-            page_size=_whole(section, "page_size", 100, source, 1, 1000),
-            retries=_whole(section, "retries", 3, source, 0, 100),
+            interval=duration(section, "interval", "15m", source=source, prefix=SECTION),
+            page_size=whole(
+                section, "page_size", 100, low=1, high=1000, source=source, prefix=SECTION
+            ),
+            retries=whole(section, "retries", 3, low=0, high=100, source=source, prefix=SECTION),
             backoff=_number(section, "backoff", 1.0, source, minimum=0.0),
-            max_pages=_whole(section, "max_pages", 1000, source, 1, 1_000_000),
+            max_pages=whole(
+                section, "max_pages", 1000, low=1, high=1_000_000, source=source, prefix=SECTION
+            ),
         )
 
     @classmethod
@@ -126,27 +131,3 @@ def _number(
         bound = f"more than {minimum:g}" if exclusive else f"at least {minimum:g}"
         raise ConfigError(f"must be {bound}, got {value!r}", file=source, key=f"{SECTION}.{name}")
     return float(value)
-
-
-def _whole(
-    section: Mapping[str, Any], name: str, default: int, source: str | None, low: int, high: int
-) -> int:
-    value = section.get(name, default)
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ConfigError(
-            f"expected a whole number from {low} to {high}, got {value!r}",
-            file=source,
-            key=f"{SECTION}.{name}",
-        )
-    return value
-
-
-def _duration(section: Mapping[str, Any], name: str, default: str, source: str | None) -> timedelta:
-    value = section.get(name, default)
-    try:
-        delta = parse_duration(value)
-    except ValueError as exc:
-        raise ConfigError(str(exc), file=source, key=f"{SECTION}.{name}") from None
-    if delta <= timedelta(0):
-        raise ConfigError("must be longer than 0s", file=source, key=f"{SECTION}.{name}")
-    return delta
