@@ -78,10 +78,12 @@ class MergeRequest:
 
 
 def open_merge_request(
-    app: Any, source_branch: object, iid: object, mr: Any = None
+    app: Any, source_branch: object, iid: object, mr: Any = None, project_id: object = None
 ) -> MergeRequest | None:
-    """The compose MR ``iid`` of the compose named by ``source_branch``, read from the API
-    (the branch is checked against GitLab's answer); None when it is not a compose MR."""
+    """The compose MR ``iid`` of the compose named by ``source_branch``; None when it is not
+    a compose MR. gatekeeper's own record of the compose's MR answers when it names this
+    open MR (no request: the store, not the payload, says which MR is the compose's);
+    otherwise the MR is read from the API and its branch checked against GitLab's answer."""
     import gitlab
 
     compose_id = compose_id_of(source_branch)
@@ -94,6 +96,8 @@ def open_merge_request(
         return None
     forge = app.forge
     project = forge.project(compose.product)
+    if mr is None:
+        mr = _recorded(app, compose, project, iid, project_id)
     if mr is None:
         try:
             mr = project.mergerequests.get(iid, **forge.opts)
@@ -109,3 +113,25 @@ def open_merge_request(
         )  # fmt: skip
         return None
     return MergeRequest(app, compose, project, mr, access_for(app), forge.bot())
+
+
+def _recorded(app: Any, compose: Compose, project: Any, iid: int, project_id: object) -> Any:
+    """The MR as gatekeeper recorded it (lazy: no request), if the record is this open MR."""
+    if not isinstance(project_id, int) or isinstance(project_id, bool):
+        return None
+    with app.store.transaction(readonly=True) as tx:
+        record = tx.merge_request_for(compose.id)
+    if (
+        record is None
+        or record.get("forge") != "gitlab"
+        or record.get("number") != iid
+        or record.get("state") != "open"
+    ):
+        return None
+    from gitlab.v4.objects import ProjectMergeRequest
+
+    settings = app.forge.settings
+    web_url = f"{settings.url}/{settings.project_for(compose.product)}/-/merge_requests/{iid}"
+    attrs = {"iid": iid, "project_id": project_id, "source_branch": record["branch"],
+             "state": "opened", "sha": record.get("head_commit"), "web_url": web_url}  # fmt: skip
+    return ProjectMergeRequest(project.mergerequests, attrs, lazy=True)

@@ -48,7 +48,10 @@ def event_from_hook(name: str, payload: Mapping[str, Any]) -> dict[str, Any] | N
 def handle_event(app: Any, event: Mapping[str, Any], mr: Any = None) -> int:
     """Handle one event: the created note it names, then the MR's labels, emoji and
     statuses (polling: every note). Returns the number of results stored (notes aside)."""
-    ctx = open_merge_request(app, event.get("source_branch"), event.get("iid"), mr)
+    # a note event needs only the MR's identity, which gatekeeper's record holds; the
+    # others read its labels, emoji or head from the API
+    recorded = event.get("project_id") if event.get("kind") == "note" else None
+    ctx = open_merge_request(app, event.get("source_branch"), event.get("iid"), mr, recorded)
     if ctx is None:
         return 0
     if ctx.mr.state != "opened":
