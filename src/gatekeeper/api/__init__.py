@@ -15,7 +15,7 @@ from fastapi import FastAPI
 
 from gatekeeper.api import errors, routes_composes, routes_ops, routes_results
 from gatekeeper.api.metrics import ApiMetrics
-from gatekeeper.api.middleware import BodyLimit, Observe
+from gatekeeper.api.middleware import BodyLimit, NoNulUrl, Observe
 from gatekeeper.api.models import ResultIn
 from gatekeeper.errors import ConfigError
 from gatekeeper.service import Gatekeeper
@@ -43,6 +43,7 @@ def create_app(app: Gatekeeper) -> FastAPI:
         title="gatekeeper",
         version=version("gatekeeper"),
         description="The Compose Gate of CentOS Stream as a merge request.",
+        responses=errors.responses(400),  # any route: a URL holding a NUL character
     )
     metrics = ApiMetrics(app)
     api.state.gatekeeper = app
@@ -52,6 +53,7 @@ def create_app(app: Gatekeeper) -> FastAPI:
     api.include_router(routes_results.router(app, metrics))
     api.include_router(routes_ops.router(app, metrics))
     api.add_middleware(BodyLimit, limit=limit)
+    api.add_middleware(NoNulUrl)
     api.add_middleware(Observe, metrics=metrics)  # outermost: sees every request
     _add_components(api)
     app.pm.hook.gatekeeper_extend_api(app=app, api=api)

@@ -4,6 +4,12 @@ A :class:`~gatekeeper.errors.GatekeeperError` keeps its located message (``str(e
 an :class:`~gatekeeper.errors.ErrorGroup` lists each one in ``errors`` too. FastAPI's
 validation errors, unknown routes and methods answer in the same shape. Unexpected
 exceptions are caught by :mod:`gatekeeper.api.middleware` (500, logged).
+
+Two errors of the layers below are the caller's, not bugs: a value the store refuses
+(``sqlalchemy.exc.DataError``: a NUL character in text on PostgreSQL, a number out of
+range) is 422 and nothing is stored (its transaction rolled back); a compose location
+that cannot be fetched (:class:`~gatekeeper.compose.fetch.FetchError`) is 503 when the
+server is unreachable or failing (a later try may work), else 422.
 """
 
 from __future__ import annotations
@@ -11,12 +17,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import sqlalchemy.exc
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gatekeeper.api.models import ErrorBody
+from gatekeeper.compose.fetch import FetchError
 from gatekeeper.errors import (
     ConfigError,
     ErrorGroup,
@@ -80,6 +88,20 @@ def gatekeeper_error(exc: GatekeeperError) -> JSONResponse:
     return error_response(status, kind, str(exc))
 
 
+def store_refused(exc: sqlalchemy.exc.DataError) -> JSONResponse:
+    """A value the database would not store: the caller's input, so 422."""
+    reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+    return error_response(422, "invalid_input", f"the store refused a value: {reason}")
+
+
+def fetch_failed(exc: FetchError) -> JSONResponse:
+    """503 when the compose's server is unreachable, rate-limiting or failing; else 422."""
+    status = exc.status
+    if status is None or status == 429 or status >= 500:
+        return error_response(503, "unavailable", f"cannot fetch the compose now: {exc}")
+    return error_response(422, "invalid_input", f"cannot fetch the compose: {exc}")
+
+
 def _location(loc: Any) -> str:
     return ".".join(str(part) for part in loc)
 
@@ -105,7 +127,17 @@ def install(api: FastAPI) -> None:
         detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
         return error_response(exc.status_code, kind, detail, headers=exc.headers)
 
+    async def on_data_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, sqlalchemy.exc.DataError)
+        return store_refused(exc)
+
+    async def on_fetch_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, FetchError)
+        return fetch_failed(exc)
+
     api.add_exception_handler(GatekeeperError, on_gatekeeper_error)
+    api.add_exception_handler(sqlalchemy.exc.DataError, on_data_error)
+    api.add_exception_handler(FetchError, on_fetch_error)
     api.add_exception_handler(RequestValidationError, on_validation_error)
     api.add_exception_handler(StarletteHTTPException, on_http_error)
 

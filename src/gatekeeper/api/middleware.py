@@ -1,4 +1,5 @@
-"""ASGI middleware: the request body cap, and per request one log line, one latency
+"""ASGI middleware: the request body cap, a URL holding a NUL character refused (no
+store keeps one in text: PostgreSQL refuses it), and per request one log line, one latency
 observation, and a JSON 500 for any unexpected exception (logged with its traceback;
 the server keeps serving).
 
@@ -31,6 +32,25 @@ async def _send_json(send: Send, status: int, body: dict[str, Any]) -> None:
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode())]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": data})
+
+
+NUL_IN_URL = "the URL holds a NUL character (%00): no compose, testcase or value has one"
+
+
+class NoNulUrl:
+    """Refuse with 400 a path or query string holding a NUL character (``%00``)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            query = bytes(scope.get("query_string", b"")).lower()
+            path = str(scope.get("path", ""))
+            if "\x00" in path or b"%00" in query or b"\x00" in query:
+                await _send_json(send, 400, {"error": "bad_request", "detail": NUL_IN_URL})
+                return
+        await self.app(scope, receive, send)
 
 
 class BodyLimit:

@@ -7,9 +7,11 @@ array or JSON Lines), parsed by the same parser, so its errors are located
 options come from the server's ``[<format>]`` section; the caller may only label the
 upload (``?namespace=&arch=&scenario=&variant=&ref_url=&run_id=&plan=&log_url=&run=``),
 never set a limit or a mode (``max_bytes``, ``skipped``...). Every upload is one report,
-stored whole or not at all, for testcases the token's identity may report.
+stored whole or not at all, for testcases the token's identity may report: a JSON
+result naming another compose than the URL's is refused, never silently left out.
 """
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -27,12 +29,14 @@ from gatekeeper.api.models import (
     WaiverOut,
 )
 from gatekeeper.api.routes_composes import next_url
-from gatekeeper.errors import InputError
-from gatekeeper.inputs import parse_results
+from gatekeeper.errors import ErrorGroup, InputError
+from gatekeeper.inputs import iter_json_items, parse_results
+from gatekeeper.model import Result
 from gatekeeper.reads import MAX_LIMIT
 from gatekeeper.service import Actor, Gatekeeper, IngestReport
 
 BODY = "<request body>"
+MAX_OFFSET = 2**31 - 1  # any store's integers hold it; no compose has that many rows
 # What a caller may say about an upload: labels of its results, nothing that bounds work
 CALLER_OPTIONS = frozenset(
     {"namespace", "arch", "scenario", "variant", "ref_url", "run_id", "plan", "log_url", "run"}
@@ -77,6 +81,37 @@ def _text(data: bytes) -> str:
         raise Unparseable(f"not UTF-8 text (byte {exc.start})", file=BODY) from None
 
 
+def parse_body(text: str, compose_id: str, now: datetime) -> list[Result]:
+    """The results of a JSON upload to compose ``compose_id``, or a located error: 400
+    when the body cannot be read as JSON at all, 422 for a bad or foreign result."""
+    try:
+        results = parse_results(text, BODY, compose_id, now)
+    except InputError as exc:
+        if exc.message.startswith(("malformed JSON", "empty file")):
+            raise Unparseable(exc.message, file=exc.file, line=exc.line) from None
+        raise
+    except RecursionError:
+        raise Unparseable("malformed JSON: nested too deeply", file=BODY) from None
+    except (OverflowError, OSError) as exc:  # e.g. a submit_time no clock can hold
+        raise InputError(f"a value is out of range: {exc}", file=BODY) from None
+    if '"compose"' in text:  # a result of another compose is an error, not skipped
+        foreign = [
+            InputError(
+                f"names compose {value['compose']!r}, not {compose_id} (the URL's)",
+                file=BODY,
+                line=line,
+                key=f"[{index}].compose",
+            )
+            for index, line, value in iter_json_items(text, BODY)
+            if isinstance(value, dict) and value.get("compose") not in (None, compose_id)
+        ]
+        if foreign:
+            raise foreign[0] if len(foreign) == 1 else ErrorGroup(foreign)
+    if not results:
+        raise InputError(f"the body holds no result of compose {compose_id}", file=BODY)
+    return results
+
+
 def upload_options(app: Gatekeeper, fmt: str, query: list[tuple[str, str]]) -> dict[str, Any]:
     """The parser's options: the caller's labels, then the server's ``[fmt]`` section."""
     caller: dict[str, Any] = {}
@@ -108,7 +143,7 @@ def router(app: Gatekeeper, metrics: ApiMetrics) -> APIRouter:
         request: Request,
         compose_id: str,
         limit: int = Query(100, ge=1, le=MAX_LIMIT),
-        offset: int = Query(0, ge=0),
+        offset: int = Query(0, ge=0, le=MAX_OFFSET),
         testcase: str | None = None,
         outcome: str | None = None,
         arch: str | None = None,
@@ -131,15 +166,7 @@ def router(app: Gatekeeper, metrics: ApiMetrics) -> APIRouter:
 
         def work() -> IngestReport:
             app.compose(compose_id)  # an unknown compose is 404 before anything else
-            try:
-                results = parse_results(text, BODY, compose_id, app.clock())
-            except InputError as exc:
-                if exc.message.startswith(("malformed JSON", "empty file")):
-                    raise Unparseable(exc.message, file=exc.file, line=exc.line) from None
-                raise
-            if not results:
-                raise InputError(f"the body holds no result of compose {compose_id}", file=BODY)
-            return counted(app.ingest(results, actor))
+            return counted(app.ingest(parse_body(text, compose_id, app.clock()), actor))
 
         return ingest_json(await run_in_threadpool(work), compose_id)
 
