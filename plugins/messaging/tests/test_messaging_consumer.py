@@ -16,6 +16,7 @@ from gatekeeper_messaging.consumer import Consumer
 from messaging_helpers import POLICY, RDO
 from messaging_samples import COMPOSE, ci_body, pungi_body, resultsdb_body
 
+from gatekeeper.compose.fetch import FetchError
 from gatekeeper.errors import Unavailable
 from gatekeeper.model import Outcome
 from gatekeeper.service import Gatekeeper
@@ -265,3 +266,46 @@ def test_messaging_testcase_template_is_configurable(app: Gatekeeper) -> None:
     consumer = Consumer({**CONFIG, "testcase": "{namespace}.{category}"}, app=app, dispatch=False)
     consumer(msg(f"{CI}.complete", ci_body()))
     assert [r.testcase for r in rows(app)] == ["t_functional.functional"]
+
+
+@pytest.mark.parametrize("status", [None, 429, 503])
+def test_messaging_an_unreachable_compose_location_returns_the_message_to_the_queue(
+    consumer: Consumer,
+    app: Gatekeeper,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    status: int | None,
+) -> None:
+    def unreachable(location: str) -> None:
+        raise FetchError(f"{location}/compose/metadata/composeinfo.json: refused", status)
+
+    monkeypatch.setattr(app, "import_compose", unreachable)
+    with pytest.raises(Nack):
+        consumer(msg(f"{P}.pungi.compose.status.change", pungi_body(COMPOSE, "http://x/c")))
+    assert "outcome=requeued" in caplog.text and "compose unreachable" in caplog.text
+
+
+def test_messaging_a_compose_location_that_is_not_there_is_dropped(
+    consumer: Consumer, app: Gatekeeper, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def gone(location: str) -> None:
+        raise FetchError(f"{location}/compose/metadata/composeinfo.json: HTTP 404", 404)
+
+    monkeypatch.setattr(app, "import_compose", gone)
+    with pytest.raises(Drop):
+        consumer(msg(f"{P}.pungi.compose.status.change", pungi_body(COMPOSE, "http://x/c")))
+
+
+def test_messaging_a_value_the_store_refuses_is_dropped_with_the_reason(
+    consumer: Consumer, app: Gatekeeper, caplog: pytest.LogCaptureFixture
+) -> None:
+    message = msg(f"{CI}.complete", ci_body(kind="tier\x000"))
+    if app.store.dialect == "postgresql":  # no text column holds a NUL character
+        with pytest.raises(Drop):
+            consumer(message)
+        assert "the store refused a value" in caplog.text and "NUL" in caplog.text
+        assert "reason=bug" not in caplog.text and rows(app) == []
+    else:  # SQLite keeps it, once
+        consumer(message)
+        consumer(message)
+        assert [r.testcase for r in rows(app)] == ["t_functional.tier\x000.functional"]

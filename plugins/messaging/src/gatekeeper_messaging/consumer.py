@@ -15,8 +15,10 @@ authenticates publishers per topic, and ``[consumer_config.identities]`` maps to
 gatekeeper identities, which the core authorises by policy ownership.
 
 Outcomes: handled or ignored -> ack; malformed, unauthorised, or from a topic no identity is
-mapped to -> ``Drop`` (logged with the reason); a transient store error (the database is
-unreachable or locked) -> ``Nack``, requeued after ``retry_delay``. Every message gives one
+mapped to -> ``Drop`` (logged with the reason), as is a value the store refuses (a NUL
+character in text on PostgreSQL); a transient error (the database is unreachable or
+locked, the forge or the compose's server is unreachable or failing) -> ``Nack``,
+requeued after ``retry_delay``. Every message gives one
 ``key=value`` log line: topic, id, action, outcome.
 """
 
@@ -34,6 +36,7 @@ from typing import Any
 import sqlalchemy.exc
 from fedora_messaging.exceptions import Drop, Nack
 
+from gatekeeper.compose.fetch import FetchError
 from gatekeeper.config import load_settings
 from gatekeeper.errors import GatekeeperError, NotFound, Unavailable
 from gatekeeper.policy import team_for
@@ -61,9 +64,12 @@ class Refused(Exception):
 
 
 def is_transient(exc: BaseException) -> bool:
-    """A store error that a later try may not meet: connection lost, database locked."""
+    """An error that a later try may not meet: the store's connection lost or database
+    locked; the compose's server unreachable, rate-limiting or failing (5xx)."""
     if isinstance(exc, TRANSIENT):
         return True
+    if isinstance(exc, FetchError):
+        return exc.status is None or exc.status == 429 or exc.status >= 500
     return isinstance(exc, sqlalchemy.exc.DBAPIError) and bool(exc.connection_invalidated)
 
 
@@ -172,10 +178,15 @@ class Consumer:
         except (Refused, GatekeeperError) as exc:
             done("dropped", logging.WARNING, reason=f"{type(exc).__name__}: {exc}")
             raise Drop() from None
+        except sqlalchemy.exc.DataError as exc:  # the message's values, not a bug
+            reason = str(exc.orig or exc).splitlines()[0]
+            done("dropped", logging.WARNING, reason=f"the store refused a value: {reason}")
+            raise Drop() from None
         except Exception as exc:
             if is_transient(exc):
                 reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-                done("requeued", logging.WARNING, reason=f"store unavailable: {reason}")
+                what = "compose unreachable" if isinstance(exc, FetchError) else "store unavailable"
+                done("requeued", logging.WARNING, reason=f"{what}: {reason}")
                 time.sleep(self.settings.retry_delay)
                 raise Nack() from None
             log.exception("message %s", kv(**fields, outcome="dropped", reason="bug"))
