@@ -144,6 +144,8 @@ def test_messaging_resultsdb_testcase_no_team_owns_is_skipped(
         (f"{CI}.complete", {"artifact": {"type": "productmd-compose"}}, "artifact.id must be"),
         (f"{CI}.complete", ci_body(result="great"), "test.result must be one of"),
         (f"{CI}.complete", {**ci_body(), "generated_at": "yesterday"}, "generated_at"),
+        (f"{CI}.complete", {**ci_body(), "generated_at": 10**20}, "generated_at: "),
+        (f"{CI}.complete", {**ci_body(), "pipeline": "p-1"}, "pipeline must be an object"),
         (f"{CI}.complete", [1, 2], "the body must be a JSON object"),
         (f"{P}.resultsdb.result.new", {"id": 1, "data": {}}, "names no single compose"),
         (f"{P}.resultsdb.result.new", {**resultsdb_body(2), "outcome": None}, "has no outcome"),

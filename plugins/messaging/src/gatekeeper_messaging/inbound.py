@@ -116,13 +116,16 @@ def ci_result(
     generated = body.get("generated_at")
     try:
         submit_time = parse_time(generated) if generated is not None else sent_at
-    except ValueError as exc:
+    except (ValueError, OverflowError, OSError) as exc:  # a number no clock holds too
         raise Malformed(f"generated_at: {exc}") from None
+    pipeline = body.get("pipeline")
+    if pipeline is not None and not isinstance(pipeline, Mapping):
+        raise Malformed(f"pipeline must be an object, got {pipeline!r}")
     data = {
         key: value
         for key, value in (
             ("ci_message_version", body.get("version")),
-            ("pipeline_id", (body.get("pipeline") or {}).get("id")),
+            ("pipeline_id", (pipeline or {}).get("id")),
             ("test_stage", stage),
             ("message_id", message_id),
         )
