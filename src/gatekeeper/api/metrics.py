@@ -2,7 +2,9 @@
 global one, so one process, or one test session, can hold many applications).
 
 - ``gatekeeper_results_ingested_total``: results stored through this process's API;
-- ``gatekeeper_decisions_total{verdict}``: new decision versions its writes recorded;
+- ``gatekeeper_decisions_total{verdict}``: new decision versions that results stored
+  through this process's API caused (not those of waivers, of the bus consumer, or of
+  time passing: ``gatekeeper_composes`` counts every compose's latest verdict);
 - ``gatekeeper_composes{verdict}``: composes by their latest verdict (read from the store
   at each scrape, so every worker agrees; ``undecided`` before the first decision);
 - ``gatekeeper_outbox_depth``: outbox entries not delivered yet (read at each scrape);
@@ -63,7 +65,7 @@ class ApiMetrics:
         )
         self.decisions = Counter(
             "gatekeeper_decisions",
-            "New decision versions recorded by HTTP API requests, by verdict",
+            "New decision versions caused by results stored through the HTTP API, by verdict",
             ["verdict"],
             registry=self.registry,
         )
