@@ -327,11 +327,15 @@ def make_inbound_world(
     tmp_path: Any,
     database_url: str,
     monkeypatch: pytest.MonkeyPatch,
+    *,
+    outbound: bool = False,
     **section: object,
 ) -> InboundWorld:
-    """The :class:`InboundWorld` (``section``: more ``[forge.gitlab]`` keys)."""
+    """The :class:`InboundWorld` (``section``: more ``[forge.gitlab]`` keys; ``outbound``:
+    the gitlab-outbound plugin too, so the MR follows the decision)."""
     from datetime import UTC, datetime
 
+    from gatekeeper_gitlab import outbound as outbound_plugin
     from gatekeeper_gitlab import plugin
     from gatekeeper_gitlab.inbound import hooks
 
@@ -362,9 +366,10 @@ def make_inbound_world(
         forge="gitlab",
         sections={"forge": {"gitlab": section}},
     )
-    pm = make_plugin_manager(
-        load_entrypoints=False, extra=[("gitlab", plugin), ("gitlab-inbound", hooks)]
-    )
+    extra: list[tuple[str, Any]] = [("gitlab", plugin), ("gitlab-inbound", hooks)]
+    if outbound:
+        extra.append(("gitlab-outbound", outbound_plugin))
+    pm = make_plugin_manager(load_entrypoints=False, extra=extra)
     app = Gatekeeper(settings, pm=pm, clock=lambda: datetime(2026, 11, 24, 6, tzinfo=UTC))
     app.start()
     cid = write_compose(tmp_path / "compose", builds=synthetic_builds(3, seed=1))

@@ -77,6 +77,8 @@ class GitLabForge(MergeRequestSignals):
         self._web_urls: dict[str, str] = {}
         self._trees: dict[tuple[str, str], dict[str, str]] = {}
         self._bot: dict[str, Any] | None = None
+        #: project path -> numeric id, as GitLab answered it (never taken from a webhook)
+        self.project_ids: dict[str, int] = {}
 
     @classmethod
     def from_app(cls, app: Any) -> GitLabForge:
@@ -255,10 +257,23 @@ class GitLabForge(MergeRequestSignals):
             raise GitLabError(f"project {project.id} has no branch {branch}", status=404)
         return str(head["id"])
 
+    def remember_project_id(self, project: Project, mr: Any) -> None:
+        """Note the numeric id GitLab gave ``project`` in an MR it answered."""
+        found = getattr(mr, "project_id", None)
+        if isinstance(found, int) and not isinstance(found, bool):
+            self.project_ids[str(project.id)] = found
+
     def _ensure_mr(
         self, project: Project, branch: str, title: str, description: str
     ) -> ProjectMergeRequest:
         """The open MR of ``branch`` (found first, else created), with this title/description."""
+        mr = self._found_mr(project, branch, title, description)
+        self.remember_project_id(project, mr)
+        return mr
+
+    def _found_mr(
+        self, project: Project, branch: str, title: str, description: str
+    ) -> ProjectMergeRequest:
         mr = self._open_mr(project, branch)
         if mr is None:
             try:

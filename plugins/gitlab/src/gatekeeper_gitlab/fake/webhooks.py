@@ -196,6 +196,7 @@ def merge_request_hook(
         "assignees": [],
         "reviewers": [],
     }
+    del payload["project_id"]  # as GitLab: a merge request hook names it in project.id only
     return _event("Merge Request Hook", payload)
 
 

@@ -81,9 +81,14 @@ def open_merge_request(
     app: Any, source_branch: object, iid: object, mr: Any = None, project_id: object = None
 ) -> MergeRequest | None:
     """The compose MR ``iid`` of the compose named by ``source_branch``; None when it is not
-    a compose MR. gatekeeper's own record of the compose's MR answers when it names this
-    open MR (no request: the store, not the payload, says which MR is the compose's);
-    otherwise the MR is read from the API and its branch checked against GitLab's answer."""
+    that compose's MR.
+
+    gatekeeper's own record says which MR is the compose's: an MR merely named like
+    ``compose/<id>`` (into another branch, or from a fork) is not, whatever its branch. A
+    note event (``project_id`` given) needs no MR read when the record names this open MR
+    and ``project_id`` is the id GitLab itself gave the Compose Repo project (the payload's
+    id is only compared, never used to read); otherwise the MR is read from the configured
+    project and its branch checked against GitLab's answer."""
     import gitlab
 
     compose_id = compose_id_of(source_branch)
@@ -94,10 +99,16 @@ def open_merge_request(
     except NotFound:
         log.info("GitLab event of an unknown compose %s: ignored", compose_id)
         return None
+    with app.store.transaction(readonly=True) as tx:
+        record = tx.merge_request_for(compose.id)
+    if record is None or record.get("forge") != "gitlab" or record.get("number") != iid:
+        log.warning("GitLab event names !%s as compose %s's MR, gatekeeper's is %s: ignored",
+                    iid, compose.id, None if record is None else record.get("number"))  # fmt: skip
+        return None
     forge = app.forge
     project = forge.project(compose.product)
     if mr is None:
-        mr = _recorded(app, compose, project, iid, project_id)
+        mr = _recorded(app, record, project, iid, project_id)
     if mr is None:
         try:
             mr = project.mergerequests.get(iid, **forge.opts)
@@ -106,32 +117,29 @@ def open_merge_request(
                 log.info("GitLab event of merge request !%s, not found: ignored", iid)
                 return None
             raise
-    if mr.source_branch != f"{BRANCH_PREFIX}{compose.id}":
+        forge.remember_project_id(project, mr)
+    if mr.source_branch != f"{BRANCH_PREFIX}{compose.id}" or mr.target_branch != "main":
         log.warning(
-            "GitLab event names !%s as compose %s's MR, GitLab says its branch is %s: ignored",
-            iid, compose.id, mr.source_branch,
+            "GitLab event names !%s as compose %s's MR, GitLab says it is %s -> %s: ignored",
+            iid, compose.id, mr.source_branch, mr.target_branch,
         )  # fmt: skip
         return None
     return MergeRequest(app, compose, project, mr, access_for(app), forge.bot())
 
 
-def _recorded(app: Any, compose: Compose, project: Any, iid: int, project_id: object) -> Any:
-    """The MR as gatekeeper recorded it (lazy: no request), if the record is this open MR."""
-    if not isinstance(project_id, int) or isinstance(project_id, bool):
-        return None
-    with app.store.transaction(readonly=True) as tx:
-        record = tx.merge_request_for(compose.id)
-    if (
-        record is None
-        or record.get("forge") != "gitlab"
-        or record.get("number") != iid
-        or record.get("state") != "open"
-    ):
+def _recorded(
+    app: Any, record: Mapping[str, Any], project: Any, iid: int, project_id: object
+) -> Any:
+    """The MR as gatekeeper recorded it (lazy: no request), if the record is this open MR
+    and ``project_id`` is the Compose Repo's id as GitLab answered it earlier."""
+    known = app.forge.project_ids.get(str(project.id))
+    if known is None or project_id != known or record.get("state") != "open":
         return None
     from gitlab.v4.objects import ProjectMergeRequest
 
     settings = app.forge.settings
-    web_url = f"{settings.url}/{settings.project_for(compose.product)}/-/merge_requests/{iid}"
-    attrs = {"iid": iid, "project_id": project_id, "source_branch": record["branch"],
-             "state": "opened", "sha": record.get("head_commit"), "web_url": web_url}  # fmt: skip
+    web_url = f"{settings.url}/{project.id}/-/merge_requests/{iid}"
+    attrs = {"iid": iid, "project_id": known, "source_branch": record["branch"],
+             "target_branch": "main", "state": "opened", "sha": record.get("head_commit"),
+             "web_url": web_url}  # fmt: skip
     return ProjectMergeRequest(project.mergerequests, attrs, lazy=True)

@@ -22,6 +22,17 @@ def _int(value: object) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
+def project_of(payload: Mapping[str, Any]) -> tuple[str | None, int | None]:
+    """The project a payload names: its ``path_with_namespace`` and id (either may be None;
+    a Merge Request Hook has no top-level ``project_id``, only ``project.id``)."""
+    project = payload.get("project")
+    if not isinstance(project, Mapping):
+        project = {}
+    path = project.get("path_with_namespace")
+    return (path if isinstance(path, str) else None,
+            _int(payload.get("project_id")) or _int(project.get("id")))  # fmt: skip
+
+
 def event_from_hook(name: str, payload: Mapping[str, Any]) -> dict[str, Any] | None:
     """The event to queue for a webhook delivery, or None when it concerns no compose MR."""
     kind = HOOKS[name]
@@ -33,11 +44,11 @@ def event_from_hook(name: str, payload: Mapping[str, Any]) -> dict[str, Any] | N
         return None
     if compose_id_of(mr.get("source_branch")) is None or _int(mr.get("iid")) is None:
         return None
-    project = payload.get("project") or {}
+    path, project_id = project_of(payload)
     return {
         "kind": kind,
-        "project_id": _int(payload.get("project_id") or project.get("id")),
-        "project": project.get("path_with_namespace"),
+        "project_id": project_id,
+        "project": path,
         "iid": mr["iid"],
         "source_branch": mr["source_branch"],
         "note_id": _int(attrs.get("id")) if kind == "note" else None,
@@ -68,7 +79,9 @@ def handle_event(app: Any, event: Mapping[str, Any], mr: Any = None) -> int:
         if note_id is not None and event.get("action") in (None, "create"):
             # a delivery is handled once (its key), so the bot's reaction need not be
             # looked for first; a retried handling stores nothing twice (ids from the note)
-            handle_note(ctx, ctx.mr.notes.get(note_id, **ctx.opts), fresh=True)
+            note = _note(ctx, note_id)
+            if note is not None:
+                handle_note(ctx, note, fresh=True)
         return ctx.flush()
     if kind == "emoji":
         read_votes(ctx)
@@ -76,6 +89,20 @@ def handle_event(app: Any, event: Mapping[str, Any], mr: Any = None) -> int:
     read_labels(ctx)  # a merge request event: its labels, and the head's statuses
     read_statuses(ctx)
     return ctx.flush()
+
+
+def _note(ctx: Any, note_id: int) -> Any:
+    """The note of the compose MR, or None when it is not one of its notes (deleted since,
+    or named by a payload for another MR): GitLab's 404, which no retry changes."""
+    import gitlab
+
+    try:
+        return ctx.mr.notes.get(note_id, **ctx.opts)
+    except gitlab.GitlabGetError as exc:
+        if exc.response_code != 404:
+            raise
+    log.info("%s: note %s is not a note of !%s: ignored", ctx.compose.id, note_id, ctx.mr.iid)
+    return None
 
 
 def open_compose_mrs(app: Any) -> list[tuple[Any, str]]:

@@ -3,8 +3,10 @@
 The ``X-Gitlab-Token`` header is compared in constant time with the secret held by the
 environment variable ``[forge.gitlab] webhook_secret_env`` names (no secret: 503; a bad or
 missing token: 401). Other events are refused (400), so are projects that are not a Compose
-Repo (403). A delivery's key is its ``Idempotency-Key`` header, else the SHA-256 of its body:
-a key seen before answers 200 "already accepted" and queues nothing. Otherwise the event is
+Repo (403: its ``path_with_namespace``, or its id when ``project`` is an id), bodies over
+:data:`MAX_BODY` (413, not read on) and bodies that are not a JSON object (400). A
+delivery's key is its ``Idempotency-Key`` header, else the SHA-256 of its body: a key seen
+before answers 200 "already accepted" and queues nothing. Otherwise the event is
 queued in the outbox (``app.accept_forge_event``) and answered 202; the dispatcher handles it
 later through ``gatekeeper_forge_event``, reading who did what from the API.
 """
@@ -27,10 +29,37 @@ from starlette.concurrency import run_in_threadpool
 from gatekeeper.api.errors import error_response
 
 from ..settings import GitLabSettings
-from .handle import HOOKS, event_from_hook
+from .handle import HOOKS, event_from_hook, project_of
 
 log = logging.getLogger("gatekeeper_gitlab.webhook")
 PATH = "/webhooks/gitlab"
+#: the largest body accepted (GitLab's notes and descriptions stay under 1 MB each)
+MAX_BODY = 8 * 1024 * 1024
+MAX_KEY = 128
+
+
+def delivery_key(header: str | None, body: bytes) -> str:
+    """The delivery's key: its ``Idempotency-Key`` (hashed when long, so any header fits
+    the store's key), else the SHA-256 of its body."""
+    if not header:
+        return hashlib.sha256(body).hexdigest()
+    if len(header) > MAX_KEY:
+        return "key-sha256:" + hashlib.sha256(header.encode("utf-8", "replace")).hexdigest()
+    return header
+
+
+async def _body(request: Request) -> bytes | None:
+    """The request's body, or None once it is larger than :data:`MAX_BODY` (not read on)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY:
+        return None
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def project_matcher(settings: GitLabSettings) -> Any:
@@ -65,22 +94,23 @@ def add_route(app: Any, api: FastAPI) -> None:
             return error_response(
                 400, "bad_request", f"event {name!r} is not handled; send: {', '.join(HOOKS)}"
             )
-        body = await request.body()
+        body = await _body(request)
+        if body is None:
+            return error_response(413, "too_large", f"the body is over {MAX_BODY} bytes")
         try:
             payload = json.loads(body)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        except (UnicodeDecodeError, ValueError, RecursionError) as exc:
             return error_response(400, "bad_request", f"the body is not JSON: {exc}")
         if not isinstance(payload, Mapping):
             return error_response(400, "bad_request", "the body is not a JSON object")
-        project = payload.get("project") or {}
-        path = project.get("path_with_namespace") if isinstance(project, Mapping) else None
-        if not is_compose_repo(path, payload.get("project_id")):
+        path, project_id = project_of(payload)
+        if not is_compose_repo(path, project_id):
             log.warning("GitLab webhook refused: project %r is not a Compose Repo", path)
             return error_response(403, "forbidden", f"project {path!r} is not a Compose Repo")
         event = event_from_hook(name, payload)
         if event is None:
             return JSONResponse({"status": "ignored", "detail": "not a compose merge request"})
-        key = request.headers.get("idempotency-key") or hashlib.sha256(body).hexdigest()
+        key = delivery_key(request.headers.get("idempotency-key"), body)
         accepted = await run_in_threadpool(app.accept_forge_event, "gitlab", key, event)
         if not accepted:
             return JSONResponse({"status": "duplicate", "detail": "already accepted"})
