@@ -34,8 +34,11 @@ class MergeRequestSignals:
         def project(self, product: str) -> Project: ...
         def _open_mr(self, project: Project, branch: str) -> ProjectMergeRequest | None: ...
 
-    def _upsert_note(self, mr: ProjectMergeRequest, mark: str, text: str) -> int:
-        """The bot's one note carrying ``mark``, holding ``text``: edited in place, or posted.
+    def _upsert_note(
+        self, mr: ProjectMergeRequest, mark: str, text: str, *, edit: bool = True
+    ) -> int:
+        """The bot's one note carrying ``mark``, holding ``text``: edited in place (unless
+        not ``edit``: then a note found is left as it is), or posted.
 
         A POST is never retried blindly (its response may be lost after it was applied):
         after a failure the note is looked for again, up to ``max_retries`` times.
@@ -46,7 +49,7 @@ class MergeRequestSignals:
             notes = mr.notes.list(get_all=True, per_page=100, sort="asc", **self.opts)
             mine = [n for n in notes if n.author["id"] == bot_id and mark in n.body]
             if mine:
-                if mine[0].body != body:
+                if edit and mine[0].body != body:
                     mr.notes.update(mine[0].id, {"body": body}, **self.opts)
                 return int(mine[0].id)
             try:

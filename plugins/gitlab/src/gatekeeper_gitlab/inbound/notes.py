@@ -114,17 +114,14 @@ def _waive(ctx: MergeRequest, note: Any, actor: Any, c: Command) -> str | None:
 
 
 def _explain(ctx: MergeRequest, note: Any, refused: list[tuple[int, str]]) -> None:
-    """One reply per refused note (found again by its marker before posting)."""
-    mark = marker(int(note.id))
-    for known in ctx.mr.notes.list(get_all=True, per_page=100, **ctx.opts):
-        if ctx.is_bot(known.author) and mark in str(known.body or ""):
-            return
+    """One reply per refused note, found again by the bot's id and its marker before
+    posting; the POST is not retried blindly (a lost answer may hide a posted reply)."""
     lines = "\n".join(f"- {'line ' + str(n) + ': ' if n else ''}{why}" for n, why in refused)
-    body = (
-        f"{mark}\n@{note.author['username']}: not counted from "
+    text = (
+        f"@{note.author['username']}: not counted from "
         f"[this comment]({ctx.mr.web_url}#note_{note.id}):\n\n{lines}\n"
     )
-    ctx.mr.notes.create({"body": body}, **ctx.opts)
+    ctx.app.forge._upsert_note(ctx.mr, marker(int(note.id)), text, edit=False)
     log.info("%s: note %s refused: %s", ctx.compose.id, note.id, refused)
 
 
