@@ -313,8 +313,10 @@ def build_cli() -> click.Group:
     """The core commands plus every plugin's (``gatekeeper_add_commands``)."""
     from gatekeeper.cli_compose import compose, mr, watch
     from gatekeeper.cli_demo import demo
+    from gatekeeper.cli_lockfile import add_lockfile_commands
     from gatekeeper.cli_serve import serve, token
 
+    add_lockfile_commands(compose)
     for command in (compose, mr, watch, serve, token, demo):
         cli.add_command(command)
     try:

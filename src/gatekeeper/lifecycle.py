@@ -24,6 +24,7 @@ import pluggy
 
 from gatekeeper.compose import ComposeData, ComposeInfo
 from gatekeeper.compose.diff import diff_builds, mr_description, mr_title
+from gatekeeper.compose.lockfile import mr_lockfile_section
 from gatekeeper.compose.reader import read_compose
 from gatekeeper.compose.render import render_compose
 from gatekeeper.config import Settings
@@ -172,6 +173,8 @@ class Lifecycle:
         )
         with self._step() as (tx, undo, events):
             created = tx.ensure_compose(compose, label=info.label, location=info.location)
+            if info.source is not None:
+                tx.set_compose_source(info.id, info.source)
             builds: Sequence[Build] | None = None  # None: the stored ones
             if created or not tx.has_builds(info.id):
                 variants = {k: list(v) for k, v in info.variants.items()}
@@ -224,7 +227,12 @@ class Lifecycle:
             latest["version"] if latest else None,
             bool(row.get("promoted")),
         )
-        description = with_gate(mr_description(info, diff, base_id=base_id), gate)
+        arches = sorted({arch for tree in info.variants.values() for arch in tree})
+        public_url = self.settings.section("api").get("public_url")
+        locks = mr_lockfile_section(
+            info.id, arches, public_url if isinstance(public_url, str) else None
+        )
+        description = with_gate(mr_description(info, diff, base_id=base_id) + locks, gate)
         return info, builds, mr_title(info, diff), description
 
     def _propose_in(

@@ -24,6 +24,7 @@ from gatekeeper.dispatch import dispatcher_for
 from gatekeeper.errors import GatekeeperError, InputError, NotFound, Unauthorized
 from gatekeeper.events import Events
 from gatekeeper.lifecycle import Lifecycle
+from gatekeeper.lockfiles import Lockfiles
 from gatekeeper.model import Compose, Decision, Policy, Result, Waiver
 from gatekeeper.plugins import collect_named, make_plugin_manager
 from gatekeeper.policy import load_policies, team_for
@@ -60,7 +61,7 @@ class IngestReport:
     version: int | None
 
 
-class Gatekeeper(Deciding, Lifecycle, Reads):
+class Gatekeeper(Deciding, Lifecycle, Lockfiles, Reads):
     """The application: settings, plugin manager, store and policies, held together."""
 
     def __init__(

@@ -79,6 +79,11 @@ class SchemaChecks:
         content = declared.get("content", {})
         if "application/json" not in content:
             return
+        if not response.headers.get("content-type", "").startswith("application/json"):
+            assert response.headers.get("content-type", "").split(";")[0] in content, (
+                f"{method} {template}: {response.headers.get('content-type')} is not declared"
+            )
+            return
         schema = dict(content["application/json"].get("schema", {}))
         schema["components"] = self.document["components"]
         jsonschema.validate(response.json(), schema, cls=jsonschema.Draft202012Validator)

@@ -126,6 +126,7 @@ def test_every_route_answers_as_the_served_schema_says(
     top = Path(str(tmp_path)) / "c"
     new_id = write_compose(top, date="20261126", builds=synthetic_builds(5, seed=4))
     rdo, admin = tokens.auth("rdo"), tokens.auth("admin")
+    LOCK = f"{API}/composes/{new_id}/lockfile"
     waiver = {"testcase": "rdo.smoke", "comment": "flaky"}
     calls = [
         ("GET", f"{API}/composes?limit=1", None, None),
@@ -134,6 +135,8 @@ def test_every_route_answers_as_the_served_schema_says(
         ("GET", f"{API}/composes/{new_id}", None, None),
         ("GET", f"{API}/composes/{new_id}/builds", None, None),
         ("GET", f"{API}/composes/{new_id}/diff", None, None),
+        ("GET", f"{API}/composes/{new_id}/lockfile?format=fcos", None, None),
+        ("GET", f"{LOCK}?format=fcos&arch=x86_64&allow_missing_checksums=true", None, None),
         ("POST", RESULTS, [{"testcase": "rdo.smoke", "outcome": "PASSED"}], rdo),
         ("POST", f"{RESULTS}/junit?namespace=rdo", None, rdo),
         ("GET", f"{RESULTS}?limit=1", None, None),

@@ -1,7 +1,7 @@
 """``/api/v1/composes``: list, show, builds, diff against ``main``, decision and its
 history; announce (import) and publish, for admins."""
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
@@ -19,9 +19,13 @@ from gatekeeper.api.models import (
     PublishOut,
 )
 from gatekeeper.compose.diff import BuildChange
+from gatekeeper.compose.lockfile import RPM_LOCKFILE_NAME
+from gatekeeper.errors import InputError
 from gatekeeper.model import Build
 from gatekeeper.reads import MAX_LIMIT, Page
 from gatekeeper.service import Actor, Gatekeeper
+
+MAX_OFFSET = 2**31 - 1  # what any store's integers hold (as routes_results)
 
 
 def next_url(request: Request, page: Page[Any]) -> str | None:
@@ -66,7 +70,7 @@ def router(app: Gatekeeper) -> APIRouter:
     def list_composes(
         request: Request,
         limit: int = Query(50, ge=1, le=MAX_LIMIT),
-        offset: int = Query(0, ge=0),
+        offset: int = Query(0, ge=0, le=MAX_OFFSET),
         state: str | None = None,
         product: str | None = None,
     ) -> dict[str, Any]:
@@ -111,7 +115,7 @@ def router(app: Gatekeeper) -> APIRouter:
         request: Request,
         compose_id: str,
         limit: int = Query(MAX_LIMIT, ge=1, le=MAX_LIMIT),
-        offset: int = Query(0, ge=0),
+        offset: int = Query(0, ge=0, le=MAX_OFFSET),
     ) -> dict[str, Any]:
         """The compose's builds (source packages), by name."""
         builds = app.compose_builds(compose_id)
@@ -146,6 +150,48 @@ def router(app: Gatekeeper) -> APIRouter:
     def compose_history(compose_id: str) -> list[dict[str, Any]]:
         """Every version of the compose's decision, oldest first, with what caused it."""
         return [history_json(row) for row in app.history(compose_id)]
+
+    @api.get(
+        "/composes/{compose_id}/lockfile",
+        response_class=Response,
+        responses={
+            200: {
+                "description": "the lockfile",
+                "content": {
+                    "application/yaml": {"schema": {"type": "string"}},
+                    "application/json": {"schema": {"type": "object"}},
+                },
+            },
+            **responses(404, 422, 503),
+        },
+    )
+    def compose_lockfile(
+        compose_id: str,
+        format: Literal["rpm-lockfile", "fcos"] = Query(
+            "rpm-lockfile", description="rpm-lockfile (rpms.lock.yaml) or fcos (one arch)"
+        ),
+        arch: Annotated[list[str] | None, Query(description="tree arches (fcos: one)")] = None,
+        variant: Annotated[list[str] | None, Query(description="variants (default: all)")] = None,
+        with_sources: bool = False,
+        allow_missing_checksums: bool = False,
+    ) -> Response:
+        """The compose's binary RPMs pinned as a lockfile, with url, size and sha256 from
+        its repodata: ``rpms.lock.yaml``, or one arch's ``manifest-lock.<arch>.json``."""
+        arch, variant = arch or [], variant or []
+        if format == "fcos" and len(set(arch)) != 1:
+            raise InputError("fcos is one file per arch: give exactly one arch=", key="arch")
+        files = app.lockfile(
+            compose_id,
+            format,
+            arches=arch,
+            variants=variant,
+            with_sources=with_sources,
+            allow_missing_checksums=allow_missing_checksums,
+        )
+        name, content = next(iter(files.items()))
+        media = "application/yaml" if name == RPM_LOCKFILE_NAME else "application/json"
+        disposition = f'inline; filename="{name}"'
+        return Response(content, media_type=media, headers={"Content-Disposition": disposition})
 
     @api.post(
         "/composes/{compose_id}/publish",

@@ -21,6 +21,7 @@ class ComposeInfo:
     variants: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # uid -> arches
     label: str | None = None
     location: str | None = None  # URL it was imported from; None for a local path
+    source: str | None = None  # where it was read from: the URL, or the absolute local path
 
 
 @dataclass(frozen=True, slots=True)

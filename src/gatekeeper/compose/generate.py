@@ -42,11 +42,17 @@ MULTILIB_ARCH, MULTILIB_HOST = "i686", "x86_64"
 
 @dataclass(frozen=True, slots=True)
 class SpecRpm:
-    """A binary RPM of a build. ``multilib``: also an i686 one in the x86_64 tree."""
+    """A binary RPM of a build. ``multilib``: also an i686 one in the x86_64 tree.
+
+    ``requires`` and ``provides`` are capabilities (``libfoo.so.1()(64bit)``, ``bar``,
+    ``bar >= 1.2``) written into repodata by :mod:`.generate_repodata`; an RPM always
+    provides its own name at its EVR."""
 
     name: str
     noarch: bool = False
     multilib: bool = False
+    requires: tuple[str, ...] = ()
+    provides: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

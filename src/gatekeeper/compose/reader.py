@@ -21,9 +21,11 @@ composeinfo does not list. Reading changes nothing anywhere.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from gatekeeper.compose import ComposeData, ComposeInfo
@@ -89,6 +91,8 @@ def read_compose(
         status=status,
         location=top.location if top.is_remote else None,
     )
+    where = top.location if top.is_remote else str(Path(top.location).resolve())
+    info = dataclasses.replace(info, source=where)
     rpms_doc, rpms_file = load_rpms(top)
     builds, rpm_count = group_builds(
         rpms_doc, info, file=rpms_file, with_debuginfo=with_debuginfo, progress=progress

@@ -83,6 +83,21 @@ class ComposeQueries(TxBase):
         """:meth:`compose_row`, locked until the transaction ends. Raises NotFound."""
         return self._lock_compose_row(compose_id)
 
+    def set_compose_source(self, compose_id: str, source: str) -> None:
+        """Record where the compose was read from, unless that is known already."""
+        c = t.composes.c
+        stmt = sa.update(t.composes).where(c.id == compose_id, c.source.is_(None))
+        self._conn.execute(stmt.values(source=source))
+
+    def compose_source(self, compose_id: str) -> str | None:
+        """Where the compose was imported from (its URL for older records); None if unknown."""
+        c = t.composes.c
+        row = self._conn.execute(sa.select(c.source, c.location).where(c.id == compose_id)).first()
+        if row is None:
+            raise NotFound(f"compose {compose_id} is not known")
+        found: str | None = row.source or row.location
+        return found
+
     def update_compose(self, compose_id: str, **values: Any) -> None:
         """Set columns of a compose; ``updated_at`` is set to now unless given."""
         check_columns(t.composes, values, fixed=("id",))

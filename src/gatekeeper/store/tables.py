@@ -89,6 +89,7 @@ composes = sa.Table(
     sa.Column("respin", sa.Integer(), nullable=False),
     sa.Column("label", sa.String(), nullable=True),
     sa.Column("location", sa.Text(), nullable=True),
+    sa.Column("source", sa.Text(), nullable=True),  # where it was imported from (0004)
     sa.Column("variants", sa.JSON(), nullable=True),
     sa.Column("announced_at", UTCDateTime(), nullable=False, index=True),
     sa.Column(

@@ -1,0 +1,294 @@
+"""Lockfiles of a compose: rpm-lockfile-prototype's ``rpms.lock.yaml`` and Fedora CoreOS's
+``manifest-lock.<arch>.json``, derived from the compose's rpms.json and repodata.
+
+:func:`lock_entries` chooses, per tree arch, the binary RPMs to pin (every one of the chosen
+variants, or the closure of a package list) and gives each its url, repoid, size and
+checksum; :func:`rpm_lockfile` and :func:`fcos_lockfiles` write them out. Output is
+deterministic: arches, packages and keys are sorted, and nothing depends on the clock.
+
+- rpm-lockfile: ``lockfileVersion: 1``, ``lockfileVendor: redhat``, ``arches[]`` of
+  ``{arch, packages[], source[], module_metadata: []}``; a package is ``url, repoid, size,
+  checksum, name, evr, sourcerpm`` (a source: the same without ``sourcerpm``). Packages are
+  sorted by name, EVR, arch and url. With missing checksums allowed, ``size`` and
+  ``checksum`` are left out of the entries that have none.
+- fcos: one file per arch, ``packages{name: {evra, metadata{sourcerpm}}}`` (``sourcerpm``
+  is the source package's name, as rpm-ostree writes it) and ``metadata{generated,
+  rpmmd_repos{repoid: {generated}}}``. A name maps to one package: the tree's own arch
+  (or noarch) wins over a multilib arch, then the highest EVR. ``generated`` is the
+  compose's date; a repository's is its repomd.xml's newest record.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import urllib.parse
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import yaml
+
+from gatekeeper.compose.repodata import Repo, quiet_rpm, repo_path_of
+from gatekeeper.compose.resolve import Request, closure
+from gatekeeper.compose.rpmlist import RpmFile
+from gatekeeper.errors import InputError
+
+FORMATS = ("rpm-lockfile", "fcos")
+RPM_LOCKFILE_NAME = "rpms.lock.yaml"
+_SHOWN_MISSING = 20
+_STR = "tag:yaml.org,2002:str"
+
+
+@dataclass(frozen=True, slots=True)
+class LockEntry:
+    """One pinned RPM file."""
+
+    url: str
+    repoid: str
+    size: int | None
+    checksum: str | None
+    file: RpmFile
+
+
+@dataclass(frozen=True, slots=True)
+class ArchLock:
+    """What one arch pins: binary packages, their sources, and the repositories used."""
+
+    arch: str
+    packages: tuple[LockEntry, ...]
+    sources: tuple[LockEntry, ...]
+    repos: Mapping[str, str | None]  # repoid -> its repodata's generated time
+
+
+@dataclass(frozen=True, slots=True)
+class LockSpec:
+    """How to lock: where the files are served from, what a repository is called."""
+
+    base_url: str  # the compose's top directory as users download from it
+    repoid: str = "{variant}-{arch}"  # {variant}, {arch} ("source" for SRPMs)
+    with_sources: bool = False
+    allow_missing_checksums: bool = False
+
+
+RepoReader = Callable[[str], Repo | None]  # repo path -> its parsed repodata (None: none)
+
+
+def _url(base: str, path: str) -> str:
+    return f"{base.rstrip('/')}/compose/{urllib.parse.quote(path, safe='/')}"
+
+
+def _entry(file: RpmFile, spec: LockSpec, repos: RepoReader, missing: list[str]) -> LockEntry:
+    arch = "source" if file.is_source else file.tree_arch
+    repoid = spec.repoid.format(variant=file.variant, arch=arch)
+    size, checksum = file.size, file.checksum
+    if size is None or checksum is None:
+        repo_path, href = repo_path_of(file.path)
+        repo = repos(repo_path)
+        known = repo.packages.get(href) if repo is not None else None
+        if known is None:
+            why = "no repodata/repomd.xml" if repo is None else "not in its repodata"
+            missing.append(f"{file.path} ({why})")
+        else:
+            size = known.size if size is None else size
+            checksum = known.checksum if checksum is None else checksum
+    return LockEntry(file.url or _url(spec.base_url, file.path), repoid, size, checksum, file)
+
+
+def _sort_key(entry: LockEntry) -> tuple[str, int, str, str, str]:
+    f = entry.file
+    return (f.name, f.epoch, f.version, f.release, f"{f.arch}\0{entry.url}")
+
+
+def lock_entries(
+    files: Sequence[RpmFile],
+    arches: Sequence[str],
+    spec: LockSpec,
+    repos: RepoReader,
+    requests: Sequence[tuple[Request, frozenset[str] | None]] | None = None,
+) -> list[ArchLock]:
+    """The locks of ``arches`` (sorted) from the compose's ``files``: every binary RPM, or
+    with ``requests`` (a name and the arches it is for, None: all) the closure of the
+    requested names. Missing checksums raise unless the spec allows them."""
+    by_arch: dict[str, list[RpmFile]] = {arch: [] for arch in arches}
+    sources: dict[tuple[str, str], RpmFile] = {}
+    for file in sorted(files, key=lambda f: (f.variant, f.path)):
+        if file.tree_arch not in by_arch:
+            continue
+        if file.is_source:
+            sources.setdefault((file.tree_arch, f"{file.name}-{file.vr}.src.rpm"), file)
+        else:
+            by_arch[file.tree_arch].append(file)
+    missing: list[str] = []
+    locks = []
+    for arch in sorted(by_arch):
+        chosen = _dedupe(by_arch[arch])
+        if requests is not None:
+            wanted = [request for request, only in requests if only is None or arch in only]
+            chosen = _resolve(arch, chosen, wanted, repos) if wanted else []
+        if not chosen:
+            continue
+        packages = sorted((_entry(f, spec, repos, missing) for f in chosen), key=_sort_key)
+        srpms: list[LockEntry] = []
+        if spec.with_sources:
+            names = sorted({f.srpm for f in chosen})
+            for name in names:
+                source = sources.get((arch, name))
+                if source is None:
+                    missing.append(f"{name} (not in rpms.json for {arch})")
+                else:
+                    srpms.append(_entry(source, spec, repos, missing))
+            srpms.sort(key=_sort_key)
+        used = {e.repoid: e.file for e in (*packages, *srpms)}
+        repo_times = {}
+        for repoid in sorted(used):
+            repo = repos(repo_path_of(used[repoid].path)[0])
+            repo_times[repoid] = repo.generated if repo is not None else None
+        locks.append(ArchLock(arch, tuple(packages), tuple(srpms), repo_times))
+    if missing and not spec.allow_missing_checksums:
+        shown = "; ".join(sorted(set(missing))[:_SHOWN_MISSING])
+        more = len(set(missing)) - _SHOWN_MISSING
+        raise InputError(
+            f"{len(set(missing))} RPM(s) have no size and checksum in the compose's metadata: "
+            f"{shown}{f'; and {more} more' if more > 0 else ''}; "
+            "give --allow-missing-checksums to lock them without"
+        )
+    return locks
+
+
+def _dedupe(files: list[RpmFile]) -> list[RpmFile]:
+    """One file per NEVRA (a package in several variants: the first variant's)."""
+    seen: dict[tuple[str, int, str, str, str], RpmFile] = {}
+    for f in files:
+        seen.setdefault((f.name, f.epoch, f.version, f.release, f.arch), f)
+    return list(seen.values())
+
+
+def _resolve(
+    arch: str, files: list[RpmFile], requests: Sequence[Request], repos: RepoReader
+) -> list[RpmFile]:
+    by_path = {f.path: f for f in files}
+    primaries = []
+    for repo_path in sorted({repo_path_of(f.path)[0] for f in files}):
+        repo = repos(repo_path)
+        if repo is None:
+            raise InputError(
+                f"{repo_path}/repodata/repomd.xml does not exist: resolving a package list "
+                "needs the compose's repository metadata"
+            )
+        primaries.append((repo_path, repo.primary))
+    return [by_path[p] for p in closure(arch, primaries, requests) if p in by_path]
+
+
+# --- rpm-lockfile (rpms.lock.yaml) ------------------------------------------------------
+
+_PLAIN = re.compile(r"[A-Za-z0-9_/][A-Za-z0-9_./:+~^%=,@-]*")
+_RESOLVER = yaml.resolver.Resolver()
+
+
+@lru_cache(maxsize=65536)
+def _scalar(text: str) -> str:
+    """``text`` as a YAML scalar that reads back as this very string: plain when that is
+    safe, else double-quoted (JSON's escapes are YAML's)."""
+    plain = _PLAIN.fullmatch(text) and ": " not in text
+    if plain and _RESOLVER.resolve(yaml.ScalarNode, text, (True, False)) == _STR:  # type: ignore[no-untyped-call]
+        return text
+    return json.dumps(text)
+
+
+def _yaml_entry(out: list[str], entry: LockEntry, with_srpm: bool) -> None:
+    f = entry.file
+    out.append(f"  - url: {_scalar(entry.url)}\n    repoid: {_scalar(entry.repoid)}\n")
+    if entry.size is not None:
+        out.append(f"    size: {entry.size}\n")
+    if entry.checksum is not None:
+        out.append(f"    checksum: {_scalar(entry.checksum)}\n")
+    out.append(f"    name: {_scalar(f.name)}\n    evr: {_scalar(f.evr)}\n")
+    if with_srpm:
+        out.append(f"    sourcerpm: {_scalar(f.srpm)}\n")
+
+
+def rpm_lockfile(locks: Sequence[ArchLock]) -> bytes:
+    """``rpms.lock.yaml`` for ``locks``."""
+    out = ["---\nlockfileVersion: 1\nlockfileVendor: redhat\n"]
+    out.append("arches:\n" if locks else "arches: []\n")
+    for lock in locks:
+        out.append(f"- arch: {_scalar(lock.arch)}\n")
+        out.append("  packages:\n" if lock.packages else "  packages: []\n")
+        for entry in lock.packages:
+            _yaml_entry(out, entry, with_srpm=True)
+        out.append("  source:\n" if lock.sources else "  source: []\n")
+        for entry in lock.sources:
+            _yaml_entry(out, entry, with_srpm=False)
+        out.append("  module_metadata: []\n")
+    return "".join(out).encode("utf-8")
+
+
+# --- fcos (manifest-lock.<arch>.json) ---------------------------------------------------
+
+
+def fcos_name(arch: str) -> str:
+    return f"manifest-lock.{arch}.json"
+
+
+def fcos_lockfiles(
+    locks: Sequence[ArchLock], date: str, evrcmp: Callable[[str, str], int]
+) -> dict[str, bytes]:
+    """One ``manifest-lock.<arch>.json`` per lock; ``date`` is the compose's YYYYMMDD,
+    ``evrcmp`` compares two EVRs as rpm does."""
+    generated = f"{date[:4]}-{date[4:6]}-{date[6:8]}T00:00:00Z"
+    files = {}
+    for lock in locks:
+        chosen: dict[str, RpmFile] = {}
+
+        def better(new: RpmFile, old: RpmFile, arch: str = lock.arch) -> bool:
+            new_own, old_own = new.arch in (arch, "noarch"), old.arch in (arch, "noarch")
+            if new_own != old_own:
+                return new_own
+            return evrcmp(new.evr, old.evr) > 0
+
+        for entry in lock.packages:
+            known = chosen.get(entry.file.name)
+            if known is None or better(entry.file, known):
+                chosen[entry.file.name] = entry.file
+        packages = {
+            name: {"evra": f"{f.evr}.{f.arch}", "metadata": {"sourcerpm": f.source_name}}
+            for name, f in sorted(chosen.items())
+        }
+        repos = {
+            repoid: {"generated": when or generated} for repoid, when in sorted(lock.repos.items())
+        }
+        doc = {"packages": packages, "metadata": {"generated": generated, "rpmmd_repos": repos}}
+        files[fcos_name(lock.arch)] = (
+            json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+        ).encode()
+    return files
+
+
+def rpm_evrcmp() -> Callable[[str, str], int]:
+    """rpm's EVR comparison (libsolv's)."""
+    quiet_rpm()
+    import solv
+
+    pool = solv.Pool()
+    return lambda a, b: int(pool.evrcmp(a, b, solv.Pool.EVRCMP_COMPARE))
+
+
+def mr_lockfile_section(compose_id: str, arches: Sequence[str], public_url: str | None) -> str:
+    """The merge request's "Lockfiles" section: links to the compose's lockfiles on the API
+    at ``public_url`` (gatekeeper's address as users reach it), else how to get them."""
+    route = f"/api/v1/composes/{urllib.parse.quote(compose_id)}/lockfile"
+    lines = ["", "### Lockfiles", "", "Build from exactly this compose:", ""]
+    if public_url:
+        base = public_url.rstrip("/") + route
+        lines.append(f"- rpm-lockfile: [rpms.lock.yaml]({base}?format=rpm-lockfile)")
+        links = [f"[{a}]({base}?format=fcos&arch={urllib.parse.quote(a)})" for a in arches]
+        if links:
+            lines.append(f"- Fedora CoreOS manifest-lock: {', '.join(links)}")
+    else:
+        lines += [
+            f"- `gatekeeper compose lockfile {compose_id} --format rpm-lockfile`",
+            f"- `gatekeeper compose lockfile {compose_id} --format fcos --arch ARCH`",
+            f"- or `GET {route}?format=rpm-lockfile` on the gatekeeper API",
+        ]
+    return "\n".join(lines) + "\n"
