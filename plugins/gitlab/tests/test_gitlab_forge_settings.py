@@ -72,3 +72,25 @@ def test_the_bot_username_is_checked_against_get_user(forge_world: ForgeWorld) -
     assert "forge.gitlab.bot_username: the token in GATEKEEPER_GITLAB_TOKEN belongs to" in str(
         caught.value
     )
+
+
+def test_the_documented_configuration_loads_and_names_every_key(tmp_path: Any) -> None:
+    import re
+    from pathlib import Path
+
+    from gatekeeper_gitlab.inbound.access import INBOUND_KEYS
+    from gatekeeper_gitlab.settings import KEYS
+
+    from gatekeeper.config import load_settings
+
+    doc = Path(__file__).parents[3] / "docs" / "gitlab.md"
+    [block] = [b for b in re.findall(r"```toml\n(.*?)```", doc.read_text(), re.S)
+               if "[forge.gitlab]" in b]  # fmt: skip
+    (tmp_path / "gatekeeper.toml").write_text(block, encoding="utf-8")
+    loaded = load_settings(cwd=tmp_path, env={})
+    assert loaded.forge == "gitlab"
+    section = loaded.section("forge.gitlab")
+    assert sorted(section) == sorted(KEYS)  # every key documented, none made up
+    assert set(INBOUND_KEYS) <= set(section)
+    parsed = GitLabSettings.from_settings(loaded)
+    assert parsed.poll_interval == timedelta(minutes=5) and parsed.timeout == 30

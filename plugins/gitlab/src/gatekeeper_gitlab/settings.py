@@ -1,16 +1,17 @@
 """The ``[forge.gitlab]`` section of gatekeeper.toml: a typed settings class, validated before use.
 
 ```toml
-forge = "gitlab"                       # or GATEKEEPER_FORGE=gitlab
+[forge]
+name = "gitlab"                        # or GATEKEEPER_FORGE=gitlab
 
 [forge.gitlab]
 url = "https://gitlab.com"             # required: the GitLab instance
 project = "centos/releng/{product}"    # required: the Compose Repo project (path or numeric id)
 token_env = "GATEKEEPER_GITLAB_TOKEN"  # the environment variable holding the bot's token
-webhook_secret_env = "GATEKEEPER_GITLAB_WEBHOOK_SECRET"  # (webhooks, later)
+webhook_secret_env = "GATEKEEPER_GITLAB_WEBHOOK_SECRET"  # the webhook secret's variable
 timeout = 30                           # seconds for one HTTP request
 max_retries = 5                        # python-gitlab's retries of a 429 or 5xx answer
-poll_interval = "5m"                   # (polling mode, later)
+poll_interval = "5m"                   # the polling mode's interval
 bot_username = "gatekeeper-bot"        # optional: checked against GET /user on first use
 ```
 
