@@ -4,7 +4,9 @@
 
 A production baseline and two newer nightlies of CentOS Stream 9, a few builds each, with
 updates (one with an epoch bump), additions and removals between them. The output is
-committed under examples/composes/; `make run` imports it.
+committed under examples/composes/ with each repository's repodata (written with
+createrepo_c, no RPM files: sizes and checksums are derived), so that lockfiles can be made
+of them; `make run` imports them.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from gatekeeper.compose.generate import SpecBuild, SpecRpm, write_compose
+from gatekeeper.compose.generate_repodata import write_repodata
 
 VARIANTS = {
     "BaseOS": ["aarch64", "ppc64le", "s390x", "x86_64"],
@@ -113,6 +116,7 @@ def main() -> None:
         compose_id = write_compose(
             tmp, builds=builds, date=date, compose_type=kind, variants=VARIANTS
         )
+        write_repodata(tmp, builds=builds, variants=VARIANTS)  # what lockfiles read
         tmp.rename(root / compose_id)
         print(compose_id)
     (root / "latest-CentOS-Stream-9").symlink_to(compose_id)  # as on the mirrors

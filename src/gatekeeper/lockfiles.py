@@ -139,7 +139,9 @@ class Lockfiles:
             with_sources=with_sources,
             allow_missing_checksums=allow_missing_checksums,
         )
-        files = read_rpm_files(top, variants=set(chosen_variants), arches=set(chosen_arches))
+        files = read_rpm_files(
+            top, variants=set(chosen_variants), arches=set(chosen_arches), sources=with_sources
+        )
         cache = self.repodata
         try:
             locks = lock_entries(

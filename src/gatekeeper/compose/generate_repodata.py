@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from gatekeeper.compose.generate import MULTILIB_ARCH, RpmEntry, SpecBuild, rpm_entries
-from gatekeeper.compose.repodata import repo_path_of
+from gatekeeper.compose.repodata import quiet_rpm, repo_path_of
 
 TIMESTAMP = 1764547200  # 2025-12-01T00:00:00Z: every record's, so output is reproducible
 _CAPABILITY = re.compile(r"\s*(?P<name>\S+)(?:\s*(?P<op><=|>=|=|<|>)\s*(?P<evr>\S+))?\s*")
@@ -117,6 +117,7 @@ def write_repodata(
     repositories' paths relative to ``top/compose``. RPM paths in ``omit`` are left out
     of the metadata (a compose whose repodata lacks an RPM); ``sources`` False writes no
     source repositories. Debuginfo repositories are not written."""
+    quiet_rpm()
     import createrepo_c as cr
 
     specs = {(b.name, rpm.name): rpm for b in builds for rpm in b.binary_rpms}

@@ -74,13 +74,22 @@ class LockSpec:
 RepoReader = Callable[[str], Repo | None]  # repo path -> its parsed repodata (None: none)
 
 
+_URL_SAFE = re.compile(r"[A-Za-z0-9_.~/+-]*")  # path characters no URL needs quoted
+
+
 def _url(base: str, path: str) -> str:
-    return f"{base.rstrip('/')}/compose/{urllib.parse.quote(path, safe='/')}"
+    quoted = path if _URL_SAFE.fullmatch(path) else urllib.parse.quote(path, safe="/+~")
+    return f"{base.rstrip('/')}/compose/{quoted}"
+
+
+@lru_cache(maxsize=1024)
+def _repoid(template: str, variant: str, arch: str) -> str:
+    return template.format(variant=variant, arch=arch)
 
 
 def _entry(file: RpmFile, spec: LockSpec, repos: RepoReader, missing: list[str]) -> LockEntry:
     arch = "source" if file.is_source else file.tree_arch
-    repoid = spec.repoid.format(variant=file.variant, arch=arch)
+    repoid = _repoid(spec.repoid, file.variant, arch)
     size, checksum = file.size, file.checksum
     if size is None or checksum is None:
         repo_path, href = repo_path_of(file.path)
@@ -95,9 +104,9 @@ def _entry(file: RpmFile, spec: LockSpec, repos: RepoReader, missing: list[str])
     return LockEntry(file.url or _url(spec.base_url, file.path), repoid, size, checksum, file)
 
 
-def _sort_key(entry: LockEntry) -> tuple[str, int, str, str, str]:
+def _sort_key(entry: LockEntry) -> tuple[str, int, str, str, str, str]:
     f = entry.file
-    return (f.name, f.epoch, f.version, f.release, f"{f.arch}\0{entry.url}")
+    return (f.name, f.epoch, f.version, f.release, f.arch, entry.url)
 
 
 def lock_entries(
@@ -112,7 +121,7 @@ def lock_entries(
     requested names. Missing checksums raise unless the spec allows them."""
     by_arch: dict[str, list[RpmFile]] = {arch: [] for arch in arches}
     sources: dict[tuple[str, str], RpmFile] = {}
-    for file in sorted(files, key=lambda f: (f.variant, f.path)):
+    for file in files:  # variants in name order: a package in two is the first one's
         if file.tree_arch not in by_arch:
             continue
         if file.is_source:
@@ -196,14 +205,26 @@ def _scalar(text: str) -> str:
     return json.dumps(text)
 
 
+def _url_scalar(url: str) -> str:
+    """A URL as a YAML scalar (a URL has ``://``: no YAML resolver reads it as non-string)."""
+    return url if _PLAIN.fullmatch(url) and "://" in url else json.dumps(url)
+
+
 def _yaml_entry(out: list[str], entry: LockEntry, with_srpm: bool) -> None:
     f = entry.file
-    out.append(f"  - url: {_scalar(entry.url)}\n    repoid: {_scalar(entry.repoid)}\n")
-    if entry.size is not None:
-        out.append(f"    size: {entry.size}\n")
-    if entry.checksum is not None:
-        out.append(f"    checksum: {_scalar(entry.checksum)}\n")
-    out.append(f"    name: {_scalar(f.name)}\n    evr: {_scalar(f.evr)}\n")
+    url, repoid = _url_scalar(entry.url), _scalar(entry.repoid)
+    name, evr = _scalar(f.name), _scalar(f.evr)
+    if entry.size is not None and entry.checksum is not None:
+        checksum = _scalar(entry.checksum)
+        out.append(f"  - url: {url}\n    repoid: {repoid}\n    size: {entry.size}\n"
+                   f"    checksum: {checksum}\n    name: {name}\n    evr: {evr}\n")  # fmt: skip
+    else:
+        out.append(f"  - url: {url}\n    repoid: {repoid}\n")
+        if entry.size is not None:
+            out.append(f"    size: {entry.size}\n")
+        if entry.checksum is not None:
+            out.append(f"    checksum: {_scalar(entry.checksum)}\n")
+        out.append(f"    name: {name}\n    evr: {evr}\n")
     if with_srpm:
         out.append(f"    sourcerpm: {_scalar(f.srpm)}\n")
 

@@ -146,7 +146,8 @@ class RepodataCache:
         def add(pkg: Any) -> None:
             kind = (pkg.checksum_type or "").lower()
             checksum = f"{_CHECKSUM_NAMES.get(kind, kind)}:{pkg.pkgId}"
-            packages[pkg.location_href] = RepoPackage(pkg.location_href, pkg.size_package, checksum)
+            href = pkg.location_href
+            packages[href] = RepoPackage(href, pkg.size_package, checksum)
 
         try:
             cr.xml_parse_primary(str(primary_file), pkgcb=add, do_files=False)

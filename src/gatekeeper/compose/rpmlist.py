@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
+from functools import lru_cache
 
 import msgspec
 
@@ -97,9 +98,12 @@ def _load(top: Source) -> tuple[_Tree, str]:
     raise AssertionError("unreachable")
 
 
+_split = lru_cache(maxsize=1 << 17)(split_nevra)  # a noarch RPM is listed in every arch
+
+
 def _srpm_name(srpm_nevra: str, file: str, key: str) -> tuple[str, str]:
     try:
-        name, _, version, release, _ = split_nevra(srpm_nevra)
+        name, _, version, release, _ = _split(srpm_nevra)
     except ValueError as exc:
         raise InputError(str(exc), file=file, key=key) from None
     return name, f"{name}-{version}-{release}.src.rpm"
@@ -110,12 +114,14 @@ def read_rpm_files(
     *,
     variants: Collection[str] | None = None,
     arches: Collection[str] | None = None,
+    sources: bool = True,
 ) -> list[RpmFile]:
-    """The binary and source RPM files of the compose at ``top`` (its top directory), in
-    the trees of ``variants`` and ``arches`` (None: all), in rpms.json's order."""
+    """The binary and (with ``sources``) source RPM files of the compose at ``top`` (its
+    top directory), in the trees of ``variants`` and ``arches`` (None: all), variants in
+    name order, each in rpms.json's order."""
     tree, file = _load(top)
     found: list[RpmFile] = []
-    for variant, by_arch in tree.items():
+    for variant, by_arch in sorted(tree.items()):
         if variants is not None and variant not in variants:
             continue
         for tree_arch, by_srpm in by_arch.items():
@@ -126,7 +132,7 @@ def read_rpm_files(
                 source_name, srpm = _srpm_name(srpm_nevra, file, key)
                 for nevra, entry in by_rpm.items():
                     category = entry.category or entry.type
-                    if category == "debug":
+                    if category == "debug" or (not sources and category == "source"):
                         continue
                     found.append(
                         _file(
@@ -154,7 +160,7 @@ def _file(
     key: str,
 ) -> RpmFile:
     try:
-        name, epoch, version, release, arch = split_nevra(nevra)
+        name, epoch, version, release, arch = _split(nevra)
     except ValueError as exc:
         raise InputError(str(exc), file=file, key=key) from None
     location = entry.location

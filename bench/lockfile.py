@@ -1,0 +1,100 @@
+"""Benchmark: the whole-compose ``rpm-lockfile`` of a CentOS Stream-sized compose.
+
+The compose of the import benchmark (``synthetic_builds(3300)`` over CentOS Stream 9's nine
+variants and four arches, ~115,000 rpms.json entries) is written with productmd, its
+repositories' metadata with createrepo_c (``write_repodata``: every ``<variant>/<arch>/os``
+and ``<variant>/source/tree``), and imported into a real ``Gatekeeper`` on SQLite. Then:
+
+- Baseline: ``json.load`` of its rpms.json; best of 5.
+- ``app.lockfile(id, "rpm-lockfile")`` (what ``gatekeeper compose lockfile ID --format
+  rpm-lockfile`` runs, every variant and arch) on a fresh application each run, so that
+  nothing is cached in memory: rpms.json read again, every repository's primary metadata
+  parsed, the YAML written. Best of 5. Target: <= 3x the baseline.
+- For information: the same on a warm application (repodata parsed already), the fcos
+  lockfiles (one per arch), and ``--with-sources``.
+
+    .venv/bin/python bench/run.py lockfile
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from _common import Row, machine, measure, table
+
+from gatekeeper.compose.generate import CENTOS_VARIANTS, synthetic_builds, write_compose
+from gatekeeper.compose.generate_repodata import write_repodata
+from gatekeeper.config import Settings
+from gatekeeper.service import Gatekeeper
+
+BUILDS, SEED, RUNS, TARGET = 3_300, 20261125, 5, 3.0
+POLICY = "team: tf\nowns: ['tf.*']\ngates:\n  - testcase: tf.smoke\n"
+
+
+def main() -> int:
+    print(f"machine: {machine()}")
+    with tempfile.TemporaryDirectory(prefix="gk-bench-lockfile-") as tmp:
+        work = Path(tmp)
+        (work / "policies").mkdir()
+        (work / "policies/tf.yaml").write_text(POLICY)
+        top = work / "compose"
+        start = time.perf_counter()
+        builds = synthetic_builds(BUILDS, SEED, variants=CENTOS_VARIANTS)
+        compose_id = write_compose(top, builds=builds, variants=CENTOS_VARIANTS,
+                                   compose_type="production")  # fmt: skip
+        repos = write_repodata(top, builds=builds, variants=CENTOS_VARIANTS)
+        print(f"wrote {compose_id}: {len(builds)} builds, {len(repos)} repositories "
+              f"in {time.perf_counter() - start:.1f} s")  # fmt: skip
+        settings = Settings(var_dir=work / "var", database_url=f"sqlite:///{work / 'gk.db'}",
+                            policies_dir=work / "policies")  # fmt: skip
+        app = Gatekeeper(settings)
+        app.start()
+        app.import_compose(str(top))
+        rpms_json = top / "compose/metadata/rpms.json"
+
+        def baseline() -> None:
+            with rpms_json.open("rb") as handle:
+                json.load(handle)
+
+        def cold(fmt: str = "rpm-lockfile", **options: bool) -> dict[str, bytes]:
+            fresh = Gatekeeper(settings)
+            try:
+                return fresh.lockfile(compose_id, fmt, **options)
+            finally:
+                fresh.store.dispose()
+
+        lock = cold()["rpms.lock.yaml"]
+        packages = lock.count(b"\n  - url: ")
+        print(f"rpms.lock.yaml: {packages} packages over 4 arches, {len(lock) / 2**20:.1f} MiB; "
+              f"rpms.json {rpms_json.stat().st_size / 2**20:.1f} MiB")  # fmt: skip
+        base = measure(baseline, RUNS)
+        whole = measure(cold, RUNS)
+        warm = measure(lambda: app.lockfile(compose_id, "rpm-lockfile"), RUNS)
+        fcos = measure(lambda: cold("fcos"), RUNS)
+        sources = measure(lambda: cold(with_sources=True), RUNS)
+        app.store.dispose()
+    met = whole.best / base.best <= TARGET
+    rows = [
+        Row("json.load of rpms.json (baseline)", base.best, base.median),
+        Row("rpm-lockfile, whole compose, fresh app", whole.best, whole.median, "json.load",
+            base.best, f"<= {TARGET:g}x", met),
+        Row("rpm-lockfile, whole compose, repodata parsed already", warm.best, warm.median,
+            "json.load", base.best),
+        Row("fcos, one file per arch, fresh app", fcos.best, fcos.median, "json.load",
+            base.best),
+        Row("rpm-lockfile --with-sources, fresh app", sources.best, sources.median,
+            "json.load", base.best),
+    ]  # fmt: skip
+    print()
+    print(table(rows))
+    print()
+    print(f"{'MET' if met else 'MISSED'}: whole-compose rpm-lockfile <= {TARGET:g}x json.load")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
