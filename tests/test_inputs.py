@@ -117,3 +117,12 @@ def test_waivers_need_an_id_and_a_testcase() -> None:
 def test_waivers_must_be_an_array() -> None:
     with pytest.raises(InputError, match="expected a JSON array of waivers"):
         parse_waivers('{"id": "1", "testcase": "a"}', "w.json", CID, NOW)
+
+
+def test_an_epoch_time_no_clock_shows_is_a_located_error_not_a_crash() -> None:
+    from gatekeeper.timeutil import parse_time
+
+    with pytest.raises(ValueError, match="is not a time any clock shows"):
+        parse_time(10**30)
+    with pytest.raises(ValueError, match="is not a time any clock shows"):
+        parse_time("9" * 25)

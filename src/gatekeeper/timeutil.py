@@ -41,14 +41,14 @@ def parse_time(value: object) -> datetime:
     if isinstance(value, bool):
         raise ValueError(f"{value!r} is not a time")
     if isinstance(value, int | float):
-        return datetime.fromtimestamp(value / 1000, UTC)
+        return _from_millis(value)
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=UTC)
     if not isinstance(value, str):
         raise ValueError(f"{value!r} is not a time: use ISO 8601 or epoch milliseconds")
     text = value.strip()
     if re.fullmatch(r"-?\d{10,}", text):
-        return datetime.fromtimestamp(int(text) / 1000, UTC)
+        return _from_millis(int(text))
     if text.endswith(("Z", "z")):
         text = text[:-1] + "+00:00"
     try:
@@ -69,3 +69,11 @@ def format_time(value: datetime) -> str:
     if value.microsecond:
         text += f".{value.microsecond:06d}"
     return text + "Z"
+
+
+def _from_millis(value: float) -> datetime:
+    """Epoch milliseconds as a UTC time; one no clock can show is a ValueError."""
+    try:
+        return datetime.fromtimestamp(value / 1000, UTC)
+    except (OverflowError, OSError, ValueError):
+        raise ValueError(f"{value!r} is not a time any clock shows (epoch milliseconds)") from None
