@@ -35,6 +35,7 @@ from gatekeeper.compose.resolve import UnresolvableError
 from gatekeeper.compose.rpmlist import read_rpm_files
 from gatekeeper.config import Settings
 from gatekeeper.errors import ConfigError, InputError
+from gatekeeper.lifecycle import gc_paused
 from gatekeeper.model import Build
 from gatekeeper.reads import _require
 from gatekeeper.store import Store
@@ -104,6 +105,20 @@ class Lockfiles:
     ) -> dict[str, bytes]:
         """The compose's lockfile(s) in ``fmt``: ``{file name: content}`` (one
         ``rpms.lock.yaml``, or one ``manifest-lock.<arch>.json`` per arch)."""
+        with gc_paused():  # ~10^5 objects that all live until the end: nothing to collect
+            return self._lockfile(compose_id, fmt, arches, variants, packages, with_sources,
+                                  allow_missing_checksums)  # fmt: skip
+
+    def _lockfile(
+        self,
+        compose_id: str,
+        fmt: str,
+        arches: Sequence[str],
+        variants: Sequence[str],
+        packages: PackageList | None,
+        with_sources: bool,
+        allow_missing_checksums: bool,
+    ) -> dict[str, bytes]:
         if fmt not in FORMATS:
             raise InputError(
                 f"unknown lockfile format {fmt!r}; expected one of: {', '.join(FORMATS)}"

@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 from lockhelpers import POLICY, SAMPLES, binary_paths, shape, write
 
 from gatekeeper.compose.generate_repodata import package_checksum, package_size
@@ -188,3 +190,10 @@ def test_url_and_repoid_follow_the_configured_templates(
     )
     assert bash["repoid"] == "cs9-BaseOS-x86_64"
     app.store.dispose()
+
+
+@given(st.text(min_size=1, max_size=40))
+def test_every_string_is_written_so_that_yaml_reads_it_back_as_that_string(text: str) -> None:
+    from gatekeeper.compose.lockfile import _scalar
+
+    assert yaml.safe_load(f"key: {_scalar(text)}\n") == {"key": text}

@@ -166,3 +166,25 @@ def test_rpms_2_0_locations_give_url_size_and_checksum_without_repodata(
     )
     assert bash["size"] == len("bash-0:5.1.8-9.el9.x86_64")
     assert bash["checksum"] == f"sha256:{'ab' * 32}"
+
+
+def test_parsed_repodata_is_kept_on_disk_and_read_again_when_the_repository_changes(
+    gk_app: Gatekeeper, gk_settings: Any, tmp_path: Path
+) -> None:
+    from lockhelpers import BUILDS, VARIANTS
+
+    from gatekeeper.compose.generate_repodata import write_repodata
+
+    top = tmp_path / "c"
+    compose_id = _imported(gk_app, top)
+    first = gk_app.lockfile(compose_id, "rpm-lockfile")
+    indexes = sorted((gk_settings.var_dir / "cache/repodata" / compose_id).rglob("index.msgpack"))
+    assert len(indexes) == 4  # the binary repositories of 2 variants x 2 arches
+    indexes[0].write_bytes(b"not msgpack")  # an unusable index is parsed again, not trusted
+    fresh = Gatekeeper(gk_settings)
+    assert fresh.lockfile(compose_id, "rpm-lockfile") == first
+    gone = "BaseOS/x86_64/os/Packages/b/bash-5.1.8-9.el9.x86_64.rpm"
+    write_repodata(top, builds=BUILDS, variants=VARIANTS, omit=(gone,))  # the repo changed
+    with pytest.raises(InputError, match="bash-5.1.8-9.el9.x86_64.rpm \\(not in its repodata\\)"):
+        Gatekeeper(gk_settings).lockfile(compose_id, "rpm-lockfile")
+    fresh.store.dispose()

@@ -93,6 +93,7 @@ def _write_repo(cr: Any, repo_dir: Path, packages: Sequence[Any]) -> None:
     repomd.set_revision(str(TIMESTAMP))
     for kind, writer_class in files.items():
         target = repodata / f"{kind}.xml.gz"
+        target.unlink(missing_ok=True)  # createrepo_c's writers refuse to replace a file
         writer = writer_class(str(target))
         writer.set_num_of_pkgs(len(packages))
         for pkg in packages:

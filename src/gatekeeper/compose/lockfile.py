@@ -21,11 +21,13 @@ deterministic: arches, packages and keys are sorted, and nothing depends on the 
 from __future__ import annotations
 
 import json
+import operator
 import re
 import urllib.parse
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 import yaml
 
@@ -40,8 +42,7 @@ _SHOWN_MISSING = 20
 _STR = "tag:yaml.org,2002:str"
 
 
-@dataclass(frozen=True, slots=True)
-class LockEntry:
+class LockEntry(NamedTuple):
     """One pinned RPM file."""
 
     url: str
@@ -82,31 +83,40 @@ def _url(base: str, path: str) -> str:
     return f"{base.rstrip('/')}/compose/{quoted}"
 
 
-@lru_cache(maxsize=1024)
-def _repoid(template: str, variant: str, arch: str) -> str:
-    return template.format(variant=variant, arch=arch)
+def _entries(
+    files: Sequence[RpmFile], spec: LockSpec, repos: RepoReader, missing: list[str]
+) -> list[LockEntry]:
+    """Each file's entry: its url, repoid, and size and checksum (from rpms.json, else its
+    repository's metadata; a file with neither is added to ``missing``)."""
+    base = f"{spec.base_url.rstrip('/')}/compose/"
+    safe = _URL_SAFE.fullmatch
+    repoids: dict[tuple[str, str], str] = {}
+    read: dict[str, Repo | None] = {}
+    found: list[LockEntry] = []
+    append = found.append
+    for f in files:
+        path, size, checksum = f.path, f.size, f.checksum
+        if size is None or checksum is None:
+            root, sep, rest = path.partition("/Packages/")
+            root, href = (root, f"Packages/{rest}") if sep else repo_path_of(path)
+            repo = read[root] if root in read else read.setdefault(root, repos(root))
+            known = repo.packages.get(href) if repo is not None else None
+            if known is None:
+                why = "no repodata/repomd.xml" if repo is None else "not in its repodata"
+                missing.append(f"{path} ({why})")
+            else:
+                size = known[0] if size is None else size
+                checksum = known[1] if checksum is None else checksum
+        arch = "source" if f.arch in ("src", "nosrc") else f.tree_arch
+        repoid = repoids.get((f.variant, arch))
+        if repoid is None:
+            repoid = repoids[f.variant, arch] = spec.repoid.format(variant=f.variant, arch=arch)
+        url = f.url or (base + path if safe(path) else _url(spec.base_url, path))
+        append(LockEntry(url, repoid, size, checksum, f))
+    return found
 
 
-def _entry(file: RpmFile, spec: LockSpec, repos: RepoReader, missing: list[str]) -> LockEntry:
-    arch = "source" if file.is_source else file.tree_arch
-    repoid = _repoid(spec.repoid, file.variant, arch)
-    size, checksum = file.size, file.checksum
-    if size is None or checksum is None:
-        repo_path, href = repo_path_of(file.path)
-        repo = repos(repo_path)
-        known = repo.packages.get(href) if repo is not None else None
-        if known is None:
-            why = "no repodata/repomd.xml" if repo is None else "not in its repodata"
-            missing.append(f"{file.path} ({why})")
-        else:
-            size = known.size if size is None else size
-            checksum = known.checksum if checksum is None else checksum
-    return LockEntry(file.url or _url(spec.base_url, file.path), repoid, size, checksum, file)
-
-
-def _sort_key(entry: LockEntry) -> tuple[str, int, str, str, str, str]:
-    f = entry.file
-    return (f.name, f.epoch, f.version, f.release, f.arch, entry.url)
+_NEVRA_FIELDS = operator.itemgetter(2, 3, 4, 5, 6)  # RpmFile's name, epoch, version, release, arch
 
 
 def lock_entries(
@@ -130,6 +140,15 @@ def lock_entries(
             by_arch[file.tree_arch].append(file)
     missing: list[str] = []
     locks = []
+    parsed: dict[str, Repo | None] = {}
+    read = repos
+
+    def repo_of(path: str) -> Repo | None:  # each repository asked for once
+        if path not in parsed:
+            parsed[path] = read(path)
+        return parsed[path]
+
+    repos = repo_of
     for arch in sorted(by_arch):
         chosen = _dedupe(by_arch[arch])
         if requests is not None:
@@ -137,8 +156,10 @@ def lock_entries(
             chosen = _resolve(arch, chosen, wanted, repos) if wanted else []
         if not chosen:
             continue
-        packages = sorted((_entry(f, spec, repos, missing) for f in chosen), key=_sort_key)
+        chosen.sort(key=_NEVRA_FIELDS)  # unique after _dedupe
+        packages = _entries(chosen, spec, repos, missing)
         srpms: list[LockEntry] = []
+        source_files: list[RpmFile] = []
         if spec.with_sources:
             names = sorted({f.srpm for f in chosen})
             for name in names:
@@ -146,8 +167,8 @@ def lock_entries(
                 if source is None:
                     missing.append(f"{name} (not in rpms.json for {arch})")
                 else:
-                    srpms.append(_entry(source, spec, repos, missing))
-            srpms.sort(key=_sort_key)
+                    source_files.append(source)
+            srpms = _entries(sorted(source_files, key=_NEVRA_FIELDS), spec, repos, missing)
         used = {e.repoid: e.file for e in (*packages, *srpms)}
         repo_times = {}
         for repoid in sorted(used):
@@ -169,7 +190,7 @@ def _dedupe(files: list[RpmFile]) -> list[RpmFile]:
     """One file per NEVRA (a package in several variants: the first variant's)."""
     seen: dict[tuple[str, int, str, str, str], RpmFile] = {}
     for f in files:
-        seen.setdefault((f.name, f.epoch, f.version, f.release, f.arch), f)
+        seen.setdefault(_NEVRA_FIELDS(f), f)
     return list(seen.values())
 
 
@@ -193,54 +214,103 @@ def _resolve(
 
 _PLAIN = re.compile(r"[A-Za-z0-9_/][A-Za-z0-9_./:+~^%=,@-]*")
 _RESOLVER = yaml.resolver.Resolver()
+_SIMPLE = re.compile(r"[A-Za-z][A-Za-z0-9._+-]*")
+_WORDS = frozenset(
+    ["y", "n", "yes", "no", "on", "off", "true", "false", "null"]
+)  # YAML 1.1 bools and null
+
+
+# what a YAML double-quoted scalar may hold as it is: printable, and neither " nor \
+_QUOTE_SAFE = re.compile(
+    "[\x20\x21\x23-\x5b\x5d-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
+)
+
+
+def _quoted(text: str) -> str:
+    """``text`` double-quoted, with YAML's escapes for everything else."""
+    parts = ['"']
+    for char in text:
+        code = ord(char)
+        if _QUOTE_SAFE.fullmatch(char):
+            parts.append(char)
+        elif char in ('"', "\\"):
+            parts.append("\\" + char)
+        elif code <= 0xFF:
+            parts.append(f"\\x{code:02x}")
+        elif code <= 0xFFFF:
+            parts.append(f"\\u{code:04x}")
+        else:
+            parts.append(f"\\U{code:08x}")
+    parts.append('"')
+    return "".join(parts)
 
 
 @lru_cache(maxsize=65536)
 def _scalar(text: str) -> str:
     """``text`` as a YAML scalar that reads back as this very string: plain when that is
-    safe, else double-quoted (JSON's escapes are YAML's)."""
+    safe, else double-quoted."""
+    if _SIMPLE.fullmatch(text) and text.lower() not in _WORDS:
+        return text  # starts with a letter: only these words resolve to non-strings
     plain = _PLAIN.fullmatch(text) and ": " not in text
     if plain and _RESOLVER.resolve(yaml.ScalarNode, text, (True, False)) == _STR:  # type: ignore[no-untyped-call]
         return text
-    return json.dumps(text)
+    return _quoted(text)
 
 
 def _url_scalar(url: str) -> str:
     """A URL as a YAML scalar (a URL has ``://``: no YAML resolver reads it as non-string)."""
-    return url if _PLAIN.fullmatch(url) and "://" in url else json.dumps(url)
+    return url if _PLAIN.fullmatch(url) and "://" in url else _quoted(url)
 
 
-def _yaml_entry(out: list[str], entry: LockEntry, with_srpm: bool) -> None:
-    f = entry.file
-    url, repoid = _url_scalar(entry.url), _scalar(entry.repoid)
-    name, evr = _scalar(f.name), _scalar(f.evr)
-    if entry.size is not None and entry.checksum is not None:
-        checksum = _scalar(entry.checksum)
-        out.append(f"  - url: {url}\n    repoid: {repoid}\n    size: {entry.size}\n"
+_DIGEST = re.compile(r"[a-z0-9]+:[0-9a-f]+")  # sha256:<hex> reads back as this string
+
+
+class _Scalars(dict[str, str]):
+    """Text -> its YAML scalar, each worked out once (names, EVRs, repoids and SRPMs repeat)."""
+
+    def __missing__(self, text: str) -> str:
+        found = self[text] = _scalar(text)
+        return found
+
+
+def _entries_yaml(
+    out: list[str], entries: Sequence[LockEntry], with_srpm: bool, scalar: _Scalars
+) -> None:
+    append = out.append
+    for entry in entries:
+        f = entry.file
+        url, repoid, name = _url_scalar(entry.url), scalar[entry.repoid], scalar[f.name]
+        evr = scalar[
+            f"{f.epoch}:{f.version}-{f.release}" if f.epoch else f"{f.version}-{f.release}"
+        ]
+        size, checksum = entry.size, entry.checksum
+        if checksum is not None:
+            checksum = checksum if _DIGEST.fullmatch(checksum) else scalar[checksum]
+        if size is not None and checksum is not None:
+            append(f"  - url: {url}\n    repoid: {repoid}\n    size: {size}\n"
                    f"    checksum: {checksum}\n    name: {name}\n    evr: {evr}\n")  # fmt: skip
-    else:
-        out.append(f"  - url: {url}\n    repoid: {repoid}\n")
-        if entry.size is not None:
-            out.append(f"    size: {entry.size}\n")
-        if entry.checksum is not None:
-            out.append(f"    checksum: {_scalar(entry.checksum)}\n")
-        out.append(f"    name: {name}\n    evr: {evr}\n")
-    if with_srpm:
-        out.append(f"    sourcerpm: {_scalar(f.srpm)}\n")
+        else:
+            append(f"  - url: {url}\n    repoid: {repoid}\n")
+            if size is not None:
+                append(f"    size: {size}\n")
+            if checksum is not None:
+                append(f"    checksum: {checksum}\n")
+            append(f"    name: {name}\n    evr: {evr}\n")
+        if with_srpm:
+            append(f"    sourcerpm: {scalar[f.srpm]}\n")
 
 
 def rpm_lockfile(locks: Sequence[ArchLock]) -> bytes:
     """``rpms.lock.yaml`` for ``locks``."""
     out = ["---\nlockfileVersion: 1\nlockfileVendor: redhat\n"]
+    scalars = _Scalars()
     out.append("arches:\n" if locks else "arches: []\n")
     for lock in locks:
         out.append(f"- arch: {_scalar(lock.arch)}\n")
         out.append("  packages:\n" if lock.packages else "  packages: []\n")
-        for entry in lock.packages:
-            _yaml_entry(out, entry, with_srpm=True)
+        _entries_yaml(out, lock.packages, True, scalars)
         out.append("  source:\n" if lock.sources else "  source: []\n")
-        for entry in lock.sources:
-            _yaml_entry(out, entry, with_srpm=False)
+        _entries_yaml(out, lock.sources, False, scalars)
         out.append("  module_metadata: []\n")
     return "".join(out).encode("utf-8")
 

@@ -6,7 +6,9 @@ paths, relative to the compose's ``compose/`` directory). Each one's ``repodata/
 names its primary metadata, whose packages give ``size`` and ``checksum`` per
 ``location_href``. :class:`RepodataCache` reads them from disk or over HTTP: remote files are
 downloaded once into a cache directory per compose (a compose never changes), and parsed
-repositories are kept in memory for the composes asked for most recently.
+repositories are kept in memory for the composes asked for most recently, and on disk
+(``index.msgpack`` beside the downloads, keyed by the primary metadata's checksum in
+repomd.xml) so that another process or a restart does not parse them again.
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
+
+import msgspec
 
 from gatekeeper.compose.fetch import FetchError, Source
 from gatekeeper.errors import InputError, Unavailable
@@ -26,13 +30,19 @@ from gatekeeper.errors import InputError, Unavailable
 _CHECKSUM_NAMES = {"sha": "sha1"}  # createrepo's old spelling of sha1
 
 
-@dataclass(frozen=True, slots=True)
-class RepoPackage:
+class RepoPackage(NamedTuple):
     """What primary.xml says of one package file."""
 
-    href: str  # relative to the repository
     size: int
     checksum: str  # "sha256:<hex>"
+
+
+class _Index(msgspec.Struct):
+    """A repository's parsed primary metadata, kept on disk per compose."""
+
+    primary: str  # the primary record's checksum in repomd.xml: a changed repo is read again
+    generated: str | None
+    packages: dict[str, RepoPackage]
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,11 +120,7 @@ class RepodataCache:
             return None
         except (FetchError, OSError) as exc:
             raise Unavailable(f"cannot be read now: {exc}", file=top.describe(relpath)) from None
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(dir=target.parent, prefix=".part-")
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-        os.replace(temp, target)
+        _write_atomically(target, data)
         return target
 
     def _read(self, top: Source, compose_id: str, path: str) -> Repo | None:
@@ -141,13 +147,19 @@ class RepodataCache:
             raise InputError(
                 "does not exist (repomd.xml names it)", file=top.describe(f"compose/{primary_rel}")
             )
+        stamps = [record.timestamp for record in repomd.records if record.timestamp]
+        generated = _iso(max(stamps)) if stamps else None
+        index_file = self.cache_dir / compose_id / path / "repodata" / "index.msgpack"
+        key = f"{primary.checksum_type}:{primary.checksum}"
+        index = self._load_index(index_file)
+        if index is not None and index.primary == key:
+            return Repo(path, generated, primary_file, index.packages)
         packages: dict[str, RepoPackage] = {}
 
         def add(pkg: Any) -> None:
             kind = (pkg.checksum_type or "").lower()
             checksum = f"{_CHECKSUM_NAMES.get(kind, kind)}:{pkg.pkgId}"
-            href = pkg.location_href
-            packages[href] = RepoPackage(href, pkg.size_package, checksum)
+            packages[pkg.location_href] = RepoPackage(pkg.size_package, checksum)
 
         try:
             cr.xml_parse_primary(str(primary_file), pkgcb=add, do_files=False)
@@ -155,6 +167,27 @@ class RepodataCache:
             raise InputError(
                 f"malformed primary metadata: {exc}", file=top.describe(f"compose/{primary_rel}")
             ) from None
-        stamps = [record.timestamp for record in repomd.records if record.timestamp]
-        generated = _iso(max(stamps)) if stamps else None
+        _write_atomically(index_file, _ENCODER.encode(_Index(key, generated, packages)))
         return Repo(path, generated, primary_file, packages)
+
+    @staticmethod
+    def _load_index(index_file: Path) -> _Index | None:
+        try:
+            return msgspec.msgpack.decode(index_file.read_bytes(), type=_Index)
+        except (OSError, msgspec.MsgspecError):
+            return None  # none yet, or unusable: parse the primary metadata again
+
+
+_ENCODER = msgspec.msgpack.Encoder()
+
+
+def _write_atomically(target: Path, data: bytes) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(dir=target.parent, prefix=".part-")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        os.replace(temp, target)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise

@@ -12,8 +12,7 @@ Debuginfo and debugsource RPMs (category ``debug``) are not listed.
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
-from functools import lru_cache
+from typing import NamedTuple
 
 import msgspec
 
@@ -22,9 +21,9 @@ from gatekeeper.compose.nevra import split_nevra
 from gatekeeper.errors import InputError
 
 
-@dataclass(frozen=True, slots=True)
-class RpmFile:
-    """One RPM file of a compose tree (``variant``, ``tree_arch``)."""
+class RpmFile(NamedTuple):
+    """One RPM file of a compose tree (``variant``, ``tree_arch``). A named tuple: a
+    whole-compose lock makes ~50,000 of them."""
 
     variant: str
     tree_arch: str
@@ -53,14 +52,14 @@ class RpmFile:
         return self.arch in ("src", "nosrc")
 
 
-class _Location(msgspec.Struct):
+class _Location(msgspec.Struct, gc=False):
     url: str | None = None
     size: int | None = None
     checksum: str | None = None
     local_path: str | None = None
 
 
-class _Entry(msgspec.Struct):
+class _Entry(msgspec.Struct, gc=False):
     path: str | None = None
     location: _Location | None = None
     category: str | None = None
@@ -98,12 +97,9 @@ def _load(top: Source) -> tuple[_Tree, str]:
     raise AssertionError("unreachable")
 
 
-_split = lru_cache(maxsize=1 << 17)(split_nevra)  # a noarch RPM is listed in every arch
-
-
 def _srpm_name(srpm_nevra: str, file: str, key: str) -> tuple[str, str]:
     try:
-        name, _, version, release, _ = _split(srpm_nevra)
+        name, _, version, release, _ = split_nevra(srpm_nevra)
     except ValueError as exc:
         raise InputError(str(exc), file=file, key=key) from None
     return name, f"{name}-{version}-{release}.src.rpm"
@@ -121,6 +117,8 @@ def read_rpm_files(
     name order, each in rpms.json's order."""
     tree, file = _load(top)
     found: list[RpmFile] = []
+    known: dict[str, tuple[str, int, str, str, str] | None] = {}  # a noarch RPM is in every arch
+    srpms: dict[str, tuple[str, str]] = {}
     for variant, by_arch in sorted(tree.items()):
         if variants is not None and variant not in variants:
             continue
@@ -128,25 +126,33 @@ def read_rpm_files(
             if tree_arch == "src" or (arches is not None and tree_arch not in arches):
                 continue
             for srpm_nevra, by_rpm in by_srpm.items():
-                key = f"payload.rpms.{variant}.{tree_arch}.{srpm_nevra}"
-                source_name, srpm = _srpm_name(srpm_nevra, file, key)
+                source = srpms.get(srpm_nevra)
+                if source is None:
+                    key = f"payload.rpms.{variant}.{tree_arch}.{srpm_nevra}"
+                    source = srpms[srpm_nevra] = _srpm_name(srpm_nevra, file, key)
+                source_name, srpm = source
                 for nevra, entry in by_rpm.items():
                     category = entry.category or entry.type
                     if category == "debug" or (not sources and category == "source"):
                         continue
-                    found.append(
-                        _file(
-                            variant,
-                            tree_arch,
-                            nevra,
-                            entry,
-                            srpm,
-                            source_name,
-                            file,
-                            f"{key}.{nevra}",
-                        )
-                    )
+                    path = entry.path
+                    parts = known.get(nevra)
+                    if parts is None:
+                        parts = known[nevra] = _try_split(nevra)
+                    if path and entry.location is None and parts is not None:  # the usual case
+                        found.append(RpmFile(variant, tree_arch, *parts, path, srpm, source_name))
+                    else:
+                        key = f"payload.rpms.{variant}.{tree_arch}.{srpm_nevra}.{nevra}"
+                        found.append(_file(variant, tree_arch, nevra, entry, srpm, source_name,
+                                           file, key))  # fmt: skip
     return found
+
+
+def _try_split(nevra: str) -> tuple[str, int, str, str, str] | None:
+    try:
+        return split_nevra(nevra)
+    except ValueError:
+        return None  # _file says why, with the key
 
 
 def _file(
@@ -160,7 +166,7 @@ def _file(
     key: str,
 ) -> RpmFile:
     try:
-        name, epoch, version, release, arch = _split(nevra)
+        name, epoch, version, release, arch = split_nevra(nevra)
     except ValueError as exc:
         raise InputError(str(exc), file=file, key=key) from None
     location = entry.location
