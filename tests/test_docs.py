@@ -45,3 +45,15 @@ def test_every_readme_command_runs(tmp_path: Path) -> None:
         # 0, 1 and 3 are verdicts of `decide`; 2 would be an error
         assert run.returncode in (0, 1, 3), f"{shlex.join(command)}: {run.stderr}"
         assert "error:" not in run.stderr, run.stderr
+
+
+def test_the_readme_configuration_loads(tmp_path: Path) -> None:
+    from gatekeeper.config import load_settings
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"## Configuration.*?```toml\n(.*?)```", text, flags=re.S)
+    assert block is not None
+    (tmp_path / "gatekeeper.toml").write_text(block.group(1))
+    settings = load_settings(tmp_path / "gatekeeper.toml", env={}, cwd=tmp_path)
+    assert settings.section("lockfile")["repoid"] == "{variant}-{arch}"
+    assert settings.section("api")["public_url"].startswith("https://")

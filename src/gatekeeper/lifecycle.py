@@ -229,9 +229,10 @@ class Lifecycle:
         )
         arches = sorted({arch for tree in info.variants.values() for arch in tree})
         public_url = self.settings.section("api").get("public_url")
-        locks = mr_lockfile_section(
-            info.id, arches, public_url if isinstance(public_url, str) else None
-        )
+        if public_url is not None and not isinstance(public_url, str):
+            raise ConfigError(f"expected a URL, got {public_url!r}", file=self.settings.source,
+                              key="api.public_url")  # fmt: skip
+        locks = mr_lockfile_section(info.id, arches, public_url)
         description = with_gate(mr_description(info, diff, base_id=base_id) + locks, gate)
         return info, builds, mr_title(info, diff), description
 

@@ -4,7 +4,8 @@
 results, waivers), ``/healthz``, ``/metrics``, the OpenAPI schema at ``/openapi.json``,
 then lets plugins add theirs (``gatekeeper_extend_api``). ``gatekeeper serve`` runs it.
 
-Settings (``[api]`` of gatekeeper.toml): ``max_body_bytes`` (default 16 MiB).
+Settings (``[api]`` of gatekeeper.toml): ``max_body_bytes`` (default 16 MiB); ``public_url``,
+the address users reach the API at (compose MRs link their lockfiles there).
 """
 
 from __future__ import annotations
