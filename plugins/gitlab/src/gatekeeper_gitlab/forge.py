@@ -16,9 +16,12 @@ Failures: every request has the configured timeout; 429 and 5xx answers (and tim
 retried by python-gitlab itself (``retry_transient_errors`` on the client, ``obey_rate_limit``
 and ``max_retries`` on each call). Each operation is safe to retry: a retried commit re-renders
 (``force``), a retried MR creation's 409 finds the MR, a retried merge's 405 reads the merge
-commit. The one hand-made retry is for notes: a note POST is not retried blindly; after a
-failure the bot's marked note is looked for before posting again (a dropped response may have
-created it). Errors reach the caller as :class:`GitLabError`.
+commit, and a publish retried after GitLab failed part-way (merged, then closing or re-rendering
+another MR failed, so gatekeeper's store rolled back) finds the branch's MR merged: proposing
+it again answers that MR (nothing re-rendered, no second MR), merging it again its merge
+commit, closing a closed MR does nothing. The one hand-made retry is for notes: a note POST
+is not retried blindly; after a failure the bot's marked note is looked for before posting
+again (a dropped response may have created it). Errors reach the caller as :class:`GitLabError`.
 """
 
 from __future__ import annotations
@@ -238,6 +241,8 @@ class GitLabForge(MergeRequestSignals):
                 mr = self._ensure_mr(project, branch, title, description)
                 return ForgeMR(int(mr.iid), branch, str(head["id"]), said[TREE_TRAILER], base,
                                str(mr.web_url))  # fmt: skip
+        if head is not None and (merged := self._merged(project, branch, head)) is not None:
+            return merged
         main = self._tree(project, base)
         tops = {path.split("/", 1)[0] for path in files}
         target = {**{p: b for p, b in main.items() if p.split("/", 1)[0] not in tops}, **want}
@@ -250,6 +255,22 @@ class GitLabForge(MergeRequestSignals):
             sha = base
         mr = self._ensure_mr(project, branch, title, description)
         return ForgeMR(int(mr.iid), branch, sha, tree, base, str(mr.web_url))
+
+    def _merged(self, project: Project, branch: str, head: Mapping[str, Any]) -> ForgeMR | None:
+        """The branch's merged MR, as it was merged, or None: its compose is in ``main``
+        already (a publish that merged it, then failed before its store transaction
+        committed, is being retried), so nothing is rendered or opened again."""
+        found = self._mrs(project, branch, state="merged")
+        if not found:
+            return None
+        mr, sha = found[0], str(found[0].sha)
+        self.remember_project_id(project, mr)
+        if head["id"] == sha:
+            parents = list(head["parent_ids"])
+        else:
+            parents = list(project.commits.get(sha, **self.opts).parent_ids)
+        tree = tree_id(self._tree(project, sha))
+        return ForgeMR(int(mr.iid), branch, sha, tree, str(parents[0]), str(mr.web_url))
 
     def _head(self, project: Project, branch: str) -> str:
         head = self._branch(project, branch)
