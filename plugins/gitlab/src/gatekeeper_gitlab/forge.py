@@ -28,15 +28,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Final
+from typing import Any
 
 import gitlab
-from gitlab.v4.objects import Project, ProjectMergeRequest
+from gitlab.v4.objects import Project
 
 from gatekeeper.errors import ConfigError
 from gatekeeper.forge import ForgeMR
 
 from .errors import GitLabError, api
+from .mrs import MAIN, MergeRequestLookup
 from .settings import GitLabSettings
 from .signals import CLOSE_MARK, MergeRequestSignals
 from .tree import (
@@ -49,7 +50,6 @@ from .tree import (
     with_trailers,
 )
 
-MAIN: Final = "main"
 _TREE_CACHE = 16  # main trees kept (by commit id)
 
 
@@ -60,7 +60,7 @@ class MainMoved(Exception):
     """``main`` moved between reading it and committing on it: render again."""
 
 
-class GitLabForge(MergeRequestSignals):
+class GitLabForge(MergeRequestLookup, MergeRequestSignals):
     """Compose merge requests on GitLab (``forge = "gitlab"``)."""
 
     name = "gitlab"
@@ -136,16 +136,6 @@ class GitLabForge(MergeRequestSignals):
                 self._trees.pop(next(iter(self._trees)))
             self._trees[key] = {e["path"]: e["id"] for e in entries if e["type"] == "blob"}
         return self._trees[key]
-
-    def _mrs(self, project: Project, branch: str, state: str = "opened") -> list[Any]:
-        found: list[Any] = project.mergerequests.list(
-            source_branch=branch, target_branch=MAIN, state=state, get_all=True, **self.opts
-        )
-        return found
-
-    def _open_mr(self, project: Project, branch: str) -> ProjectMergeRequest | None:
-        found = self._mrs(project, branch)
-        return found[0] if found else None
 
     @api("reading main")
     def main_head(self, product: str) -> str | None:
@@ -277,49 +267,6 @@ class GitLabForge(MergeRequestSignals):
         if head is None:
             raise GitLabError(f"project {project.id} has no branch {branch}", status=404)
         return str(head["id"])
-
-    def remember_project_id(self, project: Project, mr: Any) -> None:
-        """Note the numeric id GitLab gave ``project`` in an MR it answered."""
-        found = getattr(mr, "project_id", None)
-        if isinstance(found, int) and not isinstance(found, bool):
-            self.project_ids[str(project.id)] = found
-
-    def _ensure_mr(
-        self, project: Project, branch: str, title: str, description: str
-    ) -> ProjectMergeRequest:
-        """The open MR of ``branch`` (found first, else created), with this title/description."""
-        mr = self._found_mr(project, branch, title, description)
-        self.remember_project_id(project, mr)
-        return mr
-
-    def _found_mr(
-        self, project: Project, branch: str, title: str, description: str
-    ) -> ProjectMergeRequest:
-        mr = self._open_mr(project, branch)
-        if mr is None:
-            try:
-                created: ProjectMergeRequest = project.mergerequests.create(
-                    {
-                        "source_branch": branch,
-                        "target_branch": MAIN,
-                        "title": title,
-                        "description": description,
-                    },
-                    **self.opts,
-                )
-                return created
-            except gitlab.GitlabCreateError as exc:
-                if exc.response_code != 409:
-                    raise
-                mr = self._open_mr(project, branch)  # created meanwhile (or by a retry)
-                if mr is None:
-                    raise
-        if mr.title != title or mr.description != description:
-            project.mergerequests.update(
-                mr.iid, {"title": title, "description": description}, **self.opts
-            )
-            mr.title, mr.description = title, description
-        return mr
 
     @api("re-rendering the branch")
     def rebase(self, product: str, branch: str, *, message: str, when: datetime) -> ForgeMR:
