@@ -14,6 +14,7 @@ from gatekeeper.compose.lockfile import FORMATS, RPM_LOCKFILE_NAME
 from gatekeeper.compose.packagelist import read_package_list
 from gatekeeper.errors import InputError
 from gatekeeper.lockfiles import package_diff_json
+from gatekeeper.service import Gatekeeper
 
 
 @click.command("lockfile")
@@ -99,8 +100,8 @@ def compose_lockfile(
         click.echo(f"wrote {target}", err=True)
 
 
-def _all_arches(app: object, compose_id: str) -> list[str]:
-    info = app.compose_info(compose_id)  # type: ignore[attr-defined]
+def _all_arches(app: Gatekeeper, compose_id: str) -> list[str]:
+    info = app.compose_info(compose_id)
     return sorted({a for arches in (info.get("variants") or {}).values() for a in arches})
 
 

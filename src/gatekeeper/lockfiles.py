@@ -13,7 +13,7 @@ where it was imported), never a second copy in the store. Settings, all optional
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -154,10 +154,10 @@ class Lockfiles:
             with_sources=with_sources,
             allow_missing_checksums=allow_missing_checksums,
         )
-        files = read_rpm_files(
-            top, variants=set(chosen_variants), arches=set(chosen_arches), sources=with_sources
-        )
         cache = self.repodata
+        fetch = (lambda rel: cache.read_bytes(top, compose_id, rel)) if top.is_remote else None
+        files = read_rpm_files(top, variants=set(chosen_variants), arches=set(chosen_arches),
+                               sources=with_sources, fetch=fetch)  # fmt: skip
         try:
             locks = lock_entries(
                 files, chosen_arches, spec, lambda path: cache.repo(top, compose_id, path), packages
@@ -182,16 +182,15 @@ class Lockfiles:
             old, new = tx.builds_for(old_id), tx.builds_for(new_id)
         diff = diff_builds(old, new)
         changed = {c.name for c in (*diff.added, *diff.removed, *diff.updated)}
-        before, after = _packages(old, changed), _packages(new, changed)
+        evrcmp = rpm_evrcmp()
+        before, after = _packages(old, changed, evrcmp), _packages(new, changed, evrcmp)
         found = []
         for key in sorted(before.keys() | after.keys()):
             was, now = before.get(key), after.get(key)
-            if (was and was[0]) != (now and now[0]):
-                arch, name, rpm_arch = key
-                build = (now or was or ("", ""))[1]
-                found.append(
-                    PackageChange(arch, name, rpm_arch, was and was[0], now and now[0], build)
-                )
+            old_evr, new_evr = was[0] if was else None, now[0] if now else None
+            if old_evr != new_evr:
+                build = (now or was)[1]  # type: ignore[index]
+                found.append(PackageChange(*key, old_evr, new_evr, build))
         return found
 
 
@@ -206,9 +205,10 @@ def _choose(what: str, asked: Sequence[str], known: Sequence[str], compose_id: s
 
 
 def _packages(
-    builds: Sequence[Build], names: set[str]
+    builds: Sequence[Build], names: set[str], evrcmp: Callable[[str, str], int]
 ) -> dict[tuple[str, str, str], tuple[str, str]]:
-    """(tree arch, rpm name, rpm arch) -> (EVR, build name) for the builds named ``names``."""
+    """(tree arch, rpm name, rpm arch) -> (EVR, build name) for the builds named ``names``;
+    where several builds ship one (module streams), the highest EVR's."""
     found: dict[tuple[str, str, str], tuple[str, str]] = {}
     for build in builds:
         if build.name not in names:
@@ -218,7 +218,7 @@ def _packages(
                 for rpm_arch in rpm_arches:
                     if rpm_arch in (tree_arch, "noarch") or MULTILIB.get(tree_arch) == rpm_arch:
                         key = (tree_arch, rpm, rpm_arch)
-                        if key not in found or found[key][0] < build.evr:
+                        if key not in found or evrcmp(build.evr, found[key][0]) > 0:
                             found[key] = (build.evr, build.name)
     return found
 

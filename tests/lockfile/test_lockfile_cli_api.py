@@ -202,6 +202,7 @@ def test_a_compose_imported_over_http_is_locked_from_its_url_and_its_repodata_ca
         other.lockfile(compose_id, "rpm-lockfile", arches=["x86_64"], variants=["BaseOS"]) == first
     )
     assert [r for r in requests if "/repodata/" in r] == fetched
+    assert requests.count("/c/compose/metadata/rpms.json") == 2  # the import's, then the cache's
     other.store.dispose()
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from gatekeeper.compose.generate import MULTILIB_ARCH, RpmEntry, SpecBuild, rpm_entries
+from gatekeeper.compose.nevra import split_nevra
 from gatekeeper.compose.repodata import quiet_rpm, repo_path_of
 
 TIMESTAMP = 1764547200  # 2025-12-01T00:00:00Z: every record's, so output is reproducible
@@ -50,17 +51,9 @@ def _dependency(capability: str) -> Dependency:
     return (match["name"], _FLAGS[match["op"]], epoch or "0", version, release or None, False)
 
 
-def _split(nevra: str) -> tuple[str, str, str, str, str]:
-    """``name-E:V-R.A`` -> name, epoch, version, release, arch."""
-    rest, arch = nevra.rsplit(".", 1)
-    rest, release = rest.rsplit("-", 1)
-    name, epoch_version = rest.rsplit("-", 1)
-    epoch, version = epoch_version.split(":", 1)
-    return name, epoch, version, release, arch
-
-
 def _package(cr: Any, entry: RpmEntry, href: str, spec: Mapping[str, tuple[str, ...]]) -> Any:
-    name, epoch, version, release, arch = _split(entry.nevra)
+    name, epoch_number, version, release, arch = split_nevra(entry.nevra)
+    epoch = str(epoch_number)
     pkg = cr.Package()
     pkg.name, pkg.epoch, pkg.version, pkg.release, pkg.arch = name, epoch, version, release, arch
     pkg.pkgId = package_checksum(entry.path)
@@ -72,7 +65,7 @@ def _package(cr: Any, entry: RpmEntry, href: str, spec: Mapping[str, tuple[str, 
     pkg.summary = pkg.description = f"{name} (generated)"
     pkg.url = pkg.rpm_license = ""
     if entry.category != "source":
-        src_name, _, src_version, src_release, _ = _split(entry.srpm)
+        src_name, _, src_version, src_release, _ = split_nevra(entry.srpm)
         pkg.rpm_sourcerpm = f"{src_name}-{src_version}-{src_release}.src.rpm"
     provides: list[Dependency] = [(name, "EQ", epoch, version, release, False)]
     provides += [_dependency(c) for c in spec.get("provides", ())]
@@ -130,15 +123,18 @@ def write_repodata(
         if entry.category == "source" and not sources:
             continue
         root, href = repo_path_of(entry.path)
+        repo = repos.setdefault(root, {})
+        if href in repo:  # an SRPM is listed under every arch of its source repository
+            continue
         build = by_build[entry.srpm]
-        rpm_name = _split(entry.nevra)[0]
+        rpm_name, *_, rpm_arch = split_nevra(entry.nevra)
         spec = specs.get((build.name, rpm_name))
         attrs: dict[str, tuple[str, ...]] = {}
         if spec is not None and entry.category != "source":
             attrs = {"requires": spec.requires, "provides": spec.provides}
-            if _split(entry.nevra)[4] == MULTILIB_ARCH:
+            if rpm_arch == MULTILIB_ARCH:
                 attrs["requires"] = tuple(c.replace("(64bit)", "") for c in spec.requires)
-        repos.setdefault(root, {}).setdefault(href, _package(cr, entry, href, attrs))
+        repo[href] = _package(cr, entry, href, attrs)
     for root in sorted(repos):
         packages = [repos[root][href] for href in sorted(repos[root])]
         _write_repo(cr, Path(top) / "compose" / root, packages)

@@ -9,8 +9,9 @@ deterministic: arches, packages and keys are sorted, and nothing depends on the 
 - rpm-lockfile: ``lockfileVersion: 1``, ``lockfileVendor: redhat``, ``arches[]`` of
   ``{arch, packages[], source[], module_metadata: []}``; a package is ``url, repoid, size,
   checksum, name, evr, sourcerpm`` (a source: the same without ``sourcerpm``). Packages are
-  sorted by name, EVR, arch and url. With missing checksums allowed, ``size`` and
-  ``checksum`` are left out of the entries that have none.
+  sorted by name, epoch, version, release (as text) and arch, one file per NEVRA. With
+  missing checksums allowed, ``size`` and ``checksum`` are left out of the entries that
+  have none.
 - fcos: one file per arch, ``packages{name: {evra, metadata{sourcerpm}}}`` (``sourcerpm``
   is the source package's name, as rpm-ostree writes it) and ``metadata{generated,
   rpmmd_repos{repoid: {generated}}}``. A name maps to one package: the tree's own arch
@@ -97,8 +98,7 @@ def _entries(
     for f in files:
         path, size, checksum = f.path, f.size, f.checksum
         if size is None or checksum is None:
-            root, sep, rest = path.partition("/Packages/")
-            root, href = (root, f"Packages/{rest}") if sep else repo_path_of(path)
+            root, href = repo_path_of(path)
             repo = read[root] if root in read else read.setdefault(root, repos(root))
             known = repo.packages.get(href) if repo is not None else None
             if known is None:
@@ -140,15 +140,6 @@ def lock_entries(
             by_arch[file.tree_arch].append(file)
     missing: list[str] = []
     locks = []
-    parsed: dict[str, Repo | None] = {}
-    read = repos
-
-    def repo_of(path: str) -> Repo | None:  # each repository asked for once
-        if path not in parsed:
-            parsed[path] = read(path)
-        return parsed[path]
-
-    repos = repo_of
     for arch in sorted(by_arch):
         chosen = _dedupe(by_arch[arch])
         if requests is not None:

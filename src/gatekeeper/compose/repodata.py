@@ -105,17 +105,17 @@ class RepodataCache:
                 self._parsed.popitem(last=False)
         return repo
 
-    def _local(self, top: Source, compose_id: str, relpath: str) -> Path | None:
-        """A metadata file as a file on this machine (downloaded when remote); None when
-        it does not exist."""
+    def local_file(self, top: Source, compose_id: str, relpath: str) -> Path | None:
+        """A file of the compose (``relpath`` from its top) as a file on this machine: a
+        remote one is downloaded once into the cache. None when it does not exist."""
         if not top.is_remote:
-            local = Path(top.location) / "compose" / relpath
+            local = Path(top.location) / relpath
             return local if local.is_file() else None
         target = self.cache_dir / compose_id / relpath
         if target.is_file():
             return target
         try:
-            data = top.read_bytes(f"compose/{relpath}")
+            data = top.read_bytes(relpath)
         except FileNotFoundError:
             return None
         except (FetchError, OSError) as exc:
@@ -123,15 +123,20 @@ class RepodataCache:
         _write_atomically(target, data)
         return target
 
+    def read_bytes(self, top: Source, compose_id: str, relpath: str) -> bytes | None:
+        """:meth:`local_file`'s content (rpms.json of a remote compose is fetched once)."""
+        local = self.local_file(top, compose_id, relpath)
+        return None if local is None else local.read_bytes()
+
     def _read(self, top: Source, compose_id: str, path: str) -> Repo | None:
         quiet_rpm()
         import createrepo_c as cr
 
-        repomd_rel = f"{path}/repodata/repomd.xml"
-        repomd_file = self._local(top, compose_id, repomd_rel)
+        repomd_rel = f"compose/{path}/repodata/repomd.xml"
+        repomd_file = self.local_file(top, compose_id, repomd_rel)
         if repomd_file is None:
             return None
-        where = top.describe(f"compose/{repomd_rel}")
+        where = top.describe(repomd_rel)
         repomd = cr.Repomd()
         try:
             cr.xml_parse_repomd(str(repomd_file), repomd)
@@ -141,15 +146,13 @@ class RepodataCache:
         primary = records.get("primary")
         if primary is None or not primary.location_href:
             raise InputError("names no primary metadata", file=where, key="data[@type=primary]")
-        primary_rel = f"{path}/{primary.location_href}"
-        primary_file = self._local(top, compose_id, primary_rel)
+        primary_rel = f"compose/{path}/{primary.location_href}"
+        primary_file = self.local_file(top, compose_id, primary_rel)
         if primary_file is None:
-            raise InputError(
-                "does not exist (repomd.xml names it)", file=top.describe(f"compose/{primary_rel}")
-            )
+            raise InputError("does not exist (repomd.xml names it)", file=top.describe(primary_rel))
         stamps = [record.timestamp for record in repomd.records if record.timestamp]
         generated = _iso(max(stamps)) if stamps else None
-        index_file = self.cache_dir / compose_id / path / "repodata" / "index.msgpack"
+        index_file = self.cache_dir / compose_id / "compose" / path / "repodata" / "index.msgpack"
         key = f"{primary.checksum_type}:{primary.checksum}"
         index = self._load_index(index_file)
         if index is not None and index.primary == key:
@@ -165,7 +168,7 @@ class RepodataCache:
             cr.xml_parse_primary(str(primary_file), pkgcb=add, do_files=False)
         except Exception as exc:
             raise InputError(
-                f"malformed primary metadata: {exc}", file=top.describe(f"compose/{primary_rel}")
+                f"malformed primary metadata: {exc}", file=top.describe(primary_rel)
             ) from None
         _write_atomically(index_file, _ENCODER.encode(_Index(key, generated, packages)))
         return Repo(path, generated, primary_file, packages)

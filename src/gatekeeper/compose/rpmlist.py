@@ -11,7 +11,7 @@ Debuginfo and debugsource RPMs (category ``debug``) are not listed.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from typing import NamedTuple
 
 import msgspec
@@ -78,23 +78,33 @@ class _Doc(msgspec.Struct):
     payload: _Payload
 
 
-def _load(top: Source) -> tuple[_Tree, str]:
+Fetch = Callable[[str], bytes | None]  # a file's bytes by path from the top; None: missing
+
+
+def _reader(top: Source) -> Fetch:
+    """Files read from ``top`` itself."""
+    return lambda relpath: read_file(top, relpath) if top.exists(relpath) else None
+
+
+def _load(top: Source, fetch: Fetch) -> tuple[_Tree, str]:
+    """rpms.json (rpm-manifest.json in old composes), decoded; errors name the file."""
     for relpath in (RPMS, RPMS_LEGACY):
-        if relpath == RPMS_LEGACY or top.exists(relpath):
-            data = read_file(top, relpath)
-            file = top.describe(relpath)
-            try:
-                doc = msgspec.json.decode(data, type=_Doc)
-            except msgspec.ValidationError as exc:
-                raise InputError(f"unexpected content: {exc}", file=file) from None
-            except msgspec.DecodeError:
-                parse_json(data, file=file)  # says where the JSON is broken
-                raise InputError("not valid JSON", file=file) from None
-            tree = doc.payload.rpms if doc.payload.rpms is not None else doc.payload.manifest
-            if tree is None:
-                raise InputError("is missing", file=file, key="payload.rpms")
-            return tree, file
-    raise AssertionError("unreachable")
+        data = fetch(relpath)
+        if data is None:
+            continue
+        file = top.describe(relpath)
+        try:
+            doc = msgspec.json.decode(data, type=_Doc)
+        except msgspec.ValidationError as exc:
+            raise InputError(f"unexpected content: {exc}", file=file) from None
+        except msgspec.DecodeError:
+            parse_json(data, file=file)  # says where the JSON is broken
+            raise InputError("not valid JSON", file=file) from None
+        tree = doc.payload.rpms if doc.payload.rpms is not None else doc.payload.manifest
+        if tree is None:
+            raise InputError("is missing", file=file, key="payload.rpms")
+        return tree, file
+    raise InputError("does not exist", file=top.describe(RPMS))
 
 
 def _srpm_name(srpm_nevra: str, file: str, key: str) -> tuple[str, str]:
@@ -111,11 +121,13 @@ def read_rpm_files(
     variants: Collection[str] | None = None,
     arches: Collection[str] | None = None,
     sources: bool = True,
+    fetch: Fetch | None = None,
 ) -> list[RpmFile]:
     """The binary and (with ``sources``) source RPM files of the compose at ``top`` (its
     top directory), in the trees of ``variants`` and ``arches`` (None: all), variants in
-    name order, each in rpms.json's order."""
-    tree, file = _load(top)
+    name order, each in rpms.json's order. ``fetch`` reads the file instead of ``top``
+    (a cache of a remote compose's files)."""
+    tree, file = _load(top, fetch or _reader(top))
     found: list[RpmFile] = []
     known: dict[str, tuple[str, int, str, str, str] | None] = {}  # a noarch RPM is in every arch
     srpms: dict[str, tuple[str, str]] = {}
