@@ -159,8 +159,12 @@ class _Item:
             return default
 
 
-def parse_results(text: str, name: str, compose: str, default_time: datetime) -> list[Result]:
-    """All results of a file for ``compose`` (others are skipped), or a located error."""
+def parse_results(
+    text: str, name: str, compose: str, default_time: datetime, *, others: str = "skip"
+) -> list[Result]:
+    """All results of a file for ``compose``, or a located error. A result naming another
+    compose is skipped (``others="skip"``: a file of several composes) or is an error
+    (``others="refuse"``: an upload to one compose)."""
     errors: list[GatekeeperError] = []
     results: list[Result] = []
     for index, line, value in iter_json_items(text, name):
@@ -182,6 +186,8 @@ def parse_results(text: str, name: str, compose: str, default_time: datetime) ->
         optional = {key: item.text(key) for key in _OPTIONAL_TEXT}
         result_id = item.text("id")
         owner = item.text("compose") or compose
+        if owner != compose and others == "refuse":
+            item.fail("compose", f"names compose {owner!r}, not {compose} (the URL's)")
         submit_time = item.time("submit_time", default_time)
         if testcase is None or outcome is None or owner != compose:
             continue

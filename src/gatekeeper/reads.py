@@ -20,6 +20,7 @@ from gatekeeper.store import Store, Tx
 T = TypeVar("T")
 
 MAX_LIMIT = 1000
+MAX_OFFSET = 2**31 - 1  # any store's integers hold it; no compose has that many rows
 RESULT_FILTERS = ("testcase", "outcome", "arch", "scenario", "variant", "reporter")
 
 
@@ -40,8 +41,8 @@ class Page(Generic[T]):
 def check_paging(limit: int, offset: int) -> None:
     if not 1 <= limit <= MAX_LIMIT:
         raise InputError(f"expected 1 to {MAX_LIMIT}, got {limit}", key="limit")
-    if offset < 0:
-        raise InputError(f"expected 0 or more, got {offset}", key="offset")
+    if not 0 <= offset <= MAX_OFFSET:
+        raise InputError(f"expected 0 to {MAX_OFFSET}, got {offset}", key="offset")
 
 
 def _page(rows: list[T], limit: int, offset: int) -> Page[T]:

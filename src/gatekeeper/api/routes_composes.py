@@ -22,10 +22,8 @@ from gatekeeper.compose.diff import BuildChange
 from gatekeeper.compose.lockfile import RPM_LOCKFILE_NAME
 from gatekeeper.errors import InputError
 from gatekeeper.model import Build
-from gatekeeper.reads import MAX_LIMIT, Page
+from gatekeeper.reads import MAX_LIMIT, MAX_OFFSET, Page
 from gatekeeper.service import Actor, Gatekeeper
-
-MAX_OFFSET = 2**31 - 1  # what any store's integers hold (as routes_results)
 
 
 def next_url(request: Request, page: Page[Any]) -> str | None:

@@ -29,14 +29,13 @@ from gatekeeper.api.models import (
     WaiverOut,
 )
 from gatekeeper.api.routes_composes import next_url
-from gatekeeper.errors import ErrorGroup, InputError
-from gatekeeper.inputs import iter_json_items, parse_results
+from gatekeeper.errors import InputError
+from gatekeeper.inputs import parse_results
 from gatekeeper.model import Result
-from gatekeeper.reads import MAX_LIMIT
+from gatekeeper.reads import MAX_LIMIT, MAX_OFFSET
 from gatekeeper.service import Actor, Gatekeeper, IngestReport
 
 BODY = "<request body>"
-MAX_OFFSET = 2**31 - 1  # any store's integers hold it; no compose has that many rows
 # What a caller may say about an upload: labels of its results, nothing that bounds work
 CALLER_OPTIONS = frozenset(
     {"namespace", "arch", "scenario", "variant", "ref_url", "run_id", "plan", "log_url", "run"}
@@ -85,28 +84,13 @@ def parse_body(text: str, compose_id: str, now: datetime) -> list[Result]:
     """The results of a JSON upload to compose ``compose_id``, or a located error: 400
     when the body cannot be read as JSON at all, 422 for a bad or foreign result."""
     try:
-        results = parse_results(text, BODY, compose_id, now)
+        results = parse_results(text, BODY, compose_id, now, others="refuse")
     except InputError as exc:
         if exc.message.startswith(("malformed JSON", "empty file")):
             raise Unparseable(exc.message, file=exc.file, line=exc.line) from None
         raise
     except RecursionError:
         raise Unparseable("malformed JSON: nested too deeply", file=BODY) from None
-    except (OverflowError, OSError) as exc:  # e.g. a submit_time no clock can hold
-        raise InputError(f"a value is out of range: {exc}", file=BODY) from None
-    if '"compose"' in text:  # a result of another compose is an error, not skipped
-        foreign = [
-            InputError(
-                f"names compose {value['compose']!r}, not {compose_id} (the URL's)",
-                file=BODY,
-                line=line,
-                key=f"[{index}].compose",
-            )
-            for index, line, value in iter_json_items(text, BODY)
-            if isinstance(value, dict) and value.get("compose") not in (None, compose_id)
-        ]
-        if foreign:
-            raise foreign[0] if len(foreign) == 1 else ErrorGroup(foreign)
     if not results:
         raise InputError(f"the body holds no result of compose {compose_id}", file=BODY)
     return results
