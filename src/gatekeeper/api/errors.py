@@ -96,8 +96,7 @@ def store_refused(exc: sqlalchemy.exc.DataError) -> JSONResponse:
 
 def fetch_failed(exc: FetchError) -> JSONResponse:
     """503 when the compose's server is unreachable, rate-limiting or failing; else 422."""
-    status = exc.status
-    if status is None or status == 429 or status >= 500:
+    if exc.transient:
         return error_response(503, "unavailable", f"cannot fetch the compose now: {exc}")
     return error_response(422, "invalid_input", f"cannot fetch the compose: {exc}")
 

@@ -50,6 +50,11 @@ class FetchError(OSError):
         super().__init__(message)
         self.status = status  # the last HTTP status, None for a connection error or timeout
 
+    @property
+    def transient(self) -> bool:
+        """A later try may work: the server was unreachable, rate-limiting or failing."""
+        return self.status is None or self.status == 429 or self.status >= 500
+
 
 class Source(Protocol):
     """Files of one directory tree, read by relative path (``/``-separated)."""

@@ -69,7 +69,7 @@ def is_transient(exc: BaseException) -> bool:
     if isinstance(exc, TRANSIENT):
         return True
     if isinstance(exc, FetchError):
-        return exc.status is None or exc.status == 429 or exc.status >= 500
+        return exc.transient
     return isinstance(exc, sqlalchemy.exc.DBAPIError) and bool(exc.connection_invalidated)
 
 
