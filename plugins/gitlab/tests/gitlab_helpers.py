@@ -199,6 +199,20 @@ def gitlab_app(
     return app
 
 
+@pytest.fixture
+def impatient_app(
+    forge_world: ForgeWorld, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Gatekeeper]:
+    """:func:`gitlab_app` on SQLite that gives GitLab one retry and half a second: for
+    tests that make GitLab fail."""
+    url = f"sqlite:///{tmp_path / 'gatekeeper.db'}"
+    started = gitlab_app(
+        forge_world.fake, forge_world.bot, tmp_path, url, monkeypatch, max_retries=1, timeout=0.5
+    )
+    yield started
+    started.store.dispose()
+
+
 def tf_result(compose: str, outcome: str, minute: int, testcase: str = "tf.smoke") -> Result:
     """One result of the tf team, submitted ``minute`` minutes after 06:00 (later wins)."""
     return Result(

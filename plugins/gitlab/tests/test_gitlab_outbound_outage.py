@@ -2,7 +2,6 @@
 hook calls pending, and after recovery every update is applied once, showing the final state."""
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,7 +11,6 @@ from gitlab_helpers import (
     bot_summary_notes,
     gate_labels,
     gate_statuses,
-    gitlab_app,
     outbox_due_now,
     outbox_pending,
     tf_result,
@@ -30,15 +28,8 @@ STATUS = r"/projects/[^/]+/statuses/\w+"
 
 
 @pytest.fixture
-def app(
-    forge_world: ForgeWorld, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Gatekeeper]:
-    url = f"sqlite:///{tmp_path / 'gatekeeper.db'}"
-    started = gitlab_app(
-        forge_world.fake, forge_world.bot, tmp_path, url, monkeypatch, max_retries=1, timeout=0.5
-    )
-    yield started
-    started.store.dispose()
+def app(impatient_app: Gatekeeper) -> Gatekeeper:
+    return impatient_app
 
 
 def recover(app: Gatekeeper) -> None:

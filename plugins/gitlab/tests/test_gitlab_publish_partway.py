@@ -6,7 +6,6 @@ every GitLab change is made exactly once."""
 
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,7 +13,7 @@ from gatekeeper_gitlab.errors import GitLabUnavailable
 from gatekeeper_gitlab.fake import GitLabFake
 from gatekeeper_gitlab.fake.faults import Fault
 from gatekeeper_gitlab.signals import CLOSE_MARK
-from gitlab_helpers import COMPOSE_PROJECT, ForgeWorld, gitlab_app
+from gitlab_helpers import COMPOSE_PROJECT, ForgeWorld
 
 from gatekeeper.api.errors import gatekeeper_error
 from gatekeeper.compose.generate import synthetic_builds, write_compose
@@ -27,15 +26,8 @@ MARK = "<!-- gatekeeper:"
 
 
 @pytest.fixture
-def app(
-    forge_world: ForgeWorld, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Gatekeeper]:
-    url = f"sqlite:///{tmp_path / 'gatekeeper.db'}"
-    started = gitlab_app(
-        forge_world.fake, forge_world.bot, tmp_path, url, monkeypatch, max_retries=1, timeout=0.5
-    )
-    yield started
-    started.store.dispose()
+def app(impatient_app: Gatekeeper) -> Gatekeeper:
+    return impatient_app
 
 
 def three_composes(app: Gatekeeper, tmp_path: Path) -> tuple[str, str, str]:
