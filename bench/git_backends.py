@@ -35,7 +35,7 @@ import pygit2
 from _common import Row, Timing, machine, measure, table
 
 from gatekeeper.compose import ComposeInfo
-from gatekeeper.compose.render import render_compose
+from gatekeeper.compose.repo_files import render_compose
 from gatekeeper.model import Build
 
 try:

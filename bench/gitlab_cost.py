@@ -42,19 +42,19 @@ def main() -> int:
     try:
         import gitlab
         from gatekeeper_gitlab import outbound, plugin
-        from gatekeeper_gitlab.fake import MAINTAINER, GitLabFake
         from gatekeeper_gitlab.inbound import hooks as inbound
+        from gatekeeper_gitlab_fake import MAINTAINER, GitLabFake
     except ImportError as exc:
         print(f"skipped: gatekeeper-gitlab is not installed ({exc})")
         return 0
     from _common import machine
 
-    from gatekeeper.compose.generate import synthetic_builds, write_compose
     from gatekeeper.config import Settings
     from gatekeeper.model import Outcome, Result
     from gatekeeper.plugins import make_plugin_manager
     from gatekeeper.service import Actor, Gatekeeper
     from gatekeeper.testing import Clock
+    from gatekeeper.testing.composes import synthetic_builds, write_compose
 
     print(f"machine: {machine()}")
     with tempfile.TemporaryDirectory() as tmp, GitLabFake() as fake:
@@ -121,10 +121,8 @@ def main() -> int:
             # a result by comment, end to end: the webhook's event accepted, the MR and the
             # note re-read, its author checked, the reaction, the result stored, and the MR
             # updated (what the dispatcher does for a Note Hook delivery)
-            from gatekeeper_gitlab.fake import DEVELOPER
             from gatekeeper_gitlab.inbound.handle import event_from_hook
-
-            from gatekeeper.dispatch import Dispatcher
+            from gatekeeper_gitlab_fake import DEVELOPER
 
             tf_user = fake.create_user("tf-bot")
             fake.add_member(project, tf_user, DEVELOPER)
@@ -135,7 +133,7 @@ def main() -> int:
             event = event_from_hook(hook.event, hook.payload)
             assert event is not None
             app.accept_forge_event("gitlab", hook.idempotency_key, event)
-            while Dispatcher(app).run_once():
+            while app.dispatcher.run_once():
                 pass
             by_comment = (len(fake.requests), time.perf_counter() - start, _calls(fake.requests))
 

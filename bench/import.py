@@ -168,7 +168,7 @@ def run_child(*args: str) -> dict[str, Any]:
 
 def generate(root: Path) -> tuple[Path, Path, str]:
     """The first compose and the next nightly (CHANGED builds rebuilt); the first's id."""
-    from gatekeeper.compose.generate import (
+    from gatekeeper.testing.composes import (
         CENTOS_VARIANTS,
         next_nightly,
         synthetic_builds,

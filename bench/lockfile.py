@@ -30,10 +30,10 @@ from pathlib import Path
 
 from _common import Row, machine, measure, table
 
-from gatekeeper.compose.generate import CENTOS_VARIANTS, synthetic_builds, write_compose
-from gatekeeper.compose.generate_repodata import write_repodata
 from gatekeeper.config import Settings
 from gatekeeper.service import Gatekeeper
+from gatekeeper.testing.composes import CENTOS_VARIANTS, synthetic_builds, write_compose
+from gatekeeper.testing.repodata import write_repodata
 
 BUILDS, SEED, RUNS, TARGET = 3_300, 20261125, 5, 3.0
 POLICY = "team: tf\nowns: ['tf.*']\ngates:\n  - testcase: tf.smoke\n"

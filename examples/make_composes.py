@@ -15,8 +15,8 @@ import shutil
 from dataclasses import replace
 from pathlib import Path
 
-from gatekeeper.compose.generate import SpecBuild, SpecRpm, write_compose
-from gatekeeper.compose.generate_repodata import write_repodata
+from gatekeeper.testing.composes import SpecBuild, SpecRpm, write_compose
+from gatekeeper.testing.repodata import write_repodata
 
 VARIANTS = {
     "BaseOS": ["aarch64", "ppc64le", "s390x", "x86_64"],

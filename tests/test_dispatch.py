@@ -13,9 +13,8 @@ import pytest
 import sqlalchemy as sa
 
 from gatekeeper import hookimpl
-from gatekeeper.dispatch import Dispatcher, backoff
-from gatekeeper.events import Events
 from gatekeeper.model import Decision, Outcome, Result
+from gatekeeper.outbox import Dispatcher, backoff
 from gatekeeper.plugins import make_plugin_manager
 from gatekeeper.service import Actor, Gatekeeper
 from gatekeeper.store import tables as t
@@ -47,7 +46,7 @@ class Recorder:
     def gatekeeper_decision_changed(
         self, app: Any, compose: Any, old: Any, new: Decision, version: int
     ) -> None:
-        self._record("changed", (compose.id, version, old and old["verdict"], new.verdict))
+        self._record("changed", (compose.id, version, old and old.verdict, new.verdict))
 
     @hookimpl
     def gatekeeper_promote_compose(self, app: Any, compose: Any, decision: Decision) -> None:
@@ -85,8 +84,8 @@ def pending(app: Gatekeeper) -> list[dict[str, Any]]:
 
 
 def crash_before_sending(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Commit, then die before the owed calls are sent: Events.fire never runs."""
-    monkeypatch.setattr(Events, "fire", lambda self, app: None)
+    """Commit, then die before the owed calls are sent: after_commit never runs."""
+    monkeypatch.setattr(Dispatcher, "after_commit", lambda self, owed: None)
 
 
 def test_hook_calls_are_sent_right_after_the_commit(app: Gatekeeper) -> None:
@@ -115,10 +114,10 @@ def test_a_crash_between_commit_and_send_loses_nothing(
     ]
 
     # "after restart": a new dispatcher on the same store sends them, rebuilt from the outbox
-    assert Dispatcher(app).run_once() == 2
+    assert app.dispatcher.run_once() == 2
     assert recorder.calls == [("changed", (CID, 1, None, "passed")), ("promote", (CID, "passed"))]
     assert pending(app) == []
-    assert Dispatcher(app).run_once() == 0
+    assert app.dispatcher.run_once() == 0
 
 
 def test_the_rebuilt_decision_equals_the_committed_one(
@@ -135,7 +134,7 @@ def test_the_rebuilt_decision_equals_the_committed_one(
     with monkeypatch.context() as patch:
         crash_before_sending(patch)
         decided = app.ingest([smoke(app, "PASSED", 1)], BOT).decision
-    Dispatcher(app).run_once()
+    app.dispatcher.run_once()
     assert seen == [decided]
 
 
@@ -156,11 +155,11 @@ def test_a_failing_hook_is_retried_after_a_backoff_and_then_sent_once(app: Gatek
     [row] = [r for r in pending(app) if r["kind"] == "gatekeeper_decision_changed"]
     assert (row["attempts"], row["last_error"]) == (1, "ConnectionError: bus down")
     assert row["not_before"] is not None
-    assert Dispatcher(app).run_once() == 0, "not due before its backoff ends"
+    assert app.dispatcher.run_once() == 0, "not due before its backoff ends"
 
     with app.store.transaction() as tx:  # the backoff is over
         tx._conn.execute(sa.update(t.outbox).values(not_before=None))
-    assert Dispatcher(app).run_once() == 1
+    assert app.dispatcher.run_once() == 1
     assert sent == [1]
     assert pending(app) == []
 
@@ -173,7 +172,7 @@ def test_backoff_doubles_up_to_ten_minutes() -> None:
 def test_an_entry_for_an_unknown_hook_stays_pending_with_the_reason(app: Gatekeeper) -> None:
     with app.store.transaction() as tx:
         tx.enqueue("gatekeeper_no_such_hook", {"compose": CID}, compose_id=CID)
-    Dispatcher(app).run_once()
+    app.dispatcher.run_once()
     [row] = pending(app)
     assert row["last_error"] == "no such hook: gatekeeper_no_such_hook"
 
@@ -199,7 +198,7 @@ def test_two_dispatchers_never_send_one_entry_twice(
 
     def drain(worker: Gatekeeper) -> None:
         barrier.wait()
-        while Dispatcher(worker).run_once(limit=5):
+        while worker.dispatcher.run_once(limit=5):
             pass
 
     threads = [threading.Thread(target=drain, args=(w,)) for w in workers]
@@ -240,11 +239,11 @@ def test_a_locked_entry_is_skipped_and_sent_after_its_holder_dies(
 
     assert Tx(holder).claim_outbox() is not None
     try:
-        assert Dispatcher(app).run_once() == 0, "another dispatcher holds it"
+        assert app.dispatcher.run_once() == 0, "another dispatcher holds it"
     finally:
         holding.rollback()  # it died before committing
         holder.close()
-    assert Dispatcher(app).run_once() == 1
+    assert app.dispatcher.run_once() == 1
     assert recorder.calls == [("changed", (CID, 1, None, "failed"))]
     app.store.dispose()
 
@@ -259,7 +258,7 @@ def test_recorded_results_are_decided_once_per_burst_by_the_dispatcher(app: Gate
     assert app.history(CID) == [] and recorder.calls == []  # nobody decided yet
     assert [row["kind"] for row in pending(app)] == ["redecide"] * 5
 
-    assert Dispatcher(app).run_once() >= 1
+    assert app.dispatcher.run_once() >= 1
     [version] = app.history(CID)
     assert version["verdict"] == "failed"  # the latest result, r4, failed
     assert version["cause"]["count"] == 5 and version["cause"]["reporter"] == "rdo-bot"
@@ -294,7 +293,7 @@ def test_a_forge_event_is_accepted_once_and_handled_from_the_outbox(app: Gatekee
     assert app.accept_forge_event("gitlab", "delivery-1", event) is False  # a replay
     assert app.accept_forge_event("other", "delivery-1", event) is True  # keys are per forge
     assert seen == []  # answered at once, handled later
-    assert Dispatcher(app).run_once() == 2
+    assert app.dispatcher.run_once() == 2
     assert seen == [("gitlab", event), ("other", event)]
     assert pending(app) == []
 
@@ -307,6 +306,6 @@ def test_a_failing_forge_event_handler_is_retried(app: Gatekeeper) -> None:
 
     app.pm.register(Down())
     app.accept_forge_event("gitlab", "d2", {"object_kind": "note"})
-    Dispatcher(app).run_once()
+    app.dispatcher.run_once()
     [row] = pending(app)
     assert (row["attempts"], row["last_error"]) == (1, "ConnectionError: GitLab is down")

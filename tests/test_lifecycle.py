@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 
 from gatekeeper import hookimpl
-from gatekeeper.compose.generate import next_nightly, synthetic_builds, write_compose
 from gatekeeper.forge.gitrepo import MAIN
 from gatekeeper.model import Outcome, Result
 from gatekeeper.service import Actor, Gatekeeper
+from gatekeeper.testing.composes import next_nightly, synthetic_builds, write_compose
 
 POLICY = (
     "team: tf\nowns: ['tf.*']\napplies_to: {products: ['CentOS-Stream-*']}\n"

@@ -746,7 +746,7 @@ def test_globs_overlap_agrees_with_brute_force_on_raw_patterns(a: str, b: str) -
 
 @given(st.text(alphabet="ab.*?[]!-^\\", max_size=8), st.text(alphabet="ab.*?[]!-^\\", max_size=8))
 def test_overlap_example_matches_both_globs(a: str, b: str) -> None:
-    from gatekeeper.globs import overlap_example
+    from gatekeeper.policy.globs import overlap_example
 
     example = overlap_example(a, b)
     assert (example is not None) == globs_overlap(a, b)
@@ -810,7 +810,7 @@ def test_bad_policies_fail_the_schema(change: dict[str, object]) -> None:
 def test_schema_glob_pattern_agrees_with_the_loader(glob: str) -> None:
     import re
 
-    from gatekeeper.globs import glob_problem
+    from gatekeeper.policy.globs import glob_problem
 
     pattern = policy_schema()["properties"]["owns"]["items"]["pattern"]
     problem = glob_problem(glob)

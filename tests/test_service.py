@@ -206,7 +206,7 @@ def test_decide_what_if_records_nothing(app: Gatekeeper) -> None:
 
 def test_decide_records_a_change_made_by_time_alone(app: Gatekeeper, gk_policies: Any) -> None:
     gk_policies(idm="team: idm\ngates:\n  - testcase: idm.install\n    deadline: 12h\n")
-    app._policies = None
+    app.reload_policies()
     assert app.decide(CID).verdict == "pending"
     app.clock.now += timedelta(hours=7)  # type: ignore[attr-defined]
     assert app.decide(CID).verdict == "failed"

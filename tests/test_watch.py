@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from gatekeeper.compose.generate import synthetic_builds, write_compose
-from gatekeeper.compose.watch import candidates, poll
 from gatekeeper.plugins import make_plugin_manager
 from gatekeeper.service import Gatekeeper
+from gatekeeper.service.watch import candidates, poll
+from gatekeeper.testing.composes import synthetic_builds, write_compose
 
 BUILDS = synthetic_builds(12, seed=5)
 

@@ -79,6 +79,16 @@ class Unavailable(GatekeeperError):
     the API answers 503)."""
 
 
+class StoreRefused(InputError):
+    """The database would not store a value of the caller's (a NUL character in text on
+    PostgreSQL, a number out of range): nothing was stored."""
+
+
+class StoreUnavailable(Unavailable):
+    """The database cannot be reached now (connection lost, locked too long): nothing was
+    changed, and the same request can be made again later."""
+
+
 def raise_all(errors: list[GatekeeperError]) -> None:
     """Raise nothing, the only error, or an :class:`ErrorGroup` of all of them."""
     if len(errors) == 1:

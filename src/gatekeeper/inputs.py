@@ -17,6 +17,9 @@ from gatekeeper.errors import GatekeeperError, InputError, raise_all
 from gatekeeper.model import Outcome, Result, Waiver
 from gatekeeper.timeutil import parse_time
 
+MAX_FILE_BYTES = 256 * 1024 * 1024
+"""The largest input file read (results, waivers, policies, package lists)."""
+
 RESULT_FIELDS = {
     "id",
     "compose",
@@ -238,17 +241,22 @@ def parse_waivers(text: str, name: str, compose: str, default_time: datetime) ->
     return waivers
 
 
-def read_text(path: str | Path, *, limit: int = 256 * 1024 * 1024) -> str:
-    """A UTF-8 input file, or a located error (missing, unreadable, too large, not text)."""
+def read_text(path: str | Path, *, limit: int = MAX_FILE_BYTES) -> str:
+    """A UTF-8 input file, or a located error (missing, unreadable, too large, not text:
+    the line of the first byte that is not UTF-8)."""
     name = str(path)
     try:
-        size = Path(path).stat().st_size
-        if size > limit:
-            raise InputError(f"file is {size} bytes, over the {limit}-byte limit", file=name)
-        return Path(path).read_text(encoding="utf-8")
+        with open(path, "rb") as handle:
+            data = handle.read(limit + 1)
     except FileNotFoundError:
         raise InputError("no such file", file=name) from None
-    except UnicodeDecodeError as exc:
-        raise InputError(f"not UTF-8 text (byte {exc.start})", file=name) from None
     except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror}", file=name) from None
+        raise InputError(f"cannot read: {exc.strerror or exc}", file=name) from None
+    if len(data) > limit:
+        raise InputError(f"file is over the {limit}-byte limit", file=name)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        reason = f"not UTF-8 text: {exc.reason} at byte {exc.start}; save the file as UTF-8"
+        raise InputError(reason, file=name, line=line) from None

@@ -39,20 +39,54 @@ class Outcome(StrEnum):
         raise ValueError(f"unknown outcome {value!r}: use one of {valid}")
 
     @property
-    def status(self) -> str:
+    def status(self) -> Status:
         """What the outcome means for a gate: passed, failed, errored or pending."""
         return _STATUS[self]
 
 
+class Status(StrEnum):
+    """What a result's outcome means for a gate (the middle part of an answer's type)."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+    ERRORED = "errored"
+    PENDING = "pending"
+
+
 _STATUS = {
-    Outcome.PASSED: "passed",
-    Outcome.INFO: "passed",
-    Outcome.FAILED: "failed",
-    Outcome.NEEDS_INSPECTION: "failed",
-    Outcome.ERROR: "errored",
-    Outcome.QUEUED: "pending",
-    Outcome.RUNNING: "pending",
+    Outcome.PASSED: Status.PASSED,
+    Outcome.INFO: Status.PASSED,
+    Outcome.FAILED: Status.FAILED,
+    Outcome.NEEDS_INSPECTION: Status.FAILED,
+    Outcome.ERROR: Status.ERRORED,
+    Outcome.QUEUED: Status.PENDING,
+    Outcome.RUNNING: Status.PENDING,
 }
+
+
+class Verdict(StrEnum):
+    """A decision's verdict."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+    PENDING = "pending"
+
+
+class ComposeState(StrEnum):
+    """Where a compose is in its life (see :mod:`gatekeeper.service.composes`)."""
+
+    ANNOUNCED = "announced"
+    PROPOSED = "proposed"
+    PROMOTED = "promoted"
+    PUBLISHED = "published"
+    SUPERSEDED = "superseded"
+
+
+class MergeRequestState(StrEnum):
+    OPEN = "open"
+    MERGED = "merged"
+    CLOSED = "closed"
+
 
 # productmd's compose type suffixes (productmd.composeinfo.COMPOSE_TYPES)
 COMPOSE_TYPE_SUFFIXES = {
@@ -270,7 +304,7 @@ class Policy:
     file: str | None = None
 
 
-PASSED, FAILED, PENDING = "passed", "failed", "pending"
+PASSED, FAILED, PENDING = Verdict.PASSED, Verdict.FAILED, Verdict.PENDING
 
 
 @dataclass(frozen=True, slots=True)
@@ -312,7 +346,7 @@ class Decision:
     """What the engine decided for one compose. The summary derives from the answers."""
 
     compose: str
-    verdict: str
+    verdict: Verdict
     summary: str
     applicable_policies: tuple[str, ...]
     answers: tuple[Answer, ...]
@@ -333,7 +367,7 @@ class Decision:
     def to_json(self) -> dict[str, Any]:
         return {
             "compose": self.compose,
-            "verdict": self.verdict,
+            "verdict": str(self.verdict),
             "policies_satisfied": self.policies_satisfied,
             "summary": self.summary,
             "applicable_policies": list(self.applicable_policies),
@@ -368,9 +402,72 @@ class Decision:
                 )
         return cls(
             compose=data["compose"],
-            verdict=data["verdict"],
+            verdict=Verdict(data["verdict"]),
             summary=data["summary"],
             applicable_policies=tuple(data["applicable_policies"]),
             answers=tuple(answers),
             evaluated_at=parse_time(data["evaluated_at"]),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class MergeRequest:
+    """A compose's merge request, as gatekeeper recorded it (the hooks' ``merge_request``).
+
+    ``number`` is the forge's (GitLab's iid; the local forge numbers its own). Reading it
+    like the mapping it used to be (``mr["number"]``) still works.
+    """
+
+    compose_id: str
+    forge: str
+    number: int | None
+    branch: str
+    state: MergeRequestState
+    title: str
+    description: str
+    head_commit: str | None = None
+    base_compose: str | None = None
+    tree_id: str | None = None
+    id: int | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any]) -> MergeRequest:
+        """The merge request of a store record or its :meth:`to_json` form."""
+
+        def when(key: str) -> datetime | None:
+            value = record.get(key)
+            return parse_time(value) if isinstance(value, str) else value
+
+        return cls(
+            compose_id=record["compose_id"],
+            forge=record["forge"],
+            number=record.get("number"),
+            branch=record["branch"],
+            state=MergeRequestState(record["state"]),
+            title=record["title"],
+            description=record["description"],
+            head_commit=record.get("head_commit"),
+            base_compose=record.get("base_compose"),
+            tree_id=record.get("tree_id"),
+            id=record.get("id"),
+            created_at=when("created_at"),
+            updated_at=when("updated_at"),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        out["state"] = self.state.value
+        for key in ("created_at", "updated_at"):
+            if out[key] is not None:
+                out[key] = format_time(out[key])
+        return out
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in self.__dataclass_fields__:
+            raise KeyError(key)
+        return getattr(self, key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return getattr(self, key) if key in self.__dataclass_fields__ else default

@@ -3,21 +3,33 @@
 ``make_plugin_manager()`` builds a fresh manager each call (tests build their own);
 the application holds it. Entry points are read from the ``gatekeeper`` group;
 ``GATEKEEPER_DISABLE_PLUGINS`` (comma-separated names) blocks plugins by name.
+
+:class:`Hooks` is the core's typed door to ``pm.hook``: every call the core makes
+directly goes through it, so a type checker sees each hook's arguments and answers (the
+hooks the outbox sends are rebuilt from their specs, :mod:`gatekeeper.outbox.codec`).
 """
 
 from __future__ import annotations
 
 import importlib
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import metadata
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
 from gatekeeper import hookspecs
 from gatekeeper.errors import ConfigError
+
+if TYPE_CHECKING:
+    import click
+    from fastapi import FastAPI
+
+    from gatekeeper.hookspecs import ForgeFactory, ResultParser
+    from gatekeeper.model import Compose, Result
+    from gatekeeper.service import Gatekeeper
 
 PROJECT = "gatekeeper"
 
@@ -116,3 +128,43 @@ def collect_named(answers: Sequence[Any], what: str) -> dict[str, Any]:
                 raise ConfigError(f"two plugins register the {what} {name!r}")
             merged[name] = value
     return merged
+
+
+class Hooks:
+    """Typed calls of the hooks the core calls directly (the others go through the outbox)."""
+
+    def __init__(self, pm: pluggy.PluginManager) -> None:
+        self.pm = pm
+
+    def register_forges(self) -> list[Mapping[str, ForgeFactory]]:
+        answers: list[Mapping[str, ForgeFactory]] = self.pm.hook.gatekeeper_register_forges()
+        return answers
+
+    def register_result_formats(self) -> list[Mapping[str, ResultParser]]:
+        hook = self.pm.hook.gatekeeper_register_result_formats
+        answers: list[Mapping[str, ResultParser]] = hook()
+        return answers
+
+    def pull_results(
+        self, app: Gatekeeper, compose: Compose
+    ) -> tuple[list[Sequence[Result]], list[tuple[str, Exception]]]:
+        """Every plugin's answer, each called on its own: one plugin's failure does not stop
+        the others. Returns the answers and the failures (plugin name, error)."""
+        answers: list[Sequence[Result]] = []
+        failures: list[tuple[str, Exception]] = []
+        args: dict[str, object] = {"app": app, "compose": compose}
+        for impl in self.pm.hook.gatekeeper_pull_results.get_hookimpls():
+            try:
+                found = impl.function(**{name: args[name] for name in impl.argnames})
+            except Exception as exc:
+                failures.append((impl.plugin_name, exc))
+                continue
+            if found is not None:
+                answers.append(found)
+        return answers, failures
+
+    def add_commands(self, cli: click.Group) -> None:
+        self.pm.hook.gatekeeper_add_commands(cli=cli)
+
+    def extend_api(self, app: Gatekeeper, api: FastAPI) -> None:
+        self.pm.hook.gatekeeper_extend_api(app=app, api=api)

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from apihelpers import API, CID, CheckedClient, Tokens
 
-from gatekeeper.compose.generate import next_nightly, synthetic_builds, write_compose
 from gatekeeper.errors import Unavailable
 from gatekeeper.service import Gatekeeper
+from gatekeeper.testing.composes import next_nightly, synthetic_builds, write_compose
 
 BASE = synthetic_builds(12, seed=1)
 NEXT = next_nightly(BASE, changed=3, added=2, removed=1, seed=2)

@@ -121,7 +121,7 @@ def test_every_route_answers_as_the_served_schema_says(
     """Each operation of /openapi.json is called, and its answer validated (CheckedClient)."""
     from pathlib import Path
 
-    from gatekeeper.compose.generate import synthetic_builds, write_compose
+    from gatekeeper.testing.composes import synthetic_builds, write_compose
 
     top = Path(str(tmp_path)) / "c"
     new_id = write_compose(top, date="20261126", builds=synthetic_builds(5, seed=4))

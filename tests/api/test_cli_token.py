@@ -94,7 +94,7 @@ def test_serve_runs_the_api_and_the_watcher_in_the_foreground(url: str, tmp_path
 
     import httpx
 
-    from gatekeeper.compose.generate import synthetic_builds, write_compose
+    from gatekeeper.testing.composes import synthetic_builds, write_compose
 
     compose_id = "CentOS-Stream-9-20261124.n.0"
     write_compose(tmp_path / "incoming" / compose_id, builds=synthetic_builds(3, seed=5))

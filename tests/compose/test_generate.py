@@ -8,7 +8,8 @@ from pathlib import Path
 import productmd.compose
 import pytest
 
-from gatekeeper.compose.generate import (
+from gatekeeper.compose.reader import read_compose
+from gatekeeper.testing.composes import (
     CENTOS_VARIANTS,
     SpecBuild,
     SpecRpm,
@@ -17,7 +18,6 @@ from gatekeeper.compose.generate import (
     synthetic_builds,
     write_compose,
 )
-from gatekeeper.compose.reader import read_compose
 
 ZLIB = SpecBuild(
     "zlib",

@@ -15,9 +15,9 @@ import pytest
 from productmd.rpms import Rpms
 
 from gatekeeper.compose.fetch import FetchError, HttpSource, compose_top, open_source
-from gatekeeper.compose.generate import SpecBuild, SpecRpm, write_compose
 from gatekeeper.compose.reader import read_compose
 from gatekeeper.errors import InputError
+from gatekeeper.testing.composes import SpecBuild, SpecRpm, write_compose
 
 # shared/ sits beside the repository's clone (here and in CI)
 SAMPLE = Path(__file__).parents[3] / "shared/samples/productmd/composeinfo-DP-1.0-20161013.t.4.json"

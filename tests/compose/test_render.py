@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from gatekeeper.compose import ComposeInfo
-from gatekeeper.compose.render import (
+from gatekeeper.compose.repo_files import (
     build_data,
     build_path,
     compose_data,

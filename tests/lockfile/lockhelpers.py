@@ -8,8 +8,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from gatekeeper.compose.generate import SpecBuild, SpecRpm, write_compose
-from gatekeeper.compose.generate_repodata import write_repodata
+from gatekeeper.testing.composes import SpecBuild, SpecRpm, write_compose
+from gatekeeper.testing.repodata import write_repodata
 
 SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples" / "lockfiles"
 VARIANTS = {"BaseOS": ("x86_64", "aarch64"), "AppStream": ("x86_64", "aarch64")}

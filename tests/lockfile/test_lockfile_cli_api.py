@@ -19,8 +19,8 @@ import pytest
 import yaml
 from lockhelpers import BUILDS, POLICY, VARIANTS, write
 
-from gatekeeper.compose.generate import SpecBuild, SpecRpm, write_compose
 from gatekeeper.service import Gatekeeper
+from gatekeeper.testing.composes import SpecBuild, SpecRpm, write_compose
 
 SCRIPT = shutil.which("gatekeeper", path=str(Path(sys.executable).parent)) or "gatekeeper"
 

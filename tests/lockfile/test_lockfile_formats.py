@@ -13,8 +13,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from lockhelpers import POLICY, SAMPLES, binary_paths, shape, write
 
-from gatekeeper.compose.generate_repodata import package_checksum, package_size
 from gatekeeper.service import Gatekeeper
+from gatekeeper.testing.repodata import package_checksum, package_size
 
 
 @pytest.fixture
@@ -194,6 +194,6 @@ def test_url_and_repoid_follow_the_configured_templates(
 
 @given(st.text(min_size=1, max_size=40))
 def test_every_string_is_written_so_that_yaml_reads_it_back_as_that_string(text: str) -> None:
-    from gatekeeper.compose.lockfile import _scalar
+    from gatekeeper.compose.lockfile_formats import _scalar
 
     assert yaml.safe_load(f"key: {_scalar(text)}\n") == {"key": text}

@@ -173,7 +173,7 @@ def test_parsed_repodata_is_kept_on_disk_and_read_again_when_the_repository_chan
 ) -> None:
     from lockhelpers import BUILDS, VARIANTS
 
-    from gatekeeper.compose.generate_repodata import write_repodata
+    from gatekeeper.testing.repodata import write_repodata
 
     top = tmp_path / "c"
     compose_id = _imported(gk_app, top)

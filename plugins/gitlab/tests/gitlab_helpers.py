@@ -11,9 +11,9 @@ from typing import Any
 
 import gitlab
 import pytest
-from gatekeeper_gitlab.fake import DEVELOPER, MAINTAINER, FakeUser, GitLabFake
 from gatekeeper_gitlab.forge import GitLabForge
 from gatekeeper_gitlab.settings import GitLabSettings
+from gatekeeper_gitlab_fake import DEVELOPER, MAINTAINER, FakeUser, GitLabFake
 from gitlab.v4.objects import Project, ProjectMergeRequest
 
 from gatekeeper.model import Outcome, Result
@@ -325,10 +325,8 @@ class InboundWorld:
         }
 
     def dispatch(self) -> None:
-        from gatekeeper.dispatch import dispatcher_for
-
         for _ in range(20):
-            if not dispatcher_for(self.app).run_once():
+            if not self.app.dispatcher.run_once():
                 return
 
     def bot_notes(self) -> list[Any]:
@@ -353,10 +351,10 @@ def make_inbound_world(
     from gatekeeper_gitlab import plugin
     from gatekeeper_gitlab.inbound import hooks
 
-    from gatekeeper.compose.generate import synthetic_builds, write_compose
     from gatekeeper.config import Settings
     from gatekeeper.plugins import make_plugin_manager
     from gatekeeper.service import Gatekeeper
+    from gatekeeper.testing.composes import synthetic_builds, write_compose
 
     bot = fake.create_user("gatekeeper-bot", name="Gatekeeper", bot=True)
     monkeypatch.setenv("GATEKEEPER_GITLAB_TOKEN", bot.token)

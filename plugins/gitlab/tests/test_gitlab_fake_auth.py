@@ -3,7 +3,7 @@
 import gitlab
 import pytest
 import requests
-from gatekeeper_gitlab.fake import DEVELOPER, MAINTAINER, GitLabFake
+from gatekeeper_gitlab_fake import DEVELOPER, MAINTAINER, GitLabFake
 from gitlab_helpers import PROJECT, World, client
 
 

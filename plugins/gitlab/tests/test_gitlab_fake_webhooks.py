@@ -7,7 +7,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 
 import pytest
-from gatekeeper_gitlab.fake import deliver
+from gatekeeper_gitlab_fake import deliver
 from gitlab_helpers import PROJECT, World, open_mr
 
 

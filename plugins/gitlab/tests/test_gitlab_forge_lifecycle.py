@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 from gatekeeper_gitlab import plugin
-from gatekeeper_gitlab.fake import GitLabFake
+from gatekeeper_gitlab_fake import GitLabFake
 from gitlab_helpers import COMPOSE_PROJECT, ForgeWorld
 
-from gatekeeper.compose.generate import synthetic_builds, write_compose
 from gatekeeper.config import Settings
 from gatekeeper.plugins import make_plugin_manager
 from gatekeeper.service import Gatekeeper
+from gatekeeper.testing.composes import synthetic_builds, write_compose
 
 POLICY = (
     "team: tf\nowns: ['tf.*']\napplies_to: {products: ['CentOS-Stream-*']}\n"

@@ -8,11 +8,11 @@ import urllib.request
 from typing import Any
 
 import pytest
-from gatekeeper_gitlab.fake import DEVELOPER, MAINTAINER, WebhookEvent, deliver
 from gatekeeper_gitlab.inbound import webhook
 from gatekeeper_gitlab.inbound.handle import poll_once, project_of
 from gatekeeper_gitlab.inbound.webhook import project_matcher
 from gatekeeper_gitlab.settings import GitLabSettings
+from gatekeeper_gitlab_fake import DEVELOPER, MAINTAINER, WebhookEvent, deliver
 from gitlab_helpers import (
     COMPOSE_PROJECT,
     WEBHOOK_SECRET,

@@ -4,9 +4,9 @@ by webhook (queued, then dispatched) and by polling, reaching the same state."""
 from typing import Any
 
 import pytest
-from gatekeeper_gitlab.fake import GitLabFake
 from gatekeeper_gitlab.inbound.handle import poll_once
 from gatekeeper_gitlab.inbound.notes import marker
+from gatekeeper_gitlab_fake import GitLabFake
 from gitlab_helpers import (
     COMPOSE_PROJECT,
     WEBHOOK_SECRET,

@@ -5,8 +5,8 @@ import urllib.error
 import urllib.request
 from typing import Any
 
-from gatekeeper_gitlab.fake import WebhookEvent, deliver
 from gatekeeper_gitlab.inbound.handle import poll_once
+from gatekeeper_gitlab_fake import WebhookEvent, deliver
 from gitlab_helpers import (
     COMPOSE_PROJECT,
     WEBHOOK_SECRET,

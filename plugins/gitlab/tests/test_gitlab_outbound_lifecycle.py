@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from gatekeeper_gitlab import outbound
-from gatekeeper_gitlab.fake import GitLabFake
+from gatekeeper_gitlab_fake import GitLabFake
 from gitlab_helpers import (
     COMPOSE_PROJECT,
     OUTBOUND_POLICY,
@@ -24,9 +24,8 @@ from gitlab_helpers import (
     tf_result,
 )
 
-from gatekeeper.compose.generate import synthetic_builds, write_compose
-from gatekeeper.dispatch import Dispatcher
 from gatekeeper.service import Actor, Gatekeeper
+from gatekeeper.testing.composes import synthetic_builds, write_compose
 
 TF = Actor(name="tf-bot")
 NOTES = r"/projects/[^/]+/merge_requests/\d+/notes(/\d+)?"
@@ -53,7 +52,7 @@ def test_the_merge_request_follows_the_decision_to_the_merge(
     fake = forge_world.fake
     cid = write_compose(tmp_path / "compose", builds=synthetic_builds(5, seed=3))
     app.import_compose(str(tmp_path / "compose"))
-    Dispatcher(app).run_once()
+    app.dispatcher.run_once()
     state = fake.project(COMPOSE_PROJECT)
     [mr] = state.merge_requests.values()
     sha = state.branches[mr.source_branch]
@@ -62,7 +61,7 @@ def test_the_merge_request_follows_the_decision_to_the_merge(
     assert gate_statuses(fake, sha) == ["pending"]
 
     app.ingest([tf_result(cid, "FAILED", 1)], TF)
-    Dispatcher(app).run_once()
+    app.dispatcher.run_once()
     body = note(fake)
     assert body.startswith("<!-- gatekeeper:summary -->\n## Gate: failed\n")
     assert "Of 1 required test, 1 test failed" in body
@@ -71,7 +70,7 @@ def test_the_merge_request_follows_the_decision_to_the_merge(
     assert gate_statuses(fake, sha) == ["failed"]  # GitLab reuses the pending status
 
     app.ingest([tf_result(cid, "PASSED", 2)], TF)
-    Dispatcher(app).run_once()
+    app.dispatcher.run_once()
     body = note(fake)
     assert body.startswith("<!-- gatekeeper:summary -->\n## Gate: passed (promoted)\n")
     assert "All required tests (1 total) have passed or been waived" in body
@@ -81,7 +80,7 @@ def test_the_merge_request_follows_the_decision_to_the_merge(
     assert app.compose(cid) and outbox_pending(app) == []
 
     report = app.publish(cid)
-    Dispatcher(app).run_once()
+    app.dispatcher.run_once()
     assert mr.state == "merged" and report.main_commit == state.branches["main"]
     [merge] = [r for r in fake.requests if r.method == "PUT" and r.path.endswith("/merge")]
     assert {**merge.query, **(merge.body or {})}["sha"] == sha and merge.status == 200

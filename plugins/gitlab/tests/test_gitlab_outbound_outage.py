@@ -16,9 +16,8 @@ from gitlab_helpers import (
     tf_result,
 )
 
-from gatekeeper.compose.generate import synthetic_builds, write_compose
-from gatekeeper.dispatch import Dispatcher
 from gatekeeper.service import Actor, Gatekeeper
+from gatekeeper.testing.composes import synthetic_builds, write_compose
 
 TF = Actor(name="tf-bot")
 NOTE = r"/projects/[^/]+/merge_requests/\d+/notes/\d+"
@@ -35,7 +34,7 @@ def app(impatient_app: Gatekeeper) -> Gatekeeper:
 def recover(app: Gatekeeper) -> None:
     """Backoff elapsed: send every pending entry (as the running dispatcher would)."""
     outbox_due_now(app)
-    while Dispatcher(app).run_once():
+    while app.dispatcher.run_once():
         pass
 
 
@@ -61,7 +60,7 @@ def test_an_outage_mid_lifecycle_delays_every_update_and_loses_none(
     assert failed["kind"] == "gatekeeper_decision_changed"
     assert "GitLab answered 502" in failed["last_error"]
     outbox_due_now(app)
-    Dispatcher(app).run_once()  # the edit times out
+    app.dispatcher.run_once()  # the edit times out
     [failed] = outbox_pending(app)
     assert "Timeout" in failed["last_error"] and failed["attempts"] == 2
 

@@ -10,15 +10,15 @@ from pathlib import Path
 
 import pytest
 from gatekeeper_gitlab.errors import GitLabUnavailable
-from gatekeeper_gitlab.fake import GitLabFake
-from gatekeeper_gitlab.fake.faults import Fault
 from gatekeeper_gitlab.signals import CLOSE_MARK
+from gatekeeper_gitlab_fake import GitLabFake
+from gatekeeper_gitlab_fake.faults import Fault
 from gitlab_helpers import COMPOSE_PROJECT, ForgeWorld
 
 from gatekeeper.api.errors import gatekeeper_error
-from gatekeeper.compose.generate import synthetic_builds, write_compose
 from gatekeeper.errors import Unavailable
 from gatekeeper.service import Gatekeeper
+from gatekeeper.testing.composes import synthetic_builds, write_compose
 
 MERGE = r"/projects/[^/]+/merge_requests/\d+/merge"
 COMMITS = r"/projects/[^/]+/repository/commits"

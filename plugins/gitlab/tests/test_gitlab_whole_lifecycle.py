@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from gatekeeper_gitlab.fake import GitLabFake
 from gatekeeper_gitlab.inbound.notes import marker
+from gatekeeper_gitlab_fake import GitLabFake
 from gitlab_helpers import (
     COMPOSE_PROJECT,
     WEBHOOK_SECRET,

@@ -14,9 +14,9 @@ import pytest
 from messaging_helpers import Bus, Consumers, consumer_conf
 from messaging_samples import ci_body, pungi_body
 
-from gatekeeper.compose.generate import synthetic_builds, write_compose
 from gatekeeper.service import Gatekeeper
 from gatekeeper.testing import unavailable
+from gatekeeper.testing.composes import synthetic_builds, write_compose
 
 Setup = Callable[[str], tuple[Path, Gatekeeper]]
 

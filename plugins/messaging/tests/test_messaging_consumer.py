@@ -211,7 +211,7 @@ def test_messaging_store_outage_returns_the_message_to_the_queue(
     def down(*args: Any, **kwargs: Any) -> None:
         raise error
 
-    monkeypatch.setattr(app.store, "transaction", down)  # every store access fails
+    monkeypatch.setattr(app.store.engine, "connect", down)  # every store access fails
     message = msg(f"{CI}.complete", ci_body())
     with pytest.raises(Nack):
         consumer(message)

@@ -11,9 +11,9 @@ from gatekeeper_resultsdb.mapping import ResultsDBError
 from gatekeeper_resultsdb.schedule import active_composes, pull_round
 from resultsdb_fake import CID, OTHER, FakeResultsDB, configure
 
-from gatekeeper.compose.generate import SpecBuild, write_compose
 from gatekeeper.model import Outcome
 from gatekeeper.service import Gatekeeper
+from gatekeeper.testing.composes import SpecBuild, write_compose
 
 UNOWNED = ("osci.productmd-compose.tier0.functional", "fedora.openqa.install_default")
 

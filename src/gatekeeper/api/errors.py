@@ -5,11 +5,12 @@ an :class:`~gatekeeper.errors.ErrorGroup` lists each one in ``errors`` too. Fast
 validation errors, unknown routes and methods answer in the same shape. Unexpected
 exceptions are caught by :mod:`gatekeeper.api.middleware` (500, logged).
 
-Two errors of the layers below are the caller's, not bugs: a value the store refuses
-(``sqlalchemy.exc.DataError``: a NUL character in text on PostgreSQL, a number out of
-range) is 422 and nothing is stored (its transaction rolled back); a compose location
-that cannot be fetched (:class:`~gatekeeper.compose.fetch.FetchError`) is 503 when the
-server is unreachable or failing (a later try may work), else 422.
+Errors of the layers below arrive as gatekeeper's own: a value the store refuses
+(:class:`~gatekeeper.errors.StoreRefused`: a NUL character in text on PostgreSQL, a number
+out of range) is 422 and nothing is stored; a store that cannot be reached
+(:class:`~gatekeeper.errors.StoreUnavailable`) is 503; a compose location that cannot be
+fetched (:class:`~gatekeeper.compose.fetch.FetchError`) is 503 when the server is
+unreachable or failing (a later try may work), else 422.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import sqlalchemy.exc
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -77,6 +77,8 @@ def error_response(
 def gatekeeper_error(exc: GatekeeperError) -> JSONResponse:
     if isinstance(exc, Unparseable):
         return error_response(400, "bad_request", str(exc))
+    if isinstance(exc, FetchError):
+        return fetch_failed(exc)
     status, kind = 422, "invalid_input"
     for cls, code, name in _STATUS:
         if isinstance(exc, cls):
@@ -86,12 +88,6 @@ def gatekeeper_error(exc: GatekeeperError) -> JSONResponse:
         messages = [str(e) for e in exc.errors]
         return error_response(status, kind, "\n".join(messages), messages)
     return error_response(status, kind, str(exc))
-
-
-def store_refused(exc: sqlalchemy.exc.DataError) -> JSONResponse:
-    """A value the database would not store: the caller's input, so 422."""
-    reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
-    return error_response(422, "invalid_input", f"the store refused a value: {reason}")
 
 
 def fetch_failed(exc: FetchError) -> JSONResponse:
@@ -126,17 +122,7 @@ def install(api: FastAPI) -> None:
         detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
         return error_response(exc.status_code, kind, detail, headers=exc.headers)
 
-    async def on_data_error(request: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, sqlalchemy.exc.DataError)
-        return store_refused(exc)
-
-    async def on_fetch_error(request: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, FetchError)
-        return fetch_failed(exc)
-
     api.add_exception_handler(GatekeeperError, on_gatekeeper_error)
-    api.add_exception_handler(sqlalchemy.exc.DataError, on_data_error)
-    api.add_exception_handler(FetchError, on_fetch_error)
     api.add_exception_handler(RequestValidationError, on_validation_error)
     api.add_exception_handler(StarletteHTTPException, on_http_error)
 

@@ -19,11 +19,11 @@ from gatekeeper.api.models import (
     PublishOut,
 )
 from gatekeeper.compose.diff import BuildChange
-from gatekeeper.compose.lockfile import RPM_LOCKFILE_NAME
+from gatekeeper.compose.lockfile_formats import RPM_LOCKFILE_NAME
 from gatekeeper.errors import InputError
 from gatekeeper.model import Build
-from gatekeeper.reads import MAX_LIMIT, MAX_OFFSET, Page
 from gatekeeper.service import Actor, Gatekeeper
+from gatekeeper.service.reads import MAX_LIMIT, MAX_OFFSET, Page
 
 
 def next_url(request: Request, page: Page[Any]) -> str | None:

@@ -32,8 +32,8 @@ from gatekeeper.api.routes_composes import next_url
 from gatekeeper.errors import InputError
 from gatekeeper.inputs import parse_results
 from gatekeeper.model import Result
-from gatekeeper.reads import MAX_LIMIT, MAX_OFFSET
 from gatekeeper.service import Actor, Gatekeeper, IngestReport
+from gatekeeper.service.reads import MAX_LIMIT, MAX_OFFSET
 
 BODY = "<request body>"
 # What a caller may say about an upload: labels of its results, nothing that bounds work

@@ -28,7 +28,7 @@ from typing import Any, Protocol, TypeVar
 
 import msgspec
 
-from gatekeeper.errors import InputError
+from gatekeeper.errors import GatekeeperError, InputError
 
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_RETRIES = 3
@@ -43,8 +43,11 @@ _USER_AGENT = "gatekeeper (productmd reader)"
 _T = TypeVar("_T")
 
 
-class FetchError(OSError):
-    """A file could not be read over HTTP (after the retries, when retrying made sense)."""
+class FetchError(GatekeeperError, OSError):
+    """A file could not be read over HTTP (after the retries, when retrying made sense).
+
+    A :class:`~gatekeeper.errors.GatekeeperError` (the caller's, or the server's when
+    :attr:`transient`), and an ``OSError`` as every other failure to read a file is."""
 
     def __init__(self, message: str, status: int | None = None) -> None:
         super().__init__(message)

@@ -16,7 +16,8 @@ import yaml
 
 from gatekeeper.compose.resolve import Request
 from gatekeeper.errors import InputError
-from gatekeeper.yamlsafe import STR, YamlProblem, compose, describe, line_of, read_text
+from gatekeeper.inputs import read_text
+from gatekeeper.policy.yamlsafe import STR, YamlProblem, compose, describe, line_of
 
 _MAPPING_LINE = re.compile(r"^[A-Za-z_][\w-]*\s*:", re.MULTILINE)  # rpms.in.yaml has keys
 PackageList = list[tuple[Request, frozenset[str] | None]]  # a request, the arches it is for
@@ -25,8 +26,8 @@ PackageList = list[tuple[Request, frozenset[str] | None]]  # a request, the arch
 def read_package_list(path: Path, *, known_arches: frozenset[str]) -> PackageList:
     """The requests of the package list at ``path``."""
     file = str(path)
+    text = read_text(path)
     try:
-        text = read_text(path)
         node = compose(text) if _MAPPING_LINE.search(text) else None
     except YamlProblem as exc:
         raise InputError(exc.message, file=file, line=exc.line) from None

@@ -21,6 +21,10 @@ class TxBase:
         self._conn = conn
         self.dialect: str = conn.dialect.name
 
+    def ping(self) -> None:
+        """A round trip to the database (``SELECT 1``)."""
+        self._conn.execute(sa.text("SELECT 1"))
+
     def _insert(self, table: sa.Table) -> Insert:
         """An INSERT that knows ``ON CONFLICT`` on this dialect."""
         if self.dialect == "postgresql":

@@ -7,8 +7,9 @@ writes go through :meth:`Store.transaction`, which hands out a :class:`~.repo.Tx
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,18 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import make_url
 
-from gatekeeper.store.repo import Tx
+from gatekeeper.errors import StoreRefused, StoreUnavailable
+from gatekeeper.store import claims
+from gatekeeper.store.claims import Listener, OutboxClaim
+from gatekeeper.store.tx import Tx
+
+# driver errors that say the database cannot be reached now, not that a statement is wrong
+_UNAVAILABLE = (
+    sa.exc.OperationalError,
+    sa.exc.InterfaceError,
+    sa.exc.DisconnectionError,
+    sa.exc.TimeoutError,
+)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -62,14 +74,57 @@ class Store:
         ``readonly=True`` starts a plain deferred ``BEGIN`` there (and a ``READ ONLY``
         transaction on PostgreSQL) for readers that must not wait for writers.
         """
-        with self.engine.connect() as conn:
-            if self.dialect == "sqlite":
-                begin = "BEGIN" if readonly else "BEGIN IMMEDIATE"
-                conn.execution_options(**{_SQLITE_BEGIN: begin})
-            with conn.begin():
-                if readonly and self.dialect == "postgresql":
-                    conn.exec_driver_sql("SET TRANSACTION READ ONLY")
-                yield Tx(conn)
+        try:
+            with self.engine.connect() as conn:
+                if self.dialect == "sqlite":
+                    begin = "BEGIN" if readonly else "BEGIN IMMEDIATE"
+                    conn.execution_options(**{_SQLITE_BEGIN: begin})
+                with conn.begin():
+                    if readonly and self.dialect == "postgresql":
+                        conn.exec_driver_sql("SET TRANSACTION READ ONLY")
+                    yield Tx(conn)
+        except sa.exc.DataError as exc:  # the caller's value: nothing was stored
+            raise StoreRefused(f"the store refused a value: {_reason(exc)}") from exc
+        except _UNAVAILABLE as exc:
+            raise StoreUnavailable(f"store unavailable: {_reason(exc)}") from exc
+        except sa.exc.DBAPIError as exc:
+            if exc.connection_invalidated:
+                raise StoreUnavailable(f"store unavailable: {_reason(exc)}") from exc
+            raise
+
+    def ping(self) -> None:
+        """Raise :class:`~gatekeeper.errors.StoreUnavailable` unless the database answers."""
+        with self.transaction(readonly=True) as tx:
+            tx.ping()
+
+    @contextmanager
+    def claim_outbox(
+        self, *, ids: Sequence[int] | None, lease: timedelta, batched: Collection[str] = ()
+    ) -> Iterator[OutboxClaim | None]:
+        """The next due outbox entry (among ``ids`` if given), the caller's alone until the
+        block ends (None: nothing is due); a kind in ``batched`` comes with every other
+        pending entry of its compose. The caller sends, says ``claim.delivered()`` or
+        ``claim.retry(...)``, and the store marks the entries when the block ends: inside
+        the claiming transaction on PostgreSQL (row locks), after a committed lease on
+        SQLite (see :mod:`gatekeeper.store.claims`)."""
+        if self.dialect == "postgresql":
+            with self.transaction() as tx:
+                claim = claims.take(tx, ids, lease, batched)
+                yield claim
+                if claim is not None:
+                    claim.settle(tx)
+            return
+        with self.transaction() as tx:
+            claim = claims.take(tx, ids, lease, batched)
+        yield claim
+        if claim is not None:
+            with self.transaction() as tx:
+                claim.settle(tx)
+
+    def outbox_listener(self) -> Listener | None:
+        """A waiter for other processes' outbox commits; None where the database cannot
+        notify (SQLite: dispatchers poll)."""
+        return Listener(self.engine) if self.dialect == "postgresql" else None
 
     def upgrade(self) -> None:
         """Migrate the database to the newest schema (``alembic upgrade head``).
@@ -101,6 +156,12 @@ class Store:
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
+
+
+def _reason(exc: sa.exc.SQLAlchemyError) -> str:
+    """The driver's first line, without SQLAlchemy's statement and parameters."""
+    orig = getattr(exc, "orig", None)
+    return (str(orig or exc).splitlines() or [type(exc).__name__])[0]
 
 
 def head_revision() -> str | None:

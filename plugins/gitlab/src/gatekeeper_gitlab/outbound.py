@@ -33,11 +33,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
 from gatekeeper import hookimpl
+from gatekeeper.compose.gate import gate_table
 
 if TYPE_CHECKING:
     from gitlab.v4.objects import Project, ProjectMergeRequest
 
-    from gatekeeper.model import Compose, Decision
+    from gatekeeper.model import Compose, Decision, MergeRequest
+    from gatekeeper.service import Gatekeeper
 
     from .forge import GitLabForge
 
@@ -110,18 +112,7 @@ def summary_body(
     if decision is None:
         lines += [f"Compose `{compose}`: not decided yet.", ""]
     else:
-        lines += [str(decision["summary"]), ""]
-        unsatisfied = [a for a in decision["unsatisfied_requirements"] if a.get("required", True)]
-        if unsatisfied:
-            lines += ["| answer | team | testcase | scenario | arch |", "|---|---|---|---|---|"]
-            for a in unsatisfied[:MAX_ROWS]:
-                lines.append(
-                    f"| {a['type']} | {a['team']} | {a['testcase']} | "
-                    f"{a.get('scenario') or '-'} | {a.get('arch') or '-'} |"
-                )
-            if len(unsatisfied) > MAX_ROWS:
-                lines.append(f"| ... {len(unsatisfied) - MAX_ROWS} more | | | | |")
-            lines.append("")
+        lines += [str(decision["summary"]), "", *gate_table(decision, max_rows=MAX_ROWS)]
     if published:
         lines += ["Published: merged into `main`.", ""]
     elif promoted:
@@ -136,20 +127,19 @@ def summary_body(
 def wanted_state(app: Any, compose_id: str) -> MergeRequestState | None:
     """The compose's MR and what it should show; None when there is no GitLab MR to update
     (none yet, closed as superseded, or made by another forge)."""
-    with app.store.transaction(readonly=True) as tx:
-        row = tx.compose_row(compose_id)
-        mr = tx.merge_request_for(compose_id)
-        latest = tx.latest_decision(compose_id)
-    if row is None or mr is None or mr["forge"] != FORGE or mr["number"] is None:
+    view = app.gate_view(compose_id)
+    if view is None:
+        return None
+    row, mr, decision = view.compose, view.merge_request, view.decision
+    if mr is None or mr["forge"] != FORGE or mr["number"] is None:
         return None
     if mr["state"] not in ("open", "merged"):
         return None
-    decision = latest["payload"] if latest else None
     published = row["state"] == "published" or mr["state"] == "merged"
     body = summary_body(
         compose_id,
         decision,
-        latest["version"] if latest else None,
+        view.version,
         promoted=bool(row.get("promoted")),
         published=published,
     )
@@ -291,7 +281,7 @@ def forget(forge: Any) -> None:
 # -- the hooks -----------------------------------------------------------------------------
 @hookimpl
 def gatekeeper_compose_proposed(
-    app: Any, compose: Compose, merge_request: Mapping[str, Any]
+    app: Gatekeeper, compose: Compose, merge_request: MergeRequest
 ) -> None:
     """The new MR gets its summary note (pending), ``gate::pending`` and a pending status."""
     sync(app, compose.id)
@@ -299,27 +289,27 @@ def gatekeeper_compose_proposed(
 
 @hookimpl
 def gatekeeper_decision_changed(
-    app: Any, compose: Compose, old: Mapping[str, Any] | None, new: Decision, version: int
+    app: Gatekeeper, compose: Compose, old: Decision | None, new: Decision, version: int
 ) -> None:
     """The note, label and status show the compose's latest decision."""
     sync(app, compose.id)
 
 
 @hookimpl
-def gatekeeper_promote_compose(app: Any, compose: Compose, decision: Decision) -> None:
+def gatekeeper_promote_compose(app: Gatekeeper, compose: Compose, decision: Decision) -> None:
     """The note says promoted (the label is ``gate::passed`` already)."""
     sync(app, compose.id)
 
 
 @hookimpl
-def gatekeeper_promotion_revoked(app: Any, compose: Compose, decision: Decision) -> None:
+def gatekeeper_promotion_revoked(app: Gatekeeper, compose: Compose, decision: Decision) -> None:
     """The note no longer says promoted."""
     sync(app, compose.id)
 
 
 @hookimpl
 def gatekeeper_compose_published(
-    app: Any, compose: Compose, merge_request: Mapping[str, Any] | None
+    app: Gatekeeper, compose: Compose, merge_request: MergeRequest | None
 ) -> None:
     """The merged MR's note says published; its label stays the verdict's."""
     sync(app, compose.id)

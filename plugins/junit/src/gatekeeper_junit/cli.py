@@ -12,7 +12,7 @@ from functools import partial
 
 import click
 
-from gatekeeper.cli_common import State, located, print_report, reporter_option
+from gatekeeper.cli.common import State, located, print_report, reporter_option
 from gatekeeper.errors import InputError
 from gatekeeper_junit.options import Options
 from gatekeeper_junit.parse import parse_files, stamped

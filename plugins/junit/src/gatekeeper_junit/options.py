@@ -32,7 +32,7 @@ class Options:
     @classmethod
     def from_mapping(cls, compose: str, options: Mapping[str, Any]) -> tuple[Options, str]:
         """Validated options and the upload's file name (``filename``, for error places)."""
-        known = {*cls.__dataclass_fields__, "filename"} - {"compose"}
+        known = {*cls.__dataclass_fields__, "filename", "now"} - {"compose"}
         unknown = sorted(set(options) - known)
         if unknown:
             raise InputError(
@@ -40,6 +40,9 @@ class Options:
                 key="options",
             )
         values = dict(options)
+        now = values.pop("now", None)  # the service's time of receipt
+        if values.get("submit_time") is None and now is not None:
+            values["submit_time"] = now
         for key in ("arch", "scenario", "variant", "run_id", "ref_url", "filename"):
             value = values.get(key)
             if value is not None and not isinstance(value, str):

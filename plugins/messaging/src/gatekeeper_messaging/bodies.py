@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from gatekeeper.model import Compose, Decision
+from gatekeeper.model import Compose, Decision, MergeRequest
 
 #: Message ids are uuid5 of what the message is about, so a retried publish (the broker's
 #: confirm was lost) carries the same id and a consumer can drop the second copy.
@@ -29,14 +29,15 @@ def compose_body(compose: Compose) -> dict[str, Any]:
     }
 
 
-def merge_request_body(mr: Mapping[str, Any] | None) -> dict[str, Any] | None:
+def merge_request_body(mr: MergeRequest | Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """A merge request's public fields (the hook's MergeRequest, or its record)."""
     if mr is None:
         return None
-    number = mr.get("number")
+    number, state = mr.get("number"), mr.get("state")
     return {
         "number": int(number) if number is not None else None,
         "branch": mr.get("branch"),
-        "state": mr.get("state"),
+        "state": None if state is None else str(state),
         "title": mr.get("title"),
     }
 

@@ -31,9 +31,8 @@ import sys
 import time
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import sqlalchemy.exc
 from fedora_messaging.exceptions import Drop, Nack
 
 from gatekeeper.compose.fetch import FetchError
@@ -46,14 +45,10 @@ from gatekeeper_messaging import inbound
 from gatekeeper_messaging.inbound import Malformed
 from gatekeeper_messaging.settings import ConsumerSettings
 
-log = logging.getLogger("gatekeeper_messaging.consumer")
+if TYPE_CHECKING:
+    from gatekeeper.outbox import Dispatcher
 
-TRANSIENT = (
-    sqlalchemy.exc.OperationalError,
-    sqlalchemy.exc.InterfaceError,
-    sqlalchemy.exc.DisconnectionError,
-    sqlalchemy.exc.TimeoutError,
-)
+log = logging.getLogger("gatekeeper_messaging.consumer")
 
 
 ACTOR_TTL = 10.0  # seconds an identity's groups and rights are reused without a lookup
@@ -61,16 +56,6 @@ ACTOR_TTL = 10.0  # seconds an identity's groups and rights are reused without a
 
 class Refused(Exception):
     """The message may not act (no identity for its topic, or the identity may not)."""
-
-
-def is_transient(exc: BaseException) -> bool:
-    """An error that a later try may not meet: the store's connection lost or database
-    locked; the compose's server unreachable, rate-limiting or failing (5xx)."""
-    if isinstance(exc, TRANSIENT):
-        return True
-    if isinstance(exc, FetchError):
-        return exc.transient
-    return isinstance(exc, sqlalchemy.exc.DBAPIError) and bool(exc.connection_invalidated)
 
 
 def kv(**fields: object) -> str:
@@ -117,11 +102,9 @@ class Consumer:
             app = open_app(load_settings(self.settings.gatekeeper_config))
         self.app = app
         self._actors: dict[str, tuple[float, Any]] = {}
-        self.dispatcher: Any = None
+        self.dispatcher: Dispatcher | None = None
         if dispatch and self.settings.dispatch_interval > 0:
-            from gatekeeper.dispatch import Dispatcher
-
-            self.dispatcher = Dispatcher(app)
+            self.dispatcher = app.dispatcher
             self.dispatcher.start(interval=self.settings.dispatch_interval)
         log.info(
             "consumer started: %s",
@@ -171,6 +154,14 @@ class Consumer:
         except Malformed as exc:
             done("dropped", logging.WARNING, reason=f"malformed: {exc}")
             raise Drop() from None
+        except FetchError as exc:  # before GatekeeperError: a server failing is transient
+            if not exc.transient:
+                done("dropped", logging.WARNING, reason=f"{type(exc).__name__}: {exc}")
+                raise Drop() from None
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            done("requeued", logging.WARNING, reason=f"compose unreachable: {reason}")
+            time.sleep(self.settings.retry_delay)
+            raise Nack() from None
         except Unavailable as exc:  # the forge is down: this message can succeed later
             done("requeued", logging.WARNING, reason=f"{type(exc).__name__}: {exc}")
             time.sleep(self.settings.retry_delay)
@@ -178,17 +169,7 @@ class Consumer:
         except (Refused, GatekeeperError) as exc:
             done("dropped", logging.WARNING, reason=f"{type(exc).__name__}: {exc}")
             raise Drop() from None
-        except sqlalchemy.exc.DataError as exc:  # the message's values, not a bug
-            reason = str(exc.orig or exc).splitlines()[0]
-            done("dropped", logging.WARNING, reason=f"the store refused a value: {reason}")
-            raise Drop() from None
-        except Exception as exc:
-            if is_transient(exc):
-                reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-                what = "compose unreachable" if isinstance(exc, FetchError) else "store unavailable"
-                done("requeued", logging.WARNING, reason=f"{what}: {reason}")
-                time.sleep(self.settings.retry_delay)
-                raise Nack() from None
+        except Exception:
             log.exception("message %s", kv(**fields, outcome="dropped", reason="bug"))
             raise Drop() from None
         done(outcome, compose=compose, detail=detail)

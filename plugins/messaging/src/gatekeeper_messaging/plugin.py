@@ -14,10 +14,10 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gatekeeper import hookimpl
-from gatekeeper.model import Compose, Decision
+from gatekeeper.model import Compose, Decision, MergeRequest
 from gatekeeper_messaging.bodies import (
     compose_body,
     decision_update_body,
@@ -33,6 +33,9 @@ from gatekeeper_messaging.schemas import (
     PromotionRevokedV1,
 )
 from gatekeeper_messaging.settings import MessagingSettings
+
+if TYPE_CHECKING:
+    from gatekeeper.service import Gatekeeper
 
 log = logging.getLogger("gatekeeper_messaging")
 _config_lock = threading.Lock()
@@ -71,7 +74,7 @@ def publish(
 
 @hookimpl
 def gatekeeper_compose_proposed(
-    app: Any, compose: Compose, merge_request: Mapping[str, Any]
+    app: Gatekeeper, compose: Compose, merge_request: MergeRequest
 ) -> None:
     body = {"compose": compose_body(compose), "merge_request": merge_request_body(merge_request)}
     publish(app, ComposeProposedV1, body, key=(compose.id,))
@@ -79,11 +82,11 @@ def gatekeeper_compose_proposed(
 
 @hookimpl
 def gatekeeper_decision_changed(
-    app: Any, compose: Compose, old: Mapping[str, Any] | None, new: Decision, version: int
+    app: Gatekeeper, compose: Compose, old: Decision | None, new: Decision, version: int
 ) -> None:
     if MessagingSettings.from_settings(app.settings) is None:
         return
-    body = decision_update_body(compose, old, new, version)
+    body = decision_update_body(compose, old.to_json() if old else None, new, version)
     if body is None:
         log.debug("decision v%s of %s: no change a reader sees; not sent", version, compose.id)
         return
@@ -91,20 +94,20 @@ def gatekeeper_decision_changed(
 
 
 @hookimpl
-def gatekeeper_promote_compose(app: Any, compose: Compose, decision: Decision) -> None:
+def gatekeeper_promote_compose(app: Gatekeeper, compose: Compose, decision: Decision) -> None:
     body = {"compose": compose_body(compose), "decision": decision.to_json()}
     publish(app, ComposePromotableV1, body, key=(compose.id, body["decision"]["evaluated_at"]))
 
 
 @hookimpl
-def gatekeeper_promotion_revoked(app: Any, compose: Compose, decision: Decision) -> None:
+def gatekeeper_promotion_revoked(app: Gatekeeper, compose: Compose, decision: Decision) -> None:
     body = {"compose": compose_body(compose), "decision": decision.to_json()}
     publish(app, PromotionRevokedV1, body, key=(compose.id, body["decision"]["evaluated_at"]))
 
 
 @hookimpl
 def gatekeeper_compose_published(
-    app: Any, compose: Compose, merge_request: Mapping[str, Any] | None
+    app: Gatekeeper, compose: Compose, merge_request: MergeRequest | None
 ) -> None:
     body = {"compose": compose_body(compose), "merge_request": merge_request_body(merge_request)}
     publish(app, ComposePublishedV1, body, key=(compose.id,))

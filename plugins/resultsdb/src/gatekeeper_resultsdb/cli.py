@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from gatekeeper.cli_common import State, located, print_report
+from gatekeeper.cli.common import State, located, print_report
 from gatekeeper.errors import ConfigError, InputError
 from gatekeeper.timeutil import format_duration, parse_duration
 from gatekeeper_resultsdb.schedule import Pulled, active_composes, pull_round

@@ -10,8 +10,7 @@ Without ``[resultsdb] url`` every hook does nothing.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from gatekeeper import hookimpl
 from gatekeeper.model import Compose, Result
@@ -22,11 +21,14 @@ from gatekeeper_resultsdb.settings import ResultsDBSettings
 if TYPE_CHECKING:
     import click
 
+    from gatekeeper.model import MergeRequest
+    from gatekeeper.service import Gatekeeper
+
 log = logging.getLogger("gatekeeper_resultsdb")
 
 
 @hookimpl
-def gatekeeper_pull_results(app: Any, compose: Compose) -> list[Result] | None:
+def gatekeeper_pull_results(app: Gatekeeper, compose: Compose) -> list[Result] | None:
     """Every result ResultsDB holds for ``compose`` (the core keeps those a team owns)."""
     settings = ResultsDBSettings.from_settings(app.settings)
     if settings is None:
@@ -36,7 +38,7 @@ def gatekeeper_pull_results(app: Any, compose: Compose) -> list[Result] | None:
 
 @hookimpl
 def gatekeeper_compose_proposed(
-    app: Any, compose: Compose, merge_request: Mapping[str, Any]
+    app: Gatekeeper, compose: Compose, merge_request: MergeRequest
 ) -> None:
     """Pull once when a compose is announced with its MR. ResultsDB being down is logged,
     not raised: the import stands, and the schedule pulls again."""

@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from gatekeeper import hookimpl
-from gatekeeper.cli_common import State, located, print_report, reporter_option
+from gatekeeper.cli.common import State, located, print_report, reporter_option
 from gatekeeper.errors import ConfigError
 from gatekeeper_tmt.results import parse
 from gatekeeper_tmt.run import Options, read_run

@@ -99,8 +99,7 @@ def open_merge_request(
     except NotFound:
         log.info("GitLab event of an unknown compose %s: ignored", compose_id)
         return None
-    with app.store.transaction(readonly=True) as tx:
-        record = tx.merge_request_for(compose.id)
+    record = app.merge_request(compose.id)
     if record is None or record.get("forge") != "gitlab" or record.get("number") != iid:
         log.warning("GitLab event names !%s as compose %s's MR, gatekeeper's is %s: ignored",
                     iid, compose.id, None if record is None else record.get("number"))  # fmt: skip

@@ -7,7 +7,7 @@ import time
 
 import click
 
-from gatekeeper.cli_common import State, located
+from gatekeeper.cli.common import State, located
 from gatekeeper.errors import InputError
 
 log = logging.getLogger("gatekeeper_gitlab.poll")

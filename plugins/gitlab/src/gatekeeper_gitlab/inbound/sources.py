@@ -31,7 +31,7 @@ STATUS_OUTCOMES = {
 
 
 def _owned(ctx: MergeRequest, testcase: str, policy: Policy | None = None) -> Policy | None:
-    owner = ctx.app._owner_finder()(testcase)
+    owner = ctx.app.owner_of(testcase)
     if owner is None or (policy is not None and owner is not policy):
         return None
     found: Policy = owner

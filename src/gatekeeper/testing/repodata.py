@@ -17,9 +17,9 @@ from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from gatekeeper.compose.generate import MULTILIB_ARCH, RpmEntry, SpecBuild, rpm_entries
 from gatekeeper.compose.nevra import split_nevra
 from gatekeeper.compose.repodata import quiet_rpm, repo_path_of
+from gatekeeper.testing.composes import MULTILIB_ARCH, RpmEntry, SpecBuild, rpm_entries
 
 TIMESTAMP = 1764547200  # 2025-12-01T00:00:00Z: every record's, so output is reproducible
 _CAPABILITY = re.compile(r"\s*(?P<name>\S+)(?:\s*(?P<op><=|>=|=|<|>)\s*(?P<evr>\S+))?\s*")

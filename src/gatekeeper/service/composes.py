@@ -1,9 +1,8 @@
-"""The compose lifecycle: import -> propose (MR) -> decide -> promote -> publish -> merged.
+"""The compose lifecycle: announce -> propose (MR) -> decide -> promote -> publish -> merged.
 
-These are use cases of :class:`gatekeeper.service.Gatekeeper` (it inherits them),
-kept in their own module by responsibility. Each is one store transaction; forge
-operations run inside it and are undone (or converge on retry) when it fails, so
-no compose row, branch or merge request is ever left half-made. States::
+Each step is one store transaction; forge operations run inside it and are undone (or
+converge on retry) when it fails, so no compose row, branch or merge request is ever left
+half-made. States (:class:`~gatekeeper.model.ComposeState`)::
 
     announced -> proposed -> promoted -> published
                     ^   |        |
@@ -18,24 +17,21 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
-
-import pluggy
+from typing import Any
 
 from gatekeeper.compose import ComposeData, ComposeInfo
 from gatekeeper.compose.diff import diff_builds, mr_description, mr_title
-from gatekeeper.compose.lockfile import mr_lockfile_section
+from gatekeeper.compose.gate import gate_section, with_gate
+from gatekeeper.compose.lockfile_formats import mr_lockfile_section
 from gatekeeper.compose.reader import read_compose
-from gatekeeper.compose.render import render_compose
-from gatekeeper.config import Settings
-from gatekeeper.errors import ConfigError, NotFound
-from gatekeeper.events import Events
+from gatekeeper.compose.repo_files import render_compose
+from gatekeeper.errors import ConfigError, InputError, NotFound
 from gatekeeper.forge import Forge
-from gatekeeper.model import Build, Compose, Decision
+from gatekeeper.model import Build, Compose, ComposeState, Decision, MergeRequestState
+from gatekeeper.outbox import Owed
 from gatekeeper.plugins import collect_named
-from gatekeeper.store import Store, Tx
-
-GATE_MARK = "<!-- gatekeeper:gate -->"
+from gatekeeper.service.context import Context
+from gatekeeper.store import Tx
 
 
 @dataclass(frozen=True)
@@ -74,78 +70,59 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def gate_section(decision: Mapping[str, Any] | None, version: int | None, promoted: bool) -> str:
-    """The MR description's gate part: the current decision, kept up to date."""
-    if decision is None:
-        return f"{GATE_MARK}\n## Gate: not decided yet\n"
-    lines = [
-        GATE_MARK,
-        f"## Gate: {decision['verdict']}" + (" (promoted)" if promoted else ""),
-        "",
-        decision["summary"],
-        "",
-    ]
-    unsatisfied = [a for a in decision["unsatisfied_requirements"] if a.get("required", True)]
-    if unsatisfied:
-        lines += ["| answer | team | testcase | scenario | arch |", "|---|---|---|---|---|"]
-        for a in unsatisfied[:50]:
-            lines.append(
-                f"| {a['type']} | {a['team']} | {a['testcase']} | "
-                f"{a['scenario'] or '-'} | {a['arch'] or '-'} |"
-            )
-        if len(unsatisfied) > 50:
-            lines.append(f"| ... {len(unsatisfied) - 50} more | | | | |")
-        lines.append("")
-    lines.append(f"Decision v{version}, evaluated {decision['evaluated_at']}.")
-    return "\n".join(lines) + "\n"
+class Composes:
+    """Composes and their merge requests: announce, import, propose, publish, supersede."""
 
-
-def with_gate(description: str, gate: str) -> str:
-    head = description.split(GATE_MARK)[0].rstrip()
-    return f"{head}\n\n{gate}"
-
-
-class Lifecycle:
-    """Mixin of :class:`~gatekeeper.service.Gatekeeper`: composes and their merge requests."""
-
-    _forge: Forge | None = None
-    # provided by Gatekeeper, which inherits this mixin
-    settings: Settings
-    pm: pluggy.PluginManager
-    store: Store
-    clock: Callable[[], datetime]
-
-    if TYPE_CHECKING:
-
-        def _lock(self, tx: Tx, compose_id: str) -> dict[str, Any]: ...
+    def __init__(self, ctx: Context, app: object) -> None:
+        self.ctx = ctx
+        self._app = app  # what a forge factory is given
+        self._forge: Forge | None = None
 
     @property
     def forge(self) -> Forge:
         """The configured forge (``forge`` setting), built by its plugin on first use."""
         if self._forge is None:
-            factories = collect_named(self.pm.hook.gatekeeper_register_forges(), "forge")
-            if self.settings.forge not in factories:
+            settings = self.ctx.settings
+            factories = collect_named(self.ctx.hooks.register_forges(), "forge")
+            if settings.forge not in factories:
                 known = ", ".join(sorted(factories)) or "none"
                 raise ConfigError(
-                    f"unknown forge {self.settings.forge!r}; installed: {known}", key="forge"
+                    f"unknown forge {settings.forge!r}; installed: {known}", key="forge"
                 )
-            self._forge = factories[self.settings.forge](self)
+            self._forge = factories[settings.forge](self._app)
         return self._forge
 
-    @contextmanager
-    def _step(self) -> Iterator[tuple[Tx, list[Callable[[], None]], Events]]:
-        """One transaction; forge changes registered in ``undo`` are undone if it fails, and
-        the hooks queued in ``events`` fire once it has committed."""
-        undo: list[Callable[[], None]] = []
-        events = Events()
+    # -- announce ------------------------------------------------------------------------
+    def announce(
+        self,
+        compose_id: str,
+        *,
+        at: datetime | None = None,
+        label: str | None = None,
+        location: str | None = None,
+    ) -> tuple[Compose, bool]:
+        """Record a compose (idempotent). Returns it and whether it was new."""
         try:
-            with self.store.transaction() as tx:
-                yield tx, undo, events
-        except BaseException:
-            for action in reversed(undo):
-                action()
-            raise
-        events.fire(self)
+            compose = Compose.from_id(compose_id, at or self.ctx.clock())
+        except ValueError as exc:
+            raise InputError(str(exc), key="compose") from None
+        with self.ctx.store.transaction() as tx:
+            created = tx.ensure_compose(compose, label=label, location=location)
+            stored = tx.get_compose(compose.id)
+        assert stored is not None
+        return stored, created
+
+    def get(self, compose_id: str) -> Compose:
+        with self.ctx.store.transaction(readonly=True) as tx:
+            return self.ctx.require(tx, compose_id)
+
+    def is_imported(self, compose_id: str) -> bool:
+        """Whether the compose is known with its builds or its merge request."""
+        with self.ctx.store.transaction(readonly=True) as tx:
+            row = tx.compose_row(compose_id)
+            return row is not None and bool(
+                tx.has_builds(compose_id) or tx.merge_request_for(compose_id)
+            )
 
     # -- import and propose ---------------------------------------------------------------
     def import_compose(
@@ -168,10 +145,10 @@ class Lifecycle:
             type=info.type,
             date=info.date,
             respin=info.respin,
-            announced_at=self.clock(),
+            announced_at=self.ctx.clock(),
             label=info.label,
         )
-        with self._step() as (tx, undo, events):
+        with self.ctx.step() as (tx, undo, owed):
             created = tx.ensure_compose(compose, label=info.label, location=info.location)
             if info.source is not None:
                 tx.set_compose_source(info.id, info.source)
@@ -181,31 +158,17 @@ class Lifecycle:
                 tx.update_compose(info.id, variants=variants)
                 tx.put_builds(info.id, data.builds)
                 builds = data.builds  # what reading them back would give
-            mr, proposed = self._propose_in(tx, info.id, undo, events, builds)
+            mr, proposed = self._propose_in(tx, info.id, undo, owed, builds)
             stored = tx.get_compose(info.id)
         assert stored is not None
         return ImportReport(stored, created, len(data.builds), data.rpm_count, mr, proposed)
 
     def propose(self, compose_id: str) -> Mapping[str, Any]:
         """Open (or refresh) the compose's merge request against the current ``main``."""
-        with self._step() as (tx, undo, events):
-            self._lock(tx, compose_id)
-            mr, _ = self._propose_in(tx, compose_id, undo, events)
+        with self.ctx.step() as (tx, undo, owed):
+            self.ctx.lock(tx, compose_id)
+            mr, _ = self._propose_in(tx, compose_id, undo, owed)
         return mr
-
-    def _info(self, row: Mapping[str, Any]) -> ComposeInfo:
-        variants = {k: tuple(v) for k, v in (row.get("variants") or {}).items()}
-        return ComposeInfo(
-            id=row["id"],
-            product=row["product"],
-            date=row["date"],
-            type=row["type"],
-            respin=row["respin"],
-            status="FINISHED",
-            variants=variants,
-            label=row["label"],
-            location=row["location"],
-        )
 
     def _describe(
         self,
@@ -219,7 +182,7 @@ class Lifecycle:
         if builds is None:
             builds = tx.builds_for(compose_id)
         base = tx.builds_for(base_id) if base_id else []
-        info = self._info(row)
+        info = _info(row)
         diff = diff_builds(base, builds)
         latest = tx.latest_decision(compose_id)
         gate = gate_section(
@@ -228,20 +191,24 @@ class Lifecycle:
             bool(row.get("promoted")),
         )
         arches = sorted({arch for tree in info.variants.values() for arch in tree})
-        public_url = self.settings.section("api").get("public_url")
-        if public_url is not None and not isinstance(public_url, str):
-            raise ConfigError(f"expected a URL, got {public_url!r}", file=self.settings.source,
-                              key="api.public_url")  # fmt: skip
-        locks = mr_lockfile_section(info.id, arches, public_url)
+        locks = mr_lockfile_section(info.id, arches, self._public_url())
         description = with_gate(mr_description(info, diff, base_id=base_id) + locks, gate)
         return info, builds, mr_title(info, diff), description
+
+    def _public_url(self) -> str | None:
+        settings = self.ctx.settings
+        public_url = settings.section("api").get("public_url")
+        if public_url is not None and not isinstance(public_url, str):
+            raise ConfigError(f"expected a URL, got {public_url!r}", file=settings.source,
+                              key="api.public_url")  # fmt: skip
+        return public_url
 
     def _propose_in(
         self,
         tx: Tx,
         compose_id: str,
         undo: list[Callable[[], None]],
-        events: Events,
+        owed: Owed,
         builds: Sequence[Build] | None = None,
     ) -> tuple[dict[str, Any], bool]:
         """Open or refresh the MR; ``builds``: the compose's, when the caller holds them."""
@@ -249,7 +216,7 @@ class Lifecycle:
         if row is None:
             raise NotFound(f"compose {compose_id!r} is not known: import it first")
         existing = tx.merge_request_for(compose_id)
-        if existing is not None and existing["state"] != "open":
+        if existing is not None and existing["state"] != MergeRequestState.OPEN:
             return existing, False
         product, branch = row["product"], f"compose/{compose_id}"
         base_id = tx.latest_published(product)
@@ -257,23 +224,22 @@ class Lifecycle:
         files = render_compose(info, builds)
         number = existing["number"] if existing else None
         forge = self.forge
-        had_branch = existing is not None
         proposed = forge.propose(
             product,
             branch,
             files,
             title=title,
             description=description,
-            when=self.clock(),
+            when=self.ctx.clock(),
             number=number,
         )
-        if not had_branch:
+        if existing is None:
             undo.append(lambda: forge.discard(product, branch))
         mr = tx.upsert_merge_request(
             compose_id,
             forge=forge.name,
             branch=branch,
-            state="open",
+            state=MergeRequestState.OPEN.value,
             title=title,
             description=description,
             head_commit=proposed.head_commit,
@@ -283,57 +249,56 @@ class Lifecycle:
         )
         if mr["number"] is None:  # the local forge numbers its MRs by their record
             mr = tx.upsert_merge_request(compose_id, number=mr["id"])
-        if row["state"] == "announced":
-            tx.update_compose(compose_id, state="proposed")
+        if row["state"] == ComposeState.ANNOUNCED:
+            tx.update_compose(compose_id, state=ComposeState.PROPOSED.value)
         if existing is None:
             compose = tx.get_compose(compose_id)
             assert compose is not None
-            events.add(tx, "gatekeeper_compose_proposed", compose, merge_request=mr)
+            owed.add(tx, "gatekeeper_compose_proposed", compose, merge_request=mr)
         return mr, existing is None
 
     # -- publish --------------------------------------------------------------------------
     def publish(self, compose_id: str) -> PublishReport:
         """The compose is on the mirrors: merge its MR, supersede older ones, re-render newer."""
-        with self._step() as (tx, undo, events):
-            row = self._lock(tx, compose_id)
-            if row["state"] == "published":
+        with self.ctx.step() as (tx, undo, owed):
+            row = self.ctx.lock(tx, compose_id)
+            if row["state"] == ComposeState.PUBLISHED:
                 mr = tx.merge_request_for(compose_id) or {}
                 return PublishReport(compose_id, mr.get("head_commit") or "", (), (), True)
-            mr, _ = self._propose_in(tx, compose_id, undo, events)
-            now = self.clock()
+            mr, _ = self._propose_in(tx, compose_id, undo, owed)
+            now = self.ctx.clock()
             commit = self.forge.merge(row["product"], mr["branch"], message=mr["title"], when=now)
-            merged = tx.upsert_merge_request(compose_id, state="merged", head_commit=commit)
-            tx.update_compose(compose_id, state="published", published_at=now)
+            merged = tx.upsert_merge_request(
+                compose_id, state=MergeRequestState.MERGED.value, head_commit=commit
+            )
+            tx.update_compose(compose_id, state=ComposeState.PUBLISHED.value, published_at=now)
             superseded, rerendered = self._after_publish(tx, row, now)
             compose = tx.get_compose(compose_id)
             assert compose is not None
-            events.add(tx, "gatekeeper_compose_published", compose, merge_request=merged)
+            owed.add(tx, "gatekeeper_compose_published", compose, merge_request=merged)
         return PublishReport(compose_id, commit, superseded, rerendered, False)
 
     def _after_publish(
-        self, tx: Tx, published: Mapping[str, Any], now: Any
+        self, tx: Tx, published: Mapping[str, Any], now: datetime
     ) -> tuple[tuple[str, ...], tuple[str, ...]]:
         superseded, rerendered = [], []
         order = (published["date"], published["respin"])
-        for mr in tx.open_merge_requests(published["product"]):
+        forge, product = self.forge, published["product"]
+        for mr in tx.open_merge_requests(product):
             other = mr["compose_id"]
             if other == published["id"]:
                 continue
             if (mr["date"], mr["respin"]) <= order:
-                self.forge.close(
-                    published["product"], mr["branch"], reason=f"superseded by {published['id']}"
-                )
-                tx.upsert_merge_request(other, state="closed")
-                tx.update_compose(other, state="superseded")
+                forge.close(product, mr["branch"], reason=f"superseded by {published['id']}")
+                tx.upsert_merge_request(other, state=MergeRequestState.CLOSED.value)
+                tx.update_compose(other, state=ComposeState.SUPERSEDED.value)
                 superseded.append(other)
                 continue
             row = tx.compose_row(other)
             assert row is not None
             _, _, title, description = self._describe(tx, other, published["id"], row)
-            moved = self.forge.rebase(published["product"], mr["branch"], message=title, when=now)
-            self.forge.describe(
-                published["product"], mr["branch"], title=title, description=description
-            )
+            moved = forge.rebase(product, mr["branch"], message=title, when=now)
+            forge.describe(product, mr["branch"], title=title, description=description)
             tx.upsert_merge_request(
                 other,
                 title=title,
@@ -346,12 +311,27 @@ class Lifecycle:
         return tuple(superseded), tuple(rerendered)
 
     # -- decisions on the MR ----------------------------------------------------------------
-    def _refresh_gate(
+    def refresh_gate(
         self, tx: Tx, compose_id: str, decision: Decision, version: int, *, promoted: bool
-    ) -> dict[str, Any] | None:
+    ) -> None:
         """Put the new decision into the MR description (same transaction as the decision)."""
         mr = tx.merge_request_for(compose_id)
-        if mr is None or mr["state"] != "open":
-            return None
+        if mr is None or mr["state"] != MergeRequestState.OPEN:
+            return
         gate = gate_section(decision.to_json(), version, promoted)
-        return tx.upsert_merge_request(compose_id, description=with_gate(mr["description"], gate))
+        tx.upsert_merge_request(compose_id, description=with_gate(mr["description"], gate))
+
+
+def _info(row: Mapping[str, Any]) -> ComposeInfo:
+    variants = {k: tuple(v) for k, v in (row.get("variants") or {}).items()}
+    return ComposeInfo(
+        id=row["id"],
+        product=row["product"],
+        date=row["date"],
+        type=row["type"],
+        respin=row["respin"],
+        status="FINISHED",
+        variants=variants,
+        label=row["label"],
+        location=row["location"],
+    )

@@ -23,7 +23,6 @@ import socket
 import subprocess
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -31,10 +30,9 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import pytest
-import sqlalchemy as sa
-from sqlalchemy.engine import make_url
 
 from gatekeeper.config import Settings
+from gatekeeper.store import scratch
 
 POSTGRES_URL = os.environ.get(
     "GATEKEEPER_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -57,17 +55,9 @@ def unavailable(what: str, reason: object) -> NoReturn:
 def require_postgres() -> None:
     """Skip (fail under CI=true) when PostgreSQL cannot be reached; checked once per run."""
     if "postgres" not in _problems:
-        engine = sa.create_engine(POSTGRES_URL, connect_args={"connect_timeout": 5})
-        try:
-            with engine.connect() as conn:
-                conn.execute(sa.text("SELECT 1"))
-            _problems["postgres"] = ""
-        except sa.exc.OperationalError as exc:
-            _problems["postgres"] = str(exc).splitlines()[0]
-        finally:
-            engine.dispose()
+        _problems["postgres"] = scratch.unreachable(POSTGRES_URL) or ""
     if _problems["postgres"]:
-        unavailable(f"PostgreSQL at {make_url(POSTGRES_URL)!r}", _problems["postgres"])
+        unavailable(f"PostgreSQL at {scratch.safe_url(POSTGRES_URL)!r}", _problems["postgres"])
 
 
 class Clock:
@@ -84,17 +74,8 @@ class Clock:
 def postgres_schema(prefix: str = "gk_test") -> Iterator[str]:
     """A URL whose connections live in a fresh, empty schema of the test database (dropped
     when the block ends). For tests and benchmarks."""
-    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(POSTGRES_URL)
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    url = make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with scratch.postgres_schema(POSTGRES_URL, prefix) as url:
+        yield url
 
 
 @pytest.fixture
@@ -188,11 +169,9 @@ def issue_token(
     can_waive: bool = False,
 ) -> str:  # fmt: skip
     """Create the identity ``name`` (if new) and return a new bearer token of it."""
-    with app.store.transaction() as tx:
-        if tx.get_identity(name) is None:
-            tx.create_identity(name, kind="bot", groups=groups, is_admin=is_admin,
-                               can_waive=can_waive)  # fmt: skip
-        token: str = tx.issue_token(name, "test")
+    issued = app.accounts.issue_token(name, groups=groups, is_admin=is_admin,
+                                      can_waive=can_waive, description="test")  # fmt: skip
+    token: str = issued.token
     return token
 
 

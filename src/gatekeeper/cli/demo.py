@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from gatekeeper.cli_common import console as make_console
+from gatekeeper.cli.common import console as make_console
 
 BASE = "CentOS-Stream-9-20261124.0"
 N1 = "CentOS-Stream-9-20261125.n.0"

@@ -13,7 +13,7 @@ from typing import Any
 import click
 from rich.table import Table
 
-from gatekeeper.cli_common import State, console, located
+from gatekeeper.cli.common import State, console, located
 from gatekeeper.errors import InputError
 from gatekeeper.service import Gatekeeper
 
@@ -63,13 +63,11 @@ def token_create(
             *policy.reporters.groups,
             *(g for g in groups if g not in policy.reporters.groups),
         ]
-    with app.store.transaction() as tx:
-        existing = tx.get_identity(name)
-        if existing is None:
-            tx.create_identity(name, kind="bot", groups=wanted, can_waive=can_waive,
-                               is_admin=admin)  # fmt: skip
-        issued = tx.issue_token(name, description or (f"team {team}" if team else ""))
-    if existing is None:
+    issued = app.accounts.issue_token(
+        name, groups=wanted, is_admin=admin, can_waive=can_waive,
+        description=description or (f"team {team}" if team else ""),
+    )  # fmt: skip
+    if issued.created:
         rights = [r for r, on in (("admin", admin), ("can-waive", can_waive)) if on]
         click.echo(
             f"identity {name} (bot) created; groups: {', '.join(wanted) or 'none'}"
@@ -79,7 +77,7 @@ def token_create(
     else:
         click.echo(f"identity {name} exists: another token issued (its rights unchanged)", err=True)
     click.echo("the token is shown once; keep it secret:", err=True)
-    click.echo(issued)
+    click.echo(issued.token)
 
 
 @token.command("list")
@@ -88,8 +86,7 @@ def token_create(
 @located
 def token_list(state: State, as_json: bool) -> None:
     """Every token: id, identity, description, created, last used, revoked."""
-    with state.app().store.transaction(readonly=True) as tx:
-        rows = tx.list_tokens()
+    rows = state.app().accounts.tokens()
     if as_json:
         click.echo(json.dumps(rows, indent=2, default=str))
         return
@@ -115,8 +112,7 @@ def token_list(state: State, as_json: bool) -> None:
 @located
 def token_revoke(state: State, token_id: int) -> None:
     """Revoke token TOKEN_ID (see `gatekeeper token list`)."""
-    with state.app().store.transaction() as tx:
-        revoked = tx.revoke_token_id(token_id)
+    revoked = state.app().accounts.revoke_token(token_id)
     click.echo(f"token {token_id}: {'revoked' if revoked else 'already revoked'}")
 
 
@@ -126,7 +122,7 @@ def _watching(app: Gatekeeper, location: str | None, interval: float) -> Iterato
     if location is None:
         yield
         return
-    from gatekeeper.compose.watch import poll
+    from gatekeeper.service.watch import poll
 
     stop = threading.Event()
 
@@ -150,18 +146,13 @@ def _watching(app: Gatekeeper, location: str | None, interval: float) -> Iterato
 
 @contextmanager
 def _dispatching(app: Gatekeeper, enabled: bool) -> Iterator[None]:
-    """Run the outbox dispatcher in the background while serving."""
+    """Run the app's outbox dispatcher in the background while serving: request threads
+    then only commit and wake it. Disabled, this process sends nothing (another does)."""
+    dispatcher = app.dispatcher
     if not enabled:
+        dispatcher.inline = False
         yield
         return
-    try:
-        from gatekeeper import dispatch
-    except ImportError:  # pragma: no cover - the dispatcher ships with the core
-        log.warning("no outbox dispatcher in this installation: entries stay pending")
-        yield
-        return
-    maker: Any = getattr(dispatch, "dispatcher_for", None) or dispatch.Dispatcher
-    dispatcher = maker(app)
     dispatcher.start(interval=1.0)
     try:
         yield

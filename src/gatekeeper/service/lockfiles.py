@@ -20,7 +20,7 @@ from typing import Any
 
 from gatekeeper.compose.diff import diff_builds
 from gatekeeper.compose.fetch import compose_top, open_source
-from gatekeeper.compose.lockfile import (
+from gatekeeper.compose.lockfile_formats import (
     FORMATS,
     RPM_LOCKFILE_NAME,
     LockSpec,
@@ -35,10 +35,10 @@ from gatekeeper.compose.resolve import UnresolvableError
 from gatekeeper.compose.rpmlist import read_rpm_files
 from gatekeeper.config import Settings
 from gatekeeper.errors import ConfigError, InputError
-from gatekeeper.lifecycle import gc_paused
 from gatekeeper.model import Build
-from gatekeeper.reads import _require
-from gatekeeper.store import Store
+from gatekeeper.service.composes import gc_paused
+from gatekeeper.service.context import Context
+from gatekeeper.service.reads import compose_row
 
 MULTILIB = {"x86_64": "i686"}  # tree arch -> the multilib arch it also ships
 
@@ -74,21 +74,21 @@ def _templated(settings: Settings, key: str, default: str, **values: str) -> str
 
 
 class Lockfiles:
-    """Mixin of :class:`~gatekeeper.service.Gatekeeper`: lockfiles and package diffs."""
+    """Lockfiles of a compose, and the packages that changed between two."""
 
-    store: Store  # provided by Gatekeeper
-    settings: Settings
-    _repodata_cache: RepodataCache | None = None
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self._repodata_cache: RepodataCache | None = None
 
     @property
     def repodata(self) -> RepodataCache:
         if self._repodata_cache is None:
-            section = self.settings.section("lockfile")
-            cache_dir = section.get("cache_dir", str(self.settings.var_dir / "cache/repodata"))
+            settings = self.ctx.settings
+            section = settings.section("lockfile")
+            cache_dir = section.get("cache_dir", str(settings.var_dir / "cache/repodata"))
             if not isinstance(cache_dir, str):
-                raise ConfigError(
-                    "expected a path", file=self.settings.source, key="lockfile.cache_dir"
-                )
+                raise ConfigError("expected a path", file=settings.source,
+                                  key="lockfile.cache_dir")  # fmt: skip
             self._repodata_cache = RepodataCache(Path(cache_dir))
         return self._repodata_cache
 
@@ -123,8 +123,8 @@ class Lockfiles:
             raise InputError(
                 f"unknown lockfile format {fmt!r}; expected one of: {', '.join(FORMATS)}"
             )
-        with self.store.transaction(readonly=True) as tx:
-            row = _require(tx, compose_id)
+        with self.ctx.store.transaction(readonly=True) as tx:
+            row = compose_row(tx, compose_id)
             source = tx.compose_source(compose_id)
         known: dict[str, list[str]] = row.get("variants") or {}
         chosen_variants = _choose("variant", variants, sorted(known), compose_id)
@@ -146,10 +146,14 @@ class Lockfiles:
         default_base = top.location if top.is_remote else Path(top.location).resolve().as_uri()
         spec = LockSpec(
             base_url=_templated(
-                self.settings, "base_url", default_base, compose=compose_id, product=row["product"]
+                self.ctx.settings,
+                "base_url",
+                default_base,
+                compose=compose_id,
+                product=row["product"],
             ),
             repoid=_templated(
-                self.settings, "repoid", "{variant}-{arch}", variant="{variant}", arch="{arch}"
+                self.ctx.settings, "repoid", "{variant}-{arch}", variant="{variant}", arch="{arch}"
             ),
             with_sources=with_sources,
             allow_missing_checksums=allow_missing_checksums,
@@ -176,9 +180,9 @@ class Lockfiles:
     def package_diff(self, old_id: str, new_id: str) -> list[PackageChange]:
         """The binary packages whose version differs between two composes, per tree arch,
         from the builds the Compose Repo diff finds changed."""
-        with self.store.transaction(readonly=True) as tx:
-            _require(tx, old_id)
-            _require(tx, new_id)
+        with self.ctx.store.transaction(readonly=True) as tx:
+            compose_row(tx, old_id)
+            compose_row(tx, new_id)
             old, new = tx.builds_for(old_id), tx.builds_for(new_id)
         diff = diff_builds(old, new)
         changed = {c.name for c in (*diff.added, *diff.removed, *diff.updated)}

@@ -62,20 +62,12 @@ def candidates(location: str) -> list[str]:
     ]
 
 
-def _known(app: Gatekeeper, compose_id: str) -> bool:
-    with app.store.transaction() as tx:
-        row = tx.compose_row(compose_id)
-        return row is not None and bool(
-            tx.builds_for(compose_id) or tx.merge_request_for(compose_id)
-        )
-
-
 def poll(app: Gatekeeper, location: str) -> Iterator[str]:
     """Import every new finished compose of the tree once; yields one line per event."""
     for where in candidates(location):
         name = Path(urllib.parse.urlsplit(where).path.rstrip("/")).name
         try:
-            if not name.startswith("latest-") and _known(app, ComposeId.parse(name).id):
+            if not name.startswith("latest-") and app.is_imported(ComposeId.parse(name).id):
                 continue
         except ValueError:
             pass
@@ -91,7 +83,7 @@ def poll(app: Gatekeeper, location: str) -> Iterator[str]:
                 continue
             info = json.loads(source.read_bytes(COMPOSEINFO))
             compose_id = info["payload"]["compose"]["id"]
-            if _known(app, compose_id):
+            if app.is_imported(compose_id):
                 continue
             report = app.import_compose(where)
         except (GatekeeperError, OSError, ValueError, KeyError, TypeError) as exc:

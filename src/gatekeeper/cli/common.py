@@ -6,15 +6,18 @@ import sys
 from collections.abc import Callable
 from datetime import datetime
 from functools import wraps
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
-from rich.console import Console
 
 from gatekeeper.config import Settings, load_settings
 from gatekeeper.errors import ErrorGroup, GatekeeperError, InputError
-from gatekeeper.service import Actor, Gatekeeper
 from gatekeeper.timeutil import parse_time
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from gatekeeper.service import Actor, Gatekeeper
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -55,16 +58,22 @@ class State:
 
     def actor(self, name: str | None) -> Actor:
         """Who a command acts as: the named identity, or the local operator."""
+        from gatekeeper.service import Actor
+
         return self.app().actor(name) if name else Actor.local_operator()
 
     def app(self) -> Gatekeeper:
         if self._app is None:
+            from gatekeeper.service import Gatekeeper
+
             self._app = Gatekeeper(self.settings)
             self._app.start()
         return self._app
 
 
 def console(*, stderr: bool = False) -> Console:
+    from rich.console import Console
+
     stream = sys.stderr if stderr else sys.stdout
     return Console(stderr=stderr, soft_wrap=False, width=None if stream.isatty() else 160)
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import difflib
 from collections.abc import Sequence
 from datetime import timedelta
-from pathlib import Path
 from typing import NamedTuple
 
 import yaml
@@ -70,20 +69,6 @@ def compose(text: str) -> yaml.Node | None:
         raise YamlProblem(f"YAML error: {exc}", None) from None
     except RecursionError:
         raise YamlProblem("YAML nesting is too deep", None) from None
-
-
-def read_text(path: Path) -> str:
-    """A file's UTF-8 text. Raises YamlProblem saying why it cannot be read."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise YamlProblem(f"cannot read the file: {exc.strerror or exc}", None) from None
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        reason = f"not UTF-8 text: {exc.reason} at byte {exc.start}; save the file as UTF-8"
-        raise YamlProblem(reason, line) from None
 
 
 def line_of_mark(mark: yaml.Mark | None) -> int | None:

@@ -9,7 +9,7 @@ import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from gatekeeper.cli_common import State, _time, console, located
+from gatekeeper.cli.common import State, _time, console, located
 from gatekeeper.errors import NotFound
 
 
@@ -84,8 +84,7 @@ def compose_published(state: State, compose_id: str) -> None:
 @located
 def compose_list(state: State) -> None:
     """The composes gatekeeper knows, newest first."""
-    with state.app().store.transaction() as tx:
-        rows = tx.list_composes(limit=200)
+    rows = state.app().reads.compose_rows(limit=200)
     table = Table(title="Composes", title_justify="left")
     for column in ("compose", "type", "state", "promoted", "announced"):
         table.add_column(column)
@@ -111,20 +110,16 @@ def mr() -> None:
 @located
 def mr_list(state: State, mr_state: str | None) -> None:
     """Every compose merge request (or only those in one state)."""
-    app = state.app()
-    with app.store.transaction() as tx:
-        rows = tx.list_merge_requests(mr_state)
-        verdicts = {r["compose_id"]: tx.latest_decision(r["compose_id"]) for r in rows}
+    rows = state.app().reads.merge_requests(mr_state)
     table = Table(title="Merge requests", title_justify="left")
     for column in ("!", "state", "compose", "gate", "title"):
         table.add_column(column, overflow="fold")
     for row in rows:
-        decided = verdicts[row["compose_id"]]
         table.add_row(
             str(row["number"]),
             row["state"],
             row["compose_id"],
-            decided["verdict"] if decided else "-",
+            row["verdict"] or "-",
             row["title"],
         )
     console().print(table)
@@ -137,13 +132,15 @@ def mr_list(state: State, mr_state: str | None) -> None:
 def mr_show(state: State, ident: str) -> None:
     """Show merge request IDENT (its number, or its compose id): diff summary and gate."""
     app = state.app()
-    with app.store.transaction() as tx:
-        rows = tx.list_merge_requests()
-        found = next(
-            (r for r in rows if str(r["number"]) == ident.lstrip("!") or r["compose_id"] == ident),
-            None,
-        )
-        product = (tx.compose_row(found["compose_id"]) or {}).get("product") if found else None
+    found = next(
+        (
+            r
+            for r in app.reads.merge_requests()
+            if str(r["number"]) == ident.lstrip("!") or r["compose_id"] == ident
+        ),
+        None,
+    )
+    product = found["product"] if found else None
     if found is None:
         raise NotFound(f"no merge request {ident!r}: give its number or its compose id")
     click.echo(f"!{found['number']} [{found['state']}] {found['title']}")
@@ -164,7 +161,7 @@ def mr_show(state: State, ident: str) -> None:
 def watch(state: State, location: str, interval: float, once: bool) -> None:
     """Poll LOCATION (a directory of composes, or an HTTP index with latest-* links) and
     import each new FINISHED compose once; what was imported is remembered in the store."""
-    from gatekeeper.compose.watch import poll
+    from gatekeeper.service.watch import poll
 
     app = state.app()
     while True:

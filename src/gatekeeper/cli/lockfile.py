@@ -9,12 +9,12 @@ from pathlib import Path
 
 import click
 
-from gatekeeper.cli_common import State, located
-from gatekeeper.compose.lockfile import FORMATS, RPM_LOCKFILE_NAME
+from gatekeeper.cli.common import State, located
+from gatekeeper.compose.lockfile_formats import FORMATS, RPM_LOCKFILE_NAME
 from gatekeeper.compose.packagelist import read_package_list
 from gatekeeper.errors import InputError
-from gatekeeper.lockfiles import package_diff_json
 from gatekeeper.service import Gatekeeper
+from gatekeeper.service.lockfiles import package_diff_json
 
 
 @click.command("lockfile")

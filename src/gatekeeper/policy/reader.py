@@ -1,6 +1,6 @@
 """Team policies: ``policies/<team>.yaml`` -> :class:`~gatekeeper.model.Policy`.
 
-Each file is read with located YAML (:mod:`gatekeeper.yamlsafe`), so every
+Each file is read with located YAML (:mod:`gatekeeper.policy.yamlsafe`), so every
 mistake becomes one :class:`PolicyError` ``file:line: key.path: what is wrong``.
 A directory is loaded as a whole: every error of every file, plus the checks
 across files (unique team names, disjoint ``owns`` globs), is raised at once.
@@ -17,12 +17,13 @@ from pathlib import Path
 
 import yaml
 
-from gatekeeper import yamlsafe
-from gatekeeper.errors import GatekeeperError, PolicyError, raise_all
+from gatekeeper.errors import GatekeeperError, InputError, PolicyError, raise_all
 from gatekeeper.evaluate import policy_applies as applies
-from gatekeeper.globs import glob_problem, globs_overlap, is_glob, overlap_example
+from gatekeeper.inputs import read_text
 from gatekeeper.model import AppliesTo, Gate, Policy, Reporters
-from gatekeeper.policy_schema import (
+from gatekeeper.policy import yamlsafe
+from gatekeeper.policy.globs import glob_problem, globs_overlap, is_glob, overlap_example
+from gatekeeper.policy.schema import (
     COMPOSE_TYPES,
     ON_MISSING,
     TEAM_PATTERN,
@@ -259,8 +260,8 @@ class _PolicyReader:
 
 def _read(path: Path) -> _Parsed:
     try:
-        text = yamlsafe.read_text(path)
-    except yamlsafe.YamlProblem as exc:
+        text = read_text(path)
+    except InputError as exc:
         return _Parsed(str(path), errors=[PolicyError(exc.message, file=str(path), line=exc.line)])
     return _parse(text, str(path))
 

@@ -1,0 +1,305 @@
+"""The use cases, as collaborators composed by one facade: :class:`Gatekeeper`.
+
+Every adapter (CLI, HTTP API, bus consumer, webhooks, plugins) calls the facade's public
+methods; the facade hands each call to the collaborator whose job it is:
+
+- :class:`~gatekeeper.service.results.Results`: authorize, ingest, record, report, pull,
+  waive, forge events;
+- :class:`~gatekeeper.service.decisions.Decisions`: decide, redecide, history;
+- :class:`~gatekeeper.service.composes.Composes`: announce, import, propose, publish,
+  supersede (the compose lifecycle), and the forge;
+- :class:`~gatekeeper.service.lockfiles.Lockfiles`: lockfiles and package diffs;
+- :class:`~gatekeeper.service.accounts.Accounts`: identities and tokens;
+- :class:`~gatekeeper.service.reads.Reads`: listings and pages.
+
+They share one :class:`~gatekeeper.service.context.Context` (settings, store, plugin
+manager, clock, outbox dispatcher). Each use case is one store transaction; the hook calls
+it owes are written to the outbox inside it and sent after the commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from gatekeeper.config import Settings
+from gatekeeper.errors import GatekeeperError
+from gatekeeper.model import Compose, Decision, Policy, Result, Waiver
+from gatekeeper.outbox import Dispatcher
+from gatekeeper.service.accounts import Accounts, Actor, IssuedToken
+from gatekeeper.service.composes import Composes, ImportReport, PublishReport
+from gatekeeper.service.context import Context
+from gatekeeper.service.decisions import Decisions
+from gatekeeper.service.hookcalls import HookCalls
+from gatekeeper.service.lockfiles import Lockfiles, PackageChange
+from gatekeeper.service.reads import GateView, Page, Reads
+from gatekeeper.service.results import IngestReport, Results
+from gatekeeper.timeutil import utcnow
+
+if TYPE_CHECKING:
+    import pluggy
+
+    from gatekeeper.compose import ComposeData
+    from gatekeeper.compose.diff import ComposeDiff
+    from gatekeeper.compose.packagelist import PackageList
+    from gatekeeper.forge import Forge
+    from gatekeeper.hookspecs import ResultParser
+    from gatekeeper.model import Build
+    from gatekeeper.store import Store
+
+
+class Gatekeeper:
+    """The application: its collaborators, built once and sharing one context."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        pm: pluggy.PluginManager | None = None,
+        store: Store | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        if pm is None:
+            from gatekeeper.plugins import make_plugin_manager
+
+            pm = make_plugin_manager()
+        if store is None:
+            from gatekeeper.store import Store
+
+            store = Store(settings.database_url)
+        self.ctx = Context(settings, store, pm, clock)
+        self.composes = Composes(self.ctx, self)
+        self.decisions = Decisions(self.ctx, self.composes)
+        self.reporting = Results(self.ctx, self.decisions, self)
+        self.lockfiles = Lockfiles(self.ctx)
+        self.accounts = Accounts(self.ctx)
+        self.reads = Reads(self.ctx)
+        HookCalls(self.ctx, self).register()
+        # what /healthz checks besides the store: callables raising when a part is down
+        # (plugins add theirs, e.g. the bus; a function's __name__ names it in the answer)
+        self.health_checks: list[Callable[[], None]] = []
+
+    # -- the shared parts --------------------------------------------------------------
+    @property
+    def settings(self) -> Settings:
+        return self.ctx.settings
+
+    @settings.setter
+    def settings(self, settings: Settings) -> None:
+        self.ctx.settings = settings
+
+    @property
+    def store(self) -> Store:
+        return self.ctx.store
+
+    @property
+    def pm(self) -> pluggy.PluginManager:
+        return self.ctx.pm
+
+    @property
+    def clock(self) -> Callable[[], datetime]:
+        return self.ctx.clock
+
+    @property
+    def dispatcher(self) -> Dispatcher:
+        """The application's outbox dispatcher (``serve`` and the consumer start its loop)."""
+        return self.ctx.dispatcher
+
+    @property
+    def forge(self) -> Forge:
+        """The configured forge, built by its plugin on first use."""
+        return self.composes.forge
+
+    @property
+    def policies(self) -> list[Policy]:
+        """The policies, loaded once; a bad policy raises (and so stops start-up)."""
+        return self.ctx.policies
+
+    def reload_policies(self) -> list[Policy]:
+        """Read the policy directory again (a policy file changed)."""
+        self.ctx.forget_policies()
+        return self.ctx.policies
+
+    def owner_of(self, testcase: str) -> Policy | None:
+        """The policy of the team owning ``testcase``, or None when no team owns it."""
+        return self.ctx.owner_of(testcase)
+
+    def start(self) -> None:
+        """Migrate the store and load the policies: what every long-running job does first."""
+        self.store.upgrade()
+        _ = self.policies
+
+    # -- composes ------------------------------------------------------------------------
+    def announce(
+        self, compose_id: str, *, at: datetime | None = None, label: str | None = None,
+        location: str | None = None,
+    ) -> tuple[Compose, bool]:  # fmt: skip
+        """Record a compose (idempotent). Returns it and whether it was new."""
+        return self.composes.announce(compose_id, at=at, label=label, location=location)
+
+    def compose(self, compose_id: str) -> Compose:
+        """The compose (NotFound when it is not known)."""
+        return self.composes.get(compose_id)
+
+    def is_imported(self, compose_id: str) -> bool:
+        """Whether the compose is known with its builds or its merge request."""
+        return self.composes.is_imported(compose_id)
+
+    def import_compose(
+        self, location: str, *, with_debuginfo: bool = False,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> ImportReport:  # fmt: skip
+        """Read a compose and open its merge request. Importing it again changes nothing."""
+        return self.composes.import_compose(location, with_debuginfo=with_debuginfo,
+                                            progress=progress)  # fmt: skip
+
+    def import_data(self, data: ComposeData) -> ImportReport:
+        """Record a compose already read (its builds) and open its merge request."""
+        return self.composes.import_data(data)
+
+    def propose(self, compose_id: str) -> Mapping[str, Any]:
+        """Open (or refresh) the compose's merge request against the current ``main``."""
+        return self.composes.propose(compose_id)
+
+    def publish(self, compose_id: str) -> PublishReport:
+        """The compose is on the mirrors: merge its MR, supersede older ones, re-render newer."""
+        return self.composes.publish(compose_id)
+
+    # -- results and waivers -------------------------------------------------------------
+    def authorize_report(self, actor: Actor, testcases: Iterable[str]) -> None:
+        """Raise unless ``actor`` may report every one of ``testcases``."""
+        self.reporting.authorize(actor, testcases)
+
+    def ingest(self, results: Sequence[Result], actor: Actor) -> IngestReport:
+        """Store one report (all of it or none), then decide again. Idempotent."""
+        return self.reporting.ingest(results, actor)
+
+    def record_results(self, results: Sequence[Result], actor: Actor) -> list[Result]:
+        """Store one report and leave deciding to the dispatcher (for streams)."""
+        return self.reporting.record(results, actor)
+
+    @property
+    def result_formats(self) -> dict[str, ResultParser]:
+        """Result parsers by format name, from ``gatekeeper_register_result_formats``."""
+        return self.reporting.formats
+
+    def report(
+        self, fmt: str, data: bytes, *, compose: str, actor: Actor,
+        options: Mapping[str, Any] | None = None,
+    ) -> IngestReport:  # fmt: skip
+        """Parse an upload in a registered format and ingest it as one report."""
+        return self.reporting.report(fmt, data, compose=compose, actor=actor, options=options)
+
+    def pull_results(self, compose_id: str) -> IngestReport | None:
+        """Ingest what the ``gatekeeper_pull_results`` plugins find for the compose."""
+        return self.reporting.pull(compose_id)
+
+    def waive(
+        self, compose_id: str, testcase: str, *, actor: Actor, comment: str,
+        scenario: str | None = None, arch: str | None = None, revoke: bool = False,
+    ) -> tuple[Waiver, Decision]:  # fmt: skip
+        """Waive (or revoke the waiver of) a testcase for one compose, then decide again."""
+        return self.reporting.waive(compose_id, testcase, actor=actor, comment=comment,
+                                   scenario=scenario, arch=arch, revoke=revoke)  # fmt: skip
+
+    def results(self, compose_id: str) -> list[Result]:
+        """Every result stored for the compose."""
+        return self.reporting.of(compose_id)
+
+    def waivers(self, compose_id: str) -> list[Waiver]:
+        """Every waiver and revocation of the compose, in the order given."""
+        return self.reporting.waivers_of(compose_id)
+
+    def accept_forge_event(self, forge: str, key: str, event: Mapping[str, Any]) -> bool:
+        """Take one forge event to handle later, once (False: its key was seen before)."""
+        return self.reporting.accept_forge_event(forge, key, event)
+
+    # -- decisions -----------------------------------------------------------------------
+    def decide(self, compose_id: str, *, now: datetime | None = None) -> Decision:
+        """The compose's decision now (recorded if it changed), or a what-if at ``now``."""
+        return self.decisions.decide(compose_id, now=now)
+
+    def redecide(self, compose_id: str, cause: Mapping[str, Any]) -> Decision:
+        """Decide under the compose's lock, recording a changed decision with ``cause``."""
+        return self.decisions.redecide(compose_id, cause)
+
+    def history(self, compose_id: str) -> list[dict[str, Any]]:
+        """Every version of the compose's decision, oldest first, each with its cause."""
+        return self.decisions.history(compose_id)
+
+    # -- identities ----------------------------------------------------------------------
+    def actor(self, name: str) -> Actor:
+        """The identity ``name`` as the store knows it (unknown: no groups, no rights)."""
+        return self.accounts.actor(name)
+
+    # -- lockfiles -----------------------------------------------------------------------
+    def lockfile(
+        self, compose_id: str, fmt: str, *, arches: Sequence[str] = (),
+        variants: Sequence[str] = (), packages: PackageList | None = None,
+        with_sources: bool = False, allow_missing_checksums: bool = False,
+    ) -> dict[str, bytes]:  # fmt: skip
+        """The compose's lockfile(s) in ``fmt``: ``{file name: content}``."""
+        return self.lockfiles.lockfile(
+            compose_id, fmt, arches=arches, variants=variants, packages=packages,
+            with_sources=with_sources, allow_missing_checksums=allow_missing_checksums,
+        )  # fmt: skip
+
+    def package_diff(self, old_id: str, new_id: str) -> list[PackageChange]:
+        """The binary packages whose version differs between two composes, per arch."""
+        return self.lockfiles.package_diff(old_id, new_id)
+
+    # -- reads ---------------------------------------------------------------------------
+    def compose_list(
+        self, *, limit: int = 50, offset: int = 0, state: str | None = None,
+        product: str | None = None,
+    ) -> Page[dict[str, Any]]:  # fmt: skip
+        """Composes, newest first, each with its latest ``verdict`` and ``summary``."""
+        return self.reads.compose_list(limit=limit, offset=offset, state=state, product=product)
+
+    def compose_info(self, compose_id: str) -> dict[str, Any]:
+        """The compose's row, latest verdict and summary, and merge request."""
+        return self.reads.compose_info(compose_id)
+
+    def compose_builds(self, compose_id: str) -> list[Build]:
+        """The compose's builds, by name."""
+        return self.reads.compose_builds(compose_id)
+
+    def compose_diff(self, compose_id: str) -> tuple[str | None, ComposeDiff]:
+        """The base compose's id and the build diff the merge request shows."""
+        return self.reads.compose_diff(compose_id)
+
+    def merge_request(self, compose_id: str) -> dict[str, Any] | None:
+        """The compose's merge request record (None before it is proposed)."""
+        return self.reads.merge_request(compose_id)
+
+    def gate_view(self, compose_id: str) -> GateView | None:
+        """The compose's row, merge request and latest decision, read together."""
+        return self.reads.gate_view(compose_id)
+
+    def result_page(
+        self, compose_id: str, *, limit: int = 100, offset: int = 0,
+        filters: Mapping[str, str | None] | None = None,
+    ) -> Page[Result]:  # fmt: skip
+        """The compose's results in stored order, filtered and paged."""
+        return self.reads.result_page(compose_id, limit=limit, offset=offset, filters=filters)
+
+
+def open_app(settings: Settings, **kwargs: Any) -> Gatekeeper:
+    """Build the application and start it (migrations, policies)."""
+    app = Gatekeeper(settings, **kwargs)
+    app.start()
+    return app
+
+
+__all__ = [
+    "Actor",
+    "Gatekeeper",
+    "GatekeeperError",
+    "ImportReport",
+    "IngestReport",
+    "IssuedToken",
+    "Page",
+    "PublishReport",
+    "open_app",
+]
