@@ -23,15 +23,16 @@ run: install
 	@bash scripts/run.sh
 
 test: install services
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n auto
 
 bench: install services
 	$(BIN)/python bench/run.py
 
 lint: install
-	$(BIN)/ruff check src tests bench plugins
-	$(BIN)/ruff format --check src tests bench plugins
+	$(BIN)/ruff check src tests bench plugins testing
+	$(BIN)/ruff format --check src tests bench plugins testing
 	$(BIN)/mypy --strict src
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -22,6 +22,7 @@ from gatekeeper.model import (
     Outcome,
     Policy,
     Result,
+    Verdict,
     Waiver,
 )
 
@@ -276,7 +277,7 @@ def summarize(answers: Sequence[Answer]) -> str:
     return f"Of {total} required {noun}, " + ", ".join(parts)
 
 
-def verdict_of(answers: Sequence[Answer]) -> str:
+def verdict_of(answers: Sequence[Answer]) -> Verdict:
     """failed if a required answer failed, errored or is overdue; else pending if one is
     missing or pending; else passed. Informational answers never count."""
     statuses = {_status_of(a) for a in answers if a.required and not a.is_satisfied}

@@ -16,7 +16,7 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import metadata
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pluggy
 
@@ -155,7 +155,10 @@ class Hooks:
         args: dict[str, object] = {"app": app, "compose": compose}
         for impl in self.pm.hook.gatekeeper_pull_results.get_hookimpls():
             try:
-                found = impl.function(**{name: args[name] for name in impl.argnames})
+                found = cast(
+                    "Sequence[Result] | None",
+                    impl.function(**{name: args[name] for name in impl.argnames}),
+                )
             except Exception as exc:
                 failures.append((impl.plugin_name, exc))
                 continue

@@ -57,7 +57,7 @@ def create_app(app: Gatekeeper) -> FastAPI:
     api.add_middleware(NoNulUrl)
     api.add_middleware(Observe, metrics=metrics)  # outermost: sees every request
     _add_components(api)
-    app.ctx.hooks.extend_api(app, api)
+    app.extend_api(api)
     return api
 
 

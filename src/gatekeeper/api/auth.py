@@ -1,7 +1,7 @@
 """Bearer tokens: who a write request acts as.
 
 Reads are anonymous. A write needs ``Authorization: Bearer <token>``; the store finds
-the token's identity by the token's hash (``app.accounts.actor_for_token``), and that identity
+the token's identity by the token's hash (``app.actor_for_token``), and that identity
 becomes the :class:`~gatekeeper.service.Actor`. What the actor may do is decided by the
 service, exactly as for the reporter plugins (policy ``reporters``, ``can_waive``,
 ``is_admin``). A missing, unknown or revoked token is 401 with ``WWW-Authenticate``.
@@ -34,7 +34,7 @@ def actor_dependency(app: Gatekeeper) -> Callable[..., Actor]:
     ) -> Actor:
         if credentials is None or credentials.scheme.lower() != "bearer":
             raise _refuse("this request needs a token: Authorization: Bearer <token>")
-        actor = app.accounts.actor_for_token(credentials.credentials)
+        actor = app.actor_for_token(credentials.credentials)
         if actor is None:
             raise _refuse("the token is not valid (unknown or revoked)")
         request.state.actor = actor.name

@@ -38,7 +38,7 @@ class _StoreCollector(Collector):
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         try:
-            depth, verdicts = self.app.reads.counts()
+            depth, verdicts = self.app.counts()
         except Exception as exc:  # a scrape must not fail because the store is down
             log.warning("metrics: store unreachable: %r", exc)
             return

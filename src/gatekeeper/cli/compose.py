@@ -84,7 +84,7 @@ def compose_published(state: State, compose_id: str) -> None:
 @located
 def compose_list(state: State) -> None:
     """The composes gatekeeper knows, newest first."""
-    rows = state.app().reads.compose_rows(limit=200)
+    rows = state.app().compose_rows(limit=200)
     table = Table(title="Composes", title_justify="left")
     for column in ("compose", "type", "state", "promoted", "announced"):
         table.add_column(column)
@@ -110,7 +110,7 @@ def mr() -> None:
 @located
 def mr_list(state: State, mr_state: str | None) -> None:
     """Every compose merge request (or only those in one state)."""
-    rows = state.app().reads.merge_requests(mr_state)
+    rows = state.app().merge_requests(mr_state)
     table = Table(title="Merge requests", title_justify="left")
     for column in ("!", "state", "compose", "gate", "title"):
         table.add_column(column, overflow="fold")
@@ -135,7 +135,7 @@ def mr_show(state: State, ident: str) -> None:
     found = next(
         (
             r
-            for r in app.reads.merge_requests()
+            for r in app.merge_requests()
             if str(r["number"]) == ident.lstrip("!") or r["compose_id"] == ident
         ),
         None,

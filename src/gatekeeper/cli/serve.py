@@ -63,7 +63,7 @@ def token_create(
             *policy.reporters.groups,
             *(g for g in groups if g not in policy.reporters.groups),
         ]
-    issued = app.accounts.issue_token(
+    issued = app.issue_token(
         name, groups=wanted, is_admin=admin, can_waive=can_waive,
         description=description or (f"team {team}" if team else ""),
     )  # fmt: skip
@@ -86,7 +86,7 @@ def token_create(
 @located
 def token_list(state: State, as_json: bool) -> None:
     """Every token: id, identity, description, created, last used, revoked."""
-    rows = state.app().accounts.tokens()
+    rows = state.app().tokens()
     if as_json:
         click.echo(json.dumps(rows, indent=2, default=str))
         return
@@ -112,7 +112,7 @@ def token_list(state: State, as_json: bool) -> None:
 @located
 def token_revoke(state: State, token_id: int) -> None:
     """Revoke token TOKEN_ID (see `gatekeeper token list`)."""
-    revoked = state.app().accounts.revoke_token(token_id)
+    revoked = state.app().revoke_token(token_id)
     click.echo(f"token {token_id}: {'revoked' if revoked else 'already revoked'}")
 
 

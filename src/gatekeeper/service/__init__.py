@@ -39,6 +39,7 @@ from gatekeeper.timeutil import utcnow
 
 if TYPE_CHECKING:
     import pluggy
+    from fastapi import FastAPI
 
     from gatekeeper.compose import ComposeData
     from gatekeeper.compose.diff import ComposeDiff
@@ -69,12 +70,12 @@ class Gatekeeper:
 
             store = Store(settings.database_url)
         self.ctx = Context(settings, store, pm, clock)
-        self.composes = Composes(self.ctx, self)
-        self.decisions = Decisions(self.ctx, self.composes)
-        self.reporting = Results(self.ctx, self.decisions, self)
-        self.lockfiles = Lockfiles(self.ctx)
-        self.accounts = Accounts(self.ctx)
-        self.reads = Reads(self.ctx)
+        self._composes = Composes(self.ctx, self)
+        self._decisions = Decisions(self.ctx, self._composes)
+        self._reporting = Results(self.ctx, self._decisions, self)
+        self._lockfiles = Lockfiles(self.ctx)
+        self._accounts = Accounts(self.ctx)
+        self._reads = Reads(self.ctx)
         HookCalls(self.ctx, self).register()
         # what /healthz checks besides the store: callables raising when a part is down
         # (plugins add theirs, e.g. the bus; a function's __name__ names it in the answer)
@@ -109,7 +110,7 @@ class Gatekeeper:
     @property
     def forge(self) -> Forge:
         """The configured forge, built by its plugin on first use."""
-        return self.composes.forge
+        return self._composes.forge
 
     @property
     def policies(self) -> list[Policy]:
@@ -136,102 +137,122 @@ class Gatekeeper:
         location: str | None = None,
     ) -> tuple[Compose, bool]:  # fmt: skip
         """Record a compose (idempotent). Returns it and whether it was new."""
-        return self.composes.announce(compose_id, at=at, label=label, location=location)
+        return self._composes.announce(compose_id, at=at, label=label, location=location)
 
     def compose(self, compose_id: str) -> Compose:
         """The compose (NotFound when it is not known)."""
-        return self.composes.get(compose_id)
+        return self._composes.get(compose_id)
 
     def is_imported(self, compose_id: str) -> bool:
         """Whether the compose is known with its builds or its merge request."""
-        return self.composes.is_imported(compose_id)
+        return self._composes.is_imported(compose_id)
 
     def import_compose(
         self, location: str, *, with_debuginfo: bool = False,
         progress: Callable[[int, int], None] | None = None,
     ) -> ImportReport:  # fmt: skip
         """Read a compose and open its merge request. Importing it again changes nothing."""
-        return self.composes.import_compose(location, with_debuginfo=with_debuginfo,
+        return self._composes.import_compose(location, with_debuginfo=with_debuginfo,
                                             progress=progress)  # fmt: skip
 
     def import_data(self, data: ComposeData) -> ImportReport:
         """Record a compose already read (its builds) and open its merge request."""
-        return self.composes.import_data(data)
+        return self._composes.import_data(data)
 
     def propose(self, compose_id: str) -> Mapping[str, Any]:
         """Open (or refresh) the compose's merge request against the current ``main``."""
-        return self.composes.propose(compose_id)
+        return self._composes.propose(compose_id)
 
     def publish(self, compose_id: str) -> PublishReport:
         """The compose is on the mirrors: merge its MR, supersede older ones, re-render newer."""
-        return self.composes.publish(compose_id)
+        return self._composes.publish(compose_id)
 
     # -- results and waivers -------------------------------------------------------------
     def authorize_report(self, actor: Actor, testcases: Iterable[str]) -> None:
         """Raise unless ``actor`` may report every one of ``testcases``."""
-        self.reporting.authorize(actor, testcases)
+        self._reporting.authorize(actor, testcases)
 
     def ingest(self, results: Sequence[Result], actor: Actor) -> IngestReport:
         """Store one report (all of it or none), then decide again. Idempotent."""
-        return self.reporting.ingest(results, actor)
+        return self._reporting.ingest(results, actor)
 
     def record_results(self, results: Sequence[Result], actor: Actor) -> list[Result]:
         """Store one report and leave deciding to the dispatcher (for streams)."""
-        return self.reporting.record(results, actor)
+        return self._reporting.record(results, actor)
 
     @property
     def result_formats(self) -> dict[str, ResultParser]:
         """Result parsers by format name, from ``gatekeeper_register_result_formats``."""
-        return self.reporting.formats
+        return self._reporting.formats
 
     def report(
         self, fmt: str, data: bytes, *, compose: str, actor: Actor,
         options: Mapping[str, Any] | None = None,
     ) -> IngestReport:  # fmt: skip
         """Parse an upload in a registered format and ingest it as one report."""
-        return self.reporting.report(fmt, data, compose=compose, actor=actor, options=options)
+        return self._reporting.report(fmt, data, compose=compose, actor=actor, options=options)
 
     def pull_results(self, compose_id: str) -> IngestReport | None:
         """Ingest what the ``gatekeeper_pull_results`` plugins find for the compose."""
-        return self.reporting.pull(compose_id)
+        return self._reporting.pull(compose_id)
 
     def waive(
         self, compose_id: str, testcase: str, *, actor: Actor, comment: str,
         scenario: str | None = None, arch: str | None = None, revoke: bool = False,
     ) -> tuple[Waiver, Decision]:  # fmt: skip
         """Waive (or revoke the waiver of) a testcase for one compose, then decide again."""
-        return self.reporting.waive(compose_id, testcase, actor=actor, comment=comment,
+        return self._reporting.waive(compose_id, testcase, actor=actor, comment=comment,
                                    scenario=scenario, arch=arch, revoke=revoke)  # fmt: skip
 
     def results(self, compose_id: str) -> list[Result]:
         """Every result stored for the compose."""
-        return self.reporting.of(compose_id)
+        return self._reporting.of(compose_id)
 
     def waivers(self, compose_id: str) -> list[Waiver]:
         """Every waiver and revocation of the compose, in the order given."""
-        return self.reporting.waivers_of(compose_id)
+        return self._reporting.waivers_of(compose_id)
 
     def accept_forge_event(self, forge: str, key: str, event: Mapping[str, Any]) -> bool:
         """Take one forge event to handle later, once (False: its key was seen before)."""
-        return self.reporting.accept_forge_event(forge, key, event)
+        return self._reporting.accept_forge_event(forge, key, event)
 
     # -- decisions -----------------------------------------------------------------------
     def decide(self, compose_id: str, *, now: datetime | None = None) -> Decision:
         """The compose's decision now (recorded if it changed), or a what-if at ``now``."""
-        return self.decisions.decide(compose_id, now=now)
+        return self._decisions.decide(compose_id, now=now)
 
     def redecide(self, compose_id: str, cause: Mapping[str, Any]) -> Decision:
         """Decide under the compose's lock, recording a changed decision with ``cause``."""
-        return self.decisions.redecide(compose_id, cause)
+        return self._decisions.redecide(compose_id, cause)
 
     def history(self, compose_id: str) -> list[dict[str, Any]]:
         """Every version of the compose's decision, oldest first, each with its cause."""
-        return self.decisions.history(compose_id)
+        return self._decisions.history(compose_id)
 
     # -- identities ----------------------------------------------------------------------
     def actor(self, name: str) -> Actor:
         """The identity ``name`` as the store knows it (unknown: no groups, no rights)."""
-        return self.accounts.actor(name)
+        return self._accounts.actor(name)
+
+    def actor_for_token(self, token: str) -> Actor | None:
+        """The actor a valid bearer token belongs to (its use recorded), or None."""
+        return self._accounts.actor_for_token(token)
+
+    def issue_token(
+        self, name: str, *, groups: Sequence[str] = (), is_admin: bool = False,
+        can_waive: bool = False, description: str = "",
+    ) -> IssuedToken:  # fmt: skip
+        """A new bearer token of identity ``name`` (made, as a bot, if new)."""
+        return self._accounts.issue_token(name, groups=groups, is_admin=is_admin,
+                                          can_waive=can_waive, description=description)  # fmt: skip
+
+    def tokens(self) -> list[dict[str, Any]]:
+        """Every token's bookkeeping (never the token or its hash), oldest first."""
+        return self._accounts.tokens()
+
+    def revoke_token(self, token_id: int) -> bool:
+        """Revoke token ``token_id``: True if it was valid until now."""
+        return self._accounts.revoke_token(token_id)
 
     # -- lockfiles -----------------------------------------------------------------------
     def lockfile(
@@ -240,14 +261,14 @@ class Gatekeeper:
         with_sources: bool = False, allow_missing_checksums: bool = False,
     ) -> dict[str, bytes]:  # fmt: skip
         """The compose's lockfile(s) in ``fmt``: ``{file name: content}``."""
-        return self.lockfiles.lockfile(
+        return self._lockfiles.lockfile(
             compose_id, fmt, arches=arches, variants=variants, packages=packages,
             with_sources=with_sources, allow_missing_checksums=allow_missing_checksums,
         )  # fmt: skip
 
     def package_diff(self, old_id: str, new_id: str) -> list[PackageChange]:
         """The binary packages whose version differs between two composes, per arch."""
-        return self.lockfiles.package_diff(old_id, new_id)
+        return self._lockfiles.package_diff(old_id, new_id)
 
     # -- reads ---------------------------------------------------------------------------
     def compose_list(
@@ -255,34 +276,50 @@ class Gatekeeper:
         product: str | None = None,
     ) -> Page[dict[str, Any]]:  # fmt: skip
         """Composes, newest first, each with its latest ``verdict`` and ``summary``."""
-        return self.reads.compose_list(limit=limit, offset=offset, state=state, product=product)
+        return self._reads.compose_list(limit=limit, offset=offset, state=state, product=product)
+
+    def compose_rows(self, *, limit: int = 200) -> list[dict[str, Any]]:
+        """The newest composes' rows, newest first."""
+        return self._reads.compose_rows(limit=limit)
+
+    def merge_requests(self, state: str | None = None) -> list[dict[str, Any]]:
+        """Every compose merge request (or those in ``state``), with product and verdict."""
+        return self._reads.merge_requests(state)
+
+    def counts(self) -> tuple[int, dict[str, int]]:
+        """The outbox's depth and the composes by their latest verdict."""
+        return self._reads.counts()
+
+    def extend_api(self, api: FastAPI) -> None:
+        """Let the plugins add their routes to the HTTP application (``gatekeeper_extend_api``)."""
+        self.ctx.hooks.extend_api(self, api)
 
     def compose_info(self, compose_id: str) -> dict[str, Any]:
         """The compose's row, latest verdict and summary, and merge request."""
-        return self.reads.compose_info(compose_id)
+        return self._reads.compose_info(compose_id)
 
     def compose_builds(self, compose_id: str) -> list[Build]:
         """The compose's builds, by name."""
-        return self.reads.compose_builds(compose_id)
+        return self._reads.compose_builds(compose_id)
 
     def compose_diff(self, compose_id: str) -> tuple[str | None, ComposeDiff]:
         """The base compose's id and the build diff the merge request shows."""
-        return self.reads.compose_diff(compose_id)
+        return self._reads.compose_diff(compose_id)
 
     def merge_request(self, compose_id: str) -> dict[str, Any] | None:
         """The compose's merge request record (None before it is proposed)."""
-        return self.reads.merge_request(compose_id)
+        return self._reads.merge_request(compose_id)
 
     def gate_view(self, compose_id: str) -> GateView | None:
         """The compose's row, merge request and latest decision, read together."""
-        return self.reads.gate_view(compose_id)
+        return self._reads.gate_view(compose_id)
 
     def result_page(
         self, compose_id: str, *, limit: int = 100, offset: int = 0,
         filters: Mapping[str, str | None] | None = None,
     ) -> Page[Result]:  # fmt: skip
         """The compose's results in stored order, filtered and paged."""
-        return self.reads.result_page(compose_id, limit=limit, offset=offset, filters=filters)
+        return self._reads.result_page(compose_id, limit=limit, offset=offset, filters=filters)
 
 
 def open_app(settings: Settings, **kwargs: Any) -> Gatekeeper:

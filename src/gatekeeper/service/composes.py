@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gatekeeper.compose import ComposeData, ComposeInfo
 from gatekeeper.compose.diff import diff_builds, mr_description, mr_title
@@ -32,6 +32,9 @@ from gatekeeper.outbox import Owed
 from gatekeeper.plugins import collect_named
 from gatekeeper.service.context import Context
 from gatekeeper.store import Tx
+
+if TYPE_CHECKING:
+    from gatekeeper.service import Gatekeeper
 
 
 @dataclass(frozen=True)
@@ -73,7 +76,7 @@ def gc_paused() -> Iterator[None]:
 class Composes:
     """Composes and their merge requests: announce, import, propose, publish, supersede."""
 
-    def __init__(self, ctx: Context, app: object) -> None:
+    def __init__(self, ctx: Context, app: Gatekeeper) -> None:
         self.ctx = ctx
         self._app = app  # what a forge factory is given
         self._forge: Forge | None = None

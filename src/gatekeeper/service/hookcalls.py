@@ -9,18 +9,21 @@ called with the running application as ``app``.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gatekeeper.model import Compose
 from gatekeeper.outbox import decode_arguments
 from gatekeeper.outbox.dispatcher import Undeliverable
 from gatekeeper.service.context import Context
 
+if TYPE_CHECKING:
+    from gatekeeper.service import Gatekeeper
+
 
 class HookCalls:
     """Sends outbox entries that name a plugin hook."""
 
-    def __init__(self, ctx: Context, app: object) -> None:
+    def __init__(self, ctx: Context, app: Gatekeeper) -> None:
         self.ctx = ctx
         self.app = app
 

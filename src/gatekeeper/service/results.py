@@ -22,6 +22,7 @@ from gatekeeper.service.decisions import REDECIDE, Decisions
 
 if TYPE_CHECKING:
     from gatekeeper.hookspecs import ResultParser
+    from gatekeeper.service import Gatekeeper
 
 log = logging.getLogger("gatekeeper.service")
 
@@ -39,7 +40,7 @@ class IngestReport:
 class Results:
     """authorize, ingest, record, report, pull; waive; forge events taken for later."""
 
-    def __init__(self, ctx: Context, decisions: Decisions, app: object) -> None:
+    def __init__(self, ctx: Context, decisions: Decisions, app: Gatekeeper) -> None:
         self.ctx = ctx
         self.decisions = decisions
         self._app = app  # what ``gatekeeper_pull_results`` is given

@@ -169,7 +169,7 @@ def issue_token(
     can_waive: bool = False,
 ) -> str:  # fmt: skip
     """Create the identity ``name`` (if new) and return a new bearer token of it."""
-    issued = app.accounts.issue_token(name, groups=groups, is_admin=is_admin,
+    issued = app.issue_token(name, groups=groups, is_admin=is_admin,
                                       can_waive=can_waive, description="test")  # fmt: skip
     token: str = issued.token
     return token

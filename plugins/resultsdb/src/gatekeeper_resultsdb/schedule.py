@@ -26,7 +26,7 @@ class Pulled:
 
 def active_composes(app: Any, states: Sequence[str] = ACTIVE_STATES) -> list[str]:
     """Ids of the composes in ``states``, oldest first."""
-    rows = app.reads.compose_rows(limit=RECENT)
+    rows = app.compose_rows(limit=RECENT)
     return [row["id"] for row in reversed(rows) if row["state"] in states]
 
 
