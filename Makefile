@@ -23,7 +23,7 @@ run: install
 	@bash scripts/run.sh
 
 test: install services
-	$(BIN)/pytest -q -n auto
+	$(BIN)/pytest -q -n auto --dist loadgroup
 
 bench: install services
 	$(BIN)/python bench/run.py

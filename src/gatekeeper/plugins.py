@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 PROJECT = "gatekeeper"
 
 # Built-in plugins, registered exactly as outside ones: (name, module path).
-DEFAULT_PLUGINS: tuple[tuple[str, str], ...] = (("local-forge", "gatekeeper.forge.local"),)
+DEFAULT_PLUGINS: tuple[tuple[str, str], ...] = (("local-forge", "gatekeeper.forge.plugin"),)
 
 
 @dataclass(frozen=True)

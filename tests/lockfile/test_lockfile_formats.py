@@ -194,6 +194,6 @@ def test_url_and_repoid_follow_the_configured_templates(
 
 @given(st.text(min_size=1, max_size=40))
 def test_every_string_is_written_so_that_yaml_reads_it_back_as_that_string(text: str) -> None:
-    from gatekeeper.compose.lockfile_formats import _scalar
+    from gatekeeper.compose.yamltext import loose_scalar as _scalar
 
     assert yaml.safe_load(f"key: {_scalar(text)}\n") == {"key": text}

@@ -18,8 +18,8 @@ from gatekeeper.api.models import (
     ImportOut,
     PublishOut,
 )
+from gatekeeper.compose import RPM_LOCKFILE_NAME
 from gatekeeper.compose.diff import BuildChange
-from gatekeeper.compose.lockfile_formats import RPM_LOCKFILE_NAME
 from gatekeeper.errors import InputError
 from gatekeeper.model import Build
 from gatekeeper.service import Actor, Gatekeeper

@@ -6,9 +6,8 @@ import sys
 import time
 
 import click
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
+from gatekeeper.cli import output
 from gatekeeper.cli.common import State, _time, console, located
 from gatekeeper.errors import NotFound
 
@@ -37,6 +36,14 @@ def compose_announce(state: State, compose_id: str, at_text: str | None) -> None
 def compose_import(state: State, location: str, with_debuginfo: bool) -> None:
     """Import the compose at LOCATION (its top directory, its compose/ directory, or an
     HTTP(S) URL of either) and open its merge request. Importing again changes nothing."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
     app = state.app()
     columns = (
         TextColumn("[bold]reading"),
@@ -85,7 +92,7 @@ def compose_published(state: State, compose_id: str) -> None:
 def compose_list(state: State) -> None:
     """The composes gatekeeper knows, newest first."""
     rows = state.app().compose_rows(limit=200)
-    table = Table(title="Composes", title_justify="left")
+    table = output.new_table("Composes")
     for column in ("compose", "type", "state", "promoted", "announced"):
         table.add_column(column)
     for row in rows:
@@ -111,7 +118,7 @@ def mr() -> None:
 def mr_list(state: State, mr_state: str | None) -> None:
     """Every compose merge request (or only those in one state)."""
     rows = state.app().merge_requests(mr_state)
-    table = Table(title="Merge requests", title_justify="left")
+    table = output.new_table("Merge requests")
     for column in ("!", "state", "compose", "gate", "title"):
         table.add_column(column, overflow="fold")
     for row in rows:

@@ -6,15 +6,17 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from gatekeeper.cli.common import State, located
-from gatekeeper.compose.lockfile_formats import FORMATS, RPM_LOCKFILE_NAME
-from gatekeeper.compose.packagelist import read_package_list
+from gatekeeper.compose import LOCKFILE_FORMATS as FORMATS
+from gatekeeper.compose import RPM_LOCKFILE_NAME
 from gatekeeper.errors import InputError
-from gatekeeper.service import Gatekeeper
-from gatekeeper.service.lockfiles import package_diff_json
+
+if TYPE_CHECKING:
+    from gatekeeper.service import Gatekeeper
 
 
 @click.command("lockfile")
@@ -68,6 +70,8 @@ def compose_lockfile(
     packages = None
     if packages_file is not None:
         known = frozenset(arches) if arches else frozenset(_all_arches(app, compose_id))
+        from gatekeeper.compose.packagelist import read_package_list
+
         packages = read_package_list(packages_file, known_arches=known)
     files = app.lockfile(
         compose_id,
@@ -116,6 +120,8 @@ def compose_diff(state: State, old_id: str, new_id: str, as_json: bool) -> None:
     builds the Compose Repo diff finds changed)."""
     changes = state.app().package_diff(old_id, new_id)
     if as_json:
+        from gatekeeper.service.lockfiles import package_diff_json
+
         click.echo(json.dumps(package_diff_json(old_id, new_id, changes), indent=2))
         return
     if not changes:

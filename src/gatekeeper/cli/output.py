@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from rich.console import Console
-from rich.table import Table
-
-from gatekeeper.model import Decision, Result
-from gatekeeper.plugins import PluginInfo
 from gatekeeper.timeutil import format_time
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
+
+    from gatekeeper.model import Decision, Result
+    from gatekeeper.plugins import PluginInfo
+
+
+def new_table(title: str) -> Table:
+    """A rich table with its title on the left (rich's tables load when first drawn)."""
+    from rich.table import Table
+
+    return Table(title=title, title_justify="left")
+
 
 _STYLE = {"passed": "green", "failed": "red", "pending": "yellow"}
 
@@ -25,7 +36,7 @@ def _type_style(answer_type: str, satisfied: bool) -> str:
 
 
 def decision(console: Console, decided: Decision) -> None:
-    table = Table(title=f"Decision for {decided.compose}", title_justify="left")
+    table = new_table(f"Decision for {decided.compose}")
     for column in ("answer", "team", "testcase", "scenario", "arch", "variant", "evidence"):
         table.add_column(column, overflow="fold")
     for answer in decided.answers:
@@ -55,7 +66,7 @@ def decision(console: Console, decided: Decision) -> None:
 
 
 def results(console: Console, compose: str, rows: Sequence[Result]) -> None:
-    table = Table(title=f"Results for {compose} ({len(rows)})", title_justify="left")
+    table = new_table(f"Results for {compose} ({len(rows)})")
     for column in (
         "id",
         "submitted",
@@ -82,7 +93,7 @@ def results(console: Console, compose: str, rows: Sequence[Result]) -> None:
 
 
 def plugins(console: Console, infos: Sequence[PluginInfo]) -> None:
-    table = Table(title="Plugins", title_justify="left")
+    table = new_table("Plugins")
     for column in ("name", "version", "kind", "hooks"):
         table.add_column(column, overflow="fold")
     for info in infos:

@@ -8,14 +8,16 @@ import signal
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.table import Table
 
+from gatekeeper.cli import output
 from gatekeeper.cli.common import State, console, located
 from gatekeeper.errors import InputError
-from gatekeeper.service import Gatekeeper
+
+if TYPE_CHECKING:
+    from gatekeeper.service import Gatekeeper
 
 log = logging.getLogger("gatekeeper.serve")
 
@@ -90,7 +92,7 @@ def token_list(state: State, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(rows, indent=2, default=str))
         return
-    table = Table(title="Tokens", title_justify="left")
+    table = output.new_table("Tokens")
     for column in ("id", "identity", "description", "created", "last used", "revoked"):
         table.add_column(column)
     for row in rows:

@@ -7,6 +7,10 @@ from dataclasses import dataclass, field
 
 from gatekeeper.model import Build
 
+LOCKFILE_FORMATS = ("rpm-lockfile", "fcos")
+"""The lockfile formats a compose can be exported as (:mod:`.lockfile_formats`)."""
+RPM_LOCKFILE_NAME = "rpms.lock.yaml"
+
 
 @dataclass(frozen=True, slots=True)
 class ComposeInfo:

@@ -27,20 +27,15 @@ import re
 import urllib.parse
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import NamedTuple
-
-import yaml
 
 from gatekeeper.compose.repodata import Repo, quiet_rpm, repo_path_of
 from gatekeeper.compose.resolve import Request, closure
 from gatekeeper.compose.rpmlist import RpmFile
+from gatekeeper.compose.yamltext import loose_scalar, url_scalar
 from gatekeeper.errors import InputError
 
-FORMATS = ("rpm-lockfile", "fcos")
-RPM_LOCKFILE_NAME = "rpms.lock.yaml"
 _SHOWN_MISSING = 20
-_STR = "tag:yaml.org,2002:str"
 
 
 class LockEntry(NamedTuple):
@@ -203,56 +198,6 @@ def _resolve(
 
 # --- rpm-lockfile (rpms.lock.yaml) ------------------------------------------------------
 
-_PLAIN = re.compile(r"[A-Za-z0-9_/][A-Za-z0-9_./:+~^%=,@-]*")
-_RESOLVER = yaml.resolver.Resolver()
-_SIMPLE = re.compile(r"[A-Za-z][A-Za-z0-9._+-]*")
-_WORDS = frozenset(
-    ["y", "n", "yes", "no", "on", "off", "true", "false", "null"]
-)  # YAML 1.1 bools and null
-
-
-# what a YAML double-quoted scalar may hold as it is: printable, and neither " nor \
-_QUOTE_SAFE = re.compile(
-    "[\x20\x21\x23-\x5b\x5d-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
-)
-
-
-def _quoted(text: str) -> str:
-    """``text`` double-quoted, with YAML's escapes for everything else."""
-    parts = ['"']
-    for char in text:
-        code = ord(char)
-        if _QUOTE_SAFE.fullmatch(char):
-            parts.append(char)
-        elif char in ('"', "\\"):
-            parts.append("\\" + char)
-        elif code <= 0xFF:
-            parts.append(f"\\x{code:02x}")
-        elif code <= 0xFFFF:
-            parts.append(f"\\u{code:04x}")
-        else:
-            parts.append(f"\\U{code:08x}")
-    parts.append('"')
-    return "".join(parts)
-
-
-@lru_cache(maxsize=65536)
-def _scalar(text: str) -> str:
-    """``text`` as a YAML scalar that reads back as this very string: plain when that is
-    safe, else double-quoted."""
-    if _SIMPLE.fullmatch(text) and text.lower() not in _WORDS:
-        return text  # starts with a letter: only these words resolve to non-strings
-    plain = _PLAIN.fullmatch(text) and ": " not in text
-    if plain and _RESOLVER.resolve(yaml.ScalarNode, text, (True, False)) == _STR:  # type: ignore[no-untyped-call]
-        return text
-    return _quoted(text)
-
-
-def _url_scalar(url: str) -> str:
-    """A URL as a YAML scalar (a URL has ``://``: no YAML resolver reads it as non-string)."""
-    return url if _PLAIN.fullmatch(url) and "://" in url else _quoted(url)
-
-
 _DIGEST = re.compile(r"[a-z0-9]+:[0-9a-f]+")  # sha256:<hex> reads back as this string
 
 
@@ -260,7 +205,7 @@ class _Scalars(dict[str, str]):
     """Text -> its YAML scalar, each worked out once (names, EVRs, repoids and SRPMs repeat)."""
 
     def __missing__(self, text: str) -> str:
-        found = self[text] = _scalar(text)
+        found = self[text] = loose_scalar(text)
         return found
 
 
@@ -270,7 +215,7 @@ def _entries_yaml(
     append = out.append
     for entry in entries:
         f = entry.file
-        url, repoid, name = _url_scalar(entry.url), scalar[entry.repoid], scalar[f.name]
+        url, repoid, name = url_scalar(entry.url), scalar[entry.repoid], scalar[f.name]
         evr = scalar[
             f"{f.epoch}:{f.version}-{f.release}" if f.epoch else f"{f.version}-{f.release}"
         ]
@@ -297,7 +242,7 @@ def rpm_lockfile(locks: Sequence[ArchLock]) -> bytes:
     scalars = _Scalars()
     out.append("arches:\n" if locks else "arches: []\n")
     for lock in locks:
-        out.append(f"- arch: {_scalar(lock.arch)}\n")
+        out.append(f"- arch: {loose_scalar(lock.arch)}\n")
         out.append("  packages:\n" if lock.packages else "  packages: []\n")
         _entries_yaml(out, lock.packages, True, scalars)
         out.append("  source:\n" if lock.sources else "  source: []\n")

@@ -3,7 +3,8 @@
 Merge requests are the store's ``merge_requests`` rows (the service writes them);
 this forge keeps the branches: ``main`` (the last published compose, starting as
 an empty root commit) and ``compose/<id>``, one commit on top of ``main`` each.
-It is registered as a plugin, through the same hook as any outside forge.
+It is registered as a plugin (:mod:`gatekeeper.forge.plugin`), through the same hook as
+any outside forge.
 """
 
 from __future__ import annotations
@@ -12,9 +13,7 @@ import re
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
-from gatekeeper import hookimpl
 from gatekeeper.forge import ForgeMR
 from gatekeeper.forge.gitrepo import MAIN, ComposeRepo
 
@@ -100,9 +99,3 @@ class LocalForge:
 
     def discard(self, product: str, branch: str) -> None:
         self.repo(product).delete_branch(branch)
-
-
-@hookimpl
-def gatekeeper_register_forges() -> dict[str, Any]:
-    """The ``local`` forge: Compose Repos under ``<var_dir>/forge/``."""
-    return {"local": lambda app: LocalForge(Path(app.settings.var_dir) / "forge")}

@@ -18,11 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from gatekeeper.compose import LOCKFILE_FORMATS as FORMATS
+from gatekeeper.compose import RPM_LOCKFILE_NAME
 from gatekeeper.compose.diff import diff_builds
 from gatekeeper.compose.fetch import compose_top, open_source
 from gatekeeper.compose.lockfile_formats import (
-    FORMATS,
-    RPM_LOCKFILE_NAME,
     LockSpec,
     fcos_lockfiles,
     lock_entries,

@@ -9,12 +9,19 @@ import click
 
 from gatekeeper import hookimpl
 from gatekeeper.errors import ConfigError
-from gatekeeper_junit.parse import parse
+from gatekeeper.model import Result
+
+
+def _parse(data: bytes, *, compose: str, options: Mapping[str, Any]) -> list[Result]:
+    """The ``junit`` format (its parser, and the XML reader, loaded when first used)."""
+    from gatekeeper_junit.parse import parse
+
+    return parse(data, compose=compose, options=options)
 
 
 @hookimpl
 def gatekeeper_register_result_formats() -> Mapping[str, Callable[..., Any]]:
-    return {"junit": parse}
+    return {"junit": _parse}
 
 
 @hookimpl

@@ -24,18 +24,14 @@ from gatekeeper_messaging.bodies import (
     merge_request_body,
     message_id,
 )
-from gatekeeper_messaging.schemas import (
-    ComposePromotableV1,
-    ComposeProposedV1,
-    ComposePublishedV1,
-    DecisionUpdateV1,
-    GatekeeperMessage,
-    PromotionRevokedV1,
-)
 from gatekeeper_messaging.settings import MessagingSettings
 
 if TYPE_CHECKING:
     from gatekeeper.service import Gatekeeper
+    from gatekeeper_messaging.schemas import GatekeeperMessage
+
+# the message classes (and fedora-messaging under them) load when a message is sent
+_SCHEMAS = "gatekeeper_messaging.schemas"
 
 log = logging.getLogger("gatekeeper_messaging")
 _config_lock = threading.Lock()
@@ -56,14 +52,18 @@ def _load_config(settings: MessagingSettings) -> None:
 
 
 def publish(
-    app: Any, cls: type[GatekeeperMessage], body: Mapping[str, Any], *, key: tuple[object, ...]
+    app: Any, name: str, body: Mapping[str, Any], *, key: tuple[object, ...]
 ) -> GatekeeperMessage | None:
-    """Publish one message of ``cls`` when messaging is enabled; raises when it fails."""
+    """Publish one message of the schema class ``name`` (of :mod:`.schemas`) when messaging is
+    enabled; raises when it fails."""
     settings = MessagingSettings.from_settings(app.settings)
     if settings is None:
         return None
+    import importlib
+
     from fedora_messaging import api
 
+    cls: type[GatekeeperMessage] = getattr(importlib.import_module(_SCHEMAS), name)
     _load_config(settings)
     message = cls(body=dict(body), topic=settings.topic(cls.topic))
     message.id = message_id(cls.topic, *key)
@@ -77,7 +77,7 @@ def gatekeeper_compose_proposed(
     app: Gatekeeper, compose: Compose, merge_request: MergeRequest
 ) -> None:
     body = {"compose": compose_body(compose), "merge_request": merge_request_body(merge_request)}
-    publish(app, ComposeProposedV1, body, key=(compose.id,))
+    publish(app, "ComposeProposedV1", body, key=(compose.id,))
 
 
 @hookimpl
@@ -90,19 +90,19 @@ def gatekeeper_decision_changed(
     if body is None:
         log.debug("decision v%s of %s: no change a reader sees; not sent", version, compose.id)
         return
-    publish(app, DecisionUpdateV1, body, key=(compose.id, version))
+    publish(app, "DecisionUpdateV1", body, key=(compose.id, version))
 
 
 @hookimpl
 def gatekeeper_promote_compose(app: Gatekeeper, compose: Compose, decision: Decision) -> None:
     body = {"compose": compose_body(compose), "decision": decision.to_json()}
-    publish(app, ComposePromotableV1, body, key=(compose.id, body["decision"]["evaluated_at"]))
+    publish(app, "ComposePromotableV1", body, key=(compose.id, body["decision"]["evaluated_at"]))
 
 
 @hookimpl
 def gatekeeper_promotion_revoked(app: Gatekeeper, compose: Compose, decision: Decision) -> None:
     body = {"compose": compose_body(compose), "decision": decision.to_json()}
-    publish(app, PromotionRevokedV1, body, key=(compose.id, body["decision"]["evaluated_at"]))
+    publish(app, "PromotionRevokedV1", body, key=(compose.id, body["decision"]["evaluated_at"]))
 
 
 @hookimpl
@@ -110,7 +110,7 @@ def gatekeeper_compose_published(
     app: Gatekeeper, compose: Compose, merge_request: MergeRequest | None
 ) -> None:
     body = {"compose": compose_body(compose), "merge_request": merge_request_body(merge_request)}
-    publish(app, ComposePublishedV1, body, key=(compose.id,))
+    publish(app, "ComposePublishedV1", body, key=(compose.id,))
 
 
 def _broker(settings: MessagingSettings) -> Mapping[str, Any]:

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING
 
 from gatekeeper import hookimpl
 from gatekeeper.model import Compose, Result
-from gatekeeper_resultsdb.client import pull
 from gatekeeper_resultsdb.mapping import ResultsDBError
 from gatekeeper_resultsdb.settings import ResultsDBSettings
 
@@ -33,6 +32,8 @@ def gatekeeper_pull_results(app: Gatekeeper, compose: Compose) -> list[Result] |
     settings = ResultsDBSettings.from_settings(app.settings)
     if settings is None:
         return None
+    from gatekeeper_resultsdb.client import pull
+
     return pull(settings, compose.id)
 
 

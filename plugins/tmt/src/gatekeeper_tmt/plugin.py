@@ -11,13 +11,19 @@ import click
 from gatekeeper import hookimpl
 from gatekeeper.cli.common import State, located, print_report, reporter_option
 from gatekeeper.errors import ConfigError
-from gatekeeper_tmt.results import parse
-from gatekeeper_tmt.run import Options, read_run
+from gatekeeper.model import Result
+
+
+def _parse(data: bytes, *, compose: str, options: Mapping[str, Any]) -> list[Result]:
+    """The ``tmt`` format (its parser loaded when first used)."""
+    from gatekeeper_tmt.results import parse
+
+    return parse(data, compose=compose, options=options)
 
 
 @hookimpl
 def gatekeeper_register_result_formats() -> Mapping[str, Callable[..., Any]]:
-    return {"tmt": parse}
+    return {"tmt": _parse}
 
 
 @click.command("tmt")
@@ -51,6 +57,8 @@ def report_tmt(
     Testcase: NAMESPACE.test.name; scenario: the plan; arch: the guest's facts, else
     --arch. All of it is stored, or nothing (a refused testcase refuses the upload).
     """
+    from gatekeeper_tmt.run import Options, read_run
+
     app = state.app()
     options = Options(namespace=namespace, arch=arch, log_url=log_url, now=app.clock())
     results = read_run(run_dir, compose=compose_id, options=options)
