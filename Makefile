@@ -22,8 +22,10 @@ services:
 run: install
 	@bash scripts/run.sh
 
+# the suite in parallel, then the tests of the one RabbitMQ broker (a test restarts it) alone
 test: install services
-	$(BIN)/pytest -q -n auto --dist loadgroup
+	$(BIN)/pytest -q -n auto -m "not rabbitmq"
+	$(BIN)/pytest -q -m rabbitmq
 
 bench: install services
 	$(BIN)/python bench/run.py

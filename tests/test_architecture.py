@@ -3,6 +3,7 @@ import-linter contracts kept, and README's layout naming what is there."""
 
 from __future__ import annotations
 
+import importlib
 import re
 import subprocess
 import sys
@@ -10,6 +11,8 @@ from pathlib import Path
 
 import grimp
 import pytest
+
+import gatekeeper
 
 ROOT = Path(__file__).resolve().parent.parent
 SRC = ROOT / "src" / "gatekeeper"
@@ -103,3 +106,13 @@ def test_readme_layout_names_every_room_and_module_of_the_package() -> None:
 
 def test_the_core_keeps_about_ten_modules_at_its_top() -> None:
     assert len(list(SRC.glob("*.py"))) <= 11
+
+
+@pytest.mark.parametrize("old", sorted(gatekeeper.RENAMED))
+def test_a_moved_module_still_imports_by_its_old_name_with_a_warning(old: str) -> None:
+    sys.modules.pop(old, None)
+    with pytest.warns(DeprecationWarning, match=f"{old} is now {gatekeeper.RENAMED[old]}"):
+        module = importlib.import_module(old)
+    new = importlib.import_module(gatekeeper.RENAMED[old])
+    public = [name for name in vars(new) if not name.startswith("_")]
+    assert public and all(getattr(module, name) is getattr(new, name) for name in public)

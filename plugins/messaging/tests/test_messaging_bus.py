@@ -18,6 +18,8 @@ from gatekeeper.service import Gatekeeper
 from gatekeeper.testing import unavailable
 from gatekeeper.testing.composes import synthetic_builds, write_compose
 
+pytestmark = pytest.mark.rabbitmq  # the one broker (a test restarts it)
+
 Setup = Callable[[str], tuple[Path, Gatekeeper]]
 
 

@@ -21,6 +21,8 @@ from gatekeeper.errors import Unavailable
 from gatekeeper.model import Outcome
 from gatekeeper.service import Gatekeeper
 
+pytestmark = pytest.mark.rabbitmq  # the one broker (a test restarts it)
+
 P = "org.centos.prod"
 CI = f"{P}.ci.productmd-compose.test"
 CONFIG = {

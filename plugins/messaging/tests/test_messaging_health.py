@@ -17,6 +17,8 @@ from messaging_helpers import AMQP_URL, POLICY, require_rabbitmq
 from gatekeeper.api import create_app
 from gatekeeper.service import Gatekeeper
 
+pytestmark = pytest.mark.rabbitmq  # the one broker (a test restarts it)
+
 
 @pytest.fixture
 def gk_database_url(tmp_path: Path) -> str:

@@ -16,6 +16,8 @@ from messaging_helpers import POLICY
 from gatekeeper.model import Outcome, Result
 from gatekeeper.service import Actor, Gatekeeper
 
+pytestmark = pytest.mark.rabbitmq  # the one broker (a test restarts it)
+
 COMPOSE = "CentOS-Stream-9-20261124.0"
 BOT = Actor(name="t-functional-bot")
 

@@ -18,7 +18,7 @@ from test_messaging_bus import wait_for
 from gatekeeper.config import Settings
 from gatekeeper.service import Gatekeeper, open_app
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.rabbitmq]  # one broker
 Setup = Callable[[str], tuple[Path, Gatekeeper]]
 COMPOSE = "CentOS-Stream-9-20261124.0"
 STAGE = "ci.productmd-compose.test"

@@ -27,7 +27,7 @@ from gatekeeper.config import load_settings
 from gatekeeper.service import Gatekeeper
 from gatekeeper.testing import issue_token, stop_processes
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.rabbitmq]  # one broker
 COMPOSE = "CentOS-Stream-9-20261124.0"
 STAGE = "ci.productmd-compose.test"
 DEPLOY_DOC = Path(__file__).resolve().parents[3] / "docs" / "deploy.md"

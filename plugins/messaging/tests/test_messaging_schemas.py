@@ -20,6 +20,8 @@ from gatekeeper_messaging.settings import ConsumerSettings, MessagingSettings
 from gatekeeper.errors import ConfigError
 from gatekeeper.model import Answer, Compose, Decision
 
+pytestmark = pytest.mark.rabbitmq  # the one broker (a test restarts it)
+
 COMPOSE = Compose.from_id("CentOS-Stream-9-20261124.0")
 AT = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
 

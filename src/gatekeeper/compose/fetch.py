@@ -9,8 +9,7 @@ HTTP reads time out (30 s by default) and are retried with exponential backoff o
 connection errors, timeouts, 5xx and 429 answers (3 retries by default); a 404 or 410
 is :class:`FileNotFoundError`, and anything else that fails is :class:`FetchError`.
 
-The metadata files are read as JSON documents (:func:`load_json`, :func:`load_rpms`) whose
-errors are located: :class:`Located` names the file and the key path.
+Metadata files are JSON (:func:`load_json`, :func:`load_rpms`) with located errors.
 """
 
 from __future__ import annotations
@@ -44,10 +43,8 @@ _T = TypeVar("_T")
 
 
 class FetchError(GatekeeperError, OSError):
-    """A file could not be read over HTTP (after the retries, when retrying made sense).
-
-    A :class:`~gatekeeper.errors.GatekeeperError` (the caller's, or the server's when
-    :attr:`transient`), and an ``OSError`` as every other failure to read a file is."""
+    """A file could not be read over HTTP (after the retries, when retrying made sense);
+    an ``OSError``, as every other failure to read a file is."""
 
     def __init__(self, message: str, status: int | None = None) -> None:
         super().__init__(message)

@@ -1,0 +1,49 @@
+"""Frozen value types and enums shared by every part of gatekeeper.
+
+Nothing here does I/O. Plugins build and read these types; the store and the engine pass
+them around. One module per subject, every name importable from ``gatekeeper.model``:
+
+- :mod:`~gatekeeper.model.composes`: ComposeId, Compose, Build, ComposeState, MergeRequest;
+- :mod:`~gatekeeper.model.results`: Outcome, Status, Result, Waiver;
+- :mod:`~gatekeeper.model.policies`: Policy, Gate, Reporters, AppliesTo;
+- :mod:`~gatekeeper.model.decisions`: Verdict, Answer, Decision.
+"""
+
+from __future__ import annotations
+
+from gatekeeper.model.composes import (
+    COMPOSE_TYPE_SUFFIXES,
+    Build,
+    Compose,
+    ComposeId,
+    ComposeState,
+    MergeRequest,
+    MergeRequestState,
+)
+from gatekeeper.model.decisions import FAILED, PASSED, PENDING, Answer, Decision, Verdict
+from gatekeeper.model.policies import AppliesTo, Gate, Policy, Reporters
+from gatekeeper.model.results import Outcome, Result, Status, Waiver
+
+__all__ = [
+    "COMPOSE_TYPE_SUFFIXES",
+    "FAILED",
+    "PASSED",
+    "PENDING",
+    "Answer",
+    "AppliesTo",
+    "Build",
+    "Compose",
+    "ComposeId",
+    "ComposeState",
+    "Decision",
+    "Gate",
+    "MergeRequest",
+    "MergeRequestState",
+    "Outcome",
+    "Policy",
+    "Reporters",
+    "Result",
+    "Status",
+    "Verdict",
+    "Waiver",
+]

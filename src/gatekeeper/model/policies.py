@@ -1,0 +1,47 @@
+"""A team's policy: what it owns, who reports for it, which composes it gates, its gates."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+
+@dataclass(frozen=True, slots=True)
+class Gate:
+    """One gate of a team's policy."""
+
+    testcase: str
+    arches: tuple[str, ...] = ()
+    scenario: str | None = None
+    required: bool = True
+    deadline: timedelta | None = None
+    on_missing: str = "block"
+    line: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Reporters:
+    users: tuple[str, ...] = ()
+    groups: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class AppliesTo:
+    """Which composes a policy gates: lists OR, keys AND, fnmatch globs; empty = any."""
+
+    products: tuple[str, ...] = ()
+    types: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """One team's policy file."""
+
+    team: str
+    owns: tuple[str, ...]
+    gates: tuple[Gate, ...] = ()
+    description: str | None = None
+    contact: str | None = None
+    reporters: Reporters = Reporters()
+    applies_to: AppliesTo = AppliesTo()
+    file: str | None = None
