@@ -22,22 +22,23 @@ from gatekeeper.model import (
     Outcome,
     Policy,
     Result,
+    Status,
     Verdict,
     Waiver,
 )
 
 # Precedence when several latest results match one requirement: the worst wins.
-_WORST_FIRST = ("failed", "errored", "pending", "passed")
-_SEVERITY = {"passed": 0, "pending": 1, "errored": 2, "failed": 3}
+_WORST_FIRST = (Status.FAILED, Status.ERRORED, Status.PENDING, Status.PASSED)
+_SEVERITY = {Status.PASSED: 0, Status.PENDING: 1, Status.ERRORED: 2, Status.FAILED: 3}
 # Per outcome, computed once rather than through Outcome.status for each result.
 _OUTCOME_SEVERITY = {outcome: _SEVERITY[outcome.status] for outcome in Outcome}
 _WORST_RANK = {outcome: _WORST_FIRST.index(outcome.status) for outcome in Outcome}
 _UNSATISFIED_ORDER = (
-    ("missing", "result missing", "results missing"),
-    ("pending", "test pending", "tests pending"),
-    ("errored", "test errored", "tests errored"),
-    ("failed", "test failed", "tests failed"),
-    ("overdue", "test overdue", "tests overdue"),
+    (Status.MISSING, "result missing", "results missing"),
+    (Status.PENDING, "test pending", "tests pending"),
+    (Status.ERRORED, "test errored", "tests errored"),
+    (Status.FAILED, "test failed", "tests failed"),
+    (Status.OVERDUE, "test overdue", "tests overdue"),
 )
 
 Requirement = tuple[Policy, Gate, str | None]
@@ -207,7 +208,7 @@ def _answer(
     now: datetime,
 ) -> Answer:
     """The answer for one requirement, given the worst result matching it (if any)."""
-    status = worst.outcome.status if worst else "missing"
+    status = worst.outcome.status if worst else Status.MISSING
     # An answer names the requirement; an unconstrained part is filled from its result.
     scenario = gate.scenario if gate.scenario is not None else (worst.scenario if worst else None)
     answer_arch = arch if arch is not None else (worst.arch if worst else None)
@@ -228,7 +229,7 @@ def _answer(
 
 
 def _judge(
-    status: str,
+    status: Status,
     gate: Gate,
     scenario: str | None,
     arch: str | None,
@@ -237,23 +238,26 @@ def _judge(
     now: datetime,
 ) -> tuple[str, bool, str | None]:
     """An answer's type, whether it is satisfied, and the waiver satisfying it."""
-    if status == "passed":
+    if status == Status.PASSED:
         return "test-result-passed", True, None
     # Deadlines: missing or pending past the deadline is overdue.
     deadline = gate.deadline
     late = deadline is not None and now > compose.announced_at + deadline
-    if status in ("missing", "pending") and late:
+    if status in (Status.MISSING, Status.PENDING) and late:
         if gate.on_missing == "ignore":
             return "test-result-overdue-ignored", True, None
-        status = "overdue"
+        status = Status.OVERDUE
     waiver = _find_waiver(waivers, gate.testcase, scenario, arch)
     if waiver is not None:
         return f"test-result-{status}-waived", True, waiver.id
     return f"test-result-{status}", False, None
 
 
-def _status_of(answer: Answer) -> str:
-    return answer.type.removeprefix("test-result-").split("-")[0]
+_STATUSES = {status.value: status for status in Status}
+
+
+def _status_of(answer: Answer) -> Status:
+    return _STATUSES[answer.type.removeprefix("test-result-").split("-")[0]]
 
 
 def summarize(answers: Sequence[Answer]) -> str:
@@ -281,9 +285,9 @@ def verdict_of(answers: Sequence[Answer]) -> Verdict:
     """failed if a required answer failed, errored or is overdue; else pending if one is
     missing or pending; else passed. Informational answers never count."""
     statuses = {_status_of(a) for a in answers if a.required and not a.is_satisfied}
-    if statuses & {"failed", "errored", "overdue"}:
+    if statuses & {Status.FAILED, Status.ERRORED, Status.OVERDUE}:
         return FAILED
-    if statuses & {"missing", "pending"}:
+    if statuses & {Status.MISSING, Status.PENDING}:
         return PENDING
     return PASSED
 

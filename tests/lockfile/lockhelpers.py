@@ -8,10 +8,23 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from gatekeeper.testing.composes import SpecBuild, SpecRpm, write_compose
 from gatekeeper.testing.repodata import write_repodata
 
 SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples" / "lockfiles"
+
+
+def sample_file(name: str) -> Path:
+    """A shared sample lockfile; skips the test where the shared samples are not beside the
+    checkout (as every test of the shared samples does)."""
+    path = SAMPLES / name
+    if not path.exists():
+        pytest.skip(f"the shared samples are not at {SAMPLES}")
+    return path
+
+
 VARIANTS = {"BaseOS": ("x86_64", "aarch64"), "AppStream": ("x86_64", "aarch64")}
 POLICY = """\
 team: tf

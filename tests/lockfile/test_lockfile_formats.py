@@ -11,7 +11,7 @@ import pytest
 import yaml
 from hypothesis import given
 from hypothesis import strategies as st
-from lockhelpers import POLICY, SAMPLES, binary_paths, shape, write
+from lockhelpers import POLICY, binary_paths, sample_file, shape, write
 
 from gatekeeper.service import Gatekeeper
 from gatekeeper.testing.repodata import package_checksum, package_size
@@ -45,7 +45,7 @@ def _rpm_lock(app: Gatekeeper, compose_id: str, **options: Any) -> dict[str, Any
 def test_rpm_lockfile_has_the_samples_keys_and_types(
     app: Gatekeeper, compose: tuple[Path, str]
 ) -> None:
-    sample = yaml.safe_load((SAMPLES / "rpms.lock.yaml").read_text())
+    sample = yaml.safe_load(sample_file("rpms.lock.yaml").read_text())
     doc = _rpm_lock(app, compose[1], with_sources=True)
     assert list(doc) == list(sample) == ["lockfileVersion", "lockfileVendor", "arches"]
     assert doc["lockfileVersion"] == 1 and doc["lockfileVendor"] == "redhat"
@@ -104,7 +104,7 @@ def test_with_sources_lists_each_srpm_once_with_the_source_repos_checksum(
 def test_fcos_writes_one_manifest_lock_per_arch_shaped_like_the_sample(
     app: Gatekeeper, compose: tuple[Path, str]
 ) -> None:
-    sample = json.loads((SAMPLES / "fcos-manifest-lock.x86_64.json").read_text())
+    sample = json.loads(sample_file("fcos-manifest-lock.x86_64.json").read_text())
     files = app.lockfile(compose[1], "fcos")
     assert sorted(files) == ["manifest-lock.aarch64.json", "manifest-lock.x86_64.json"]
     doc = json.loads(files["manifest-lock.x86_64.json"])

@@ -40,12 +40,16 @@ class Outcome(StrEnum):
 
 
 class Status(StrEnum):
-    """What an outcome means for a gate (the middle of an answer's type)."""
+    """An answer's status, the middle of its type (``test-result-<status>[-waived]``): what
+    the worst matching result's outcome means for the gate, ``missing`` without one, and
+    ``overdue`` when missing or pending past the gate's deadline."""
 
     PASSED = "passed"
     FAILED = "failed"
     ERRORED = "errored"
     PENDING = "pending"
+    MISSING = "missing"
+    OVERDUE = "overdue"
 
 
 _STATUS = {
