@@ -34,7 +34,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -43,7 +42,6 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from _common import Row, Timing, machine, measure, once, table
-from sqlalchemy.engine import make_url
 
 from gatekeeper.config import Settings
 from gatekeeper.evaluate import evaluate, requirements
@@ -52,6 +50,7 @@ from gatekeeper.model import Compose, Decision, Outcome, Policy, Result, Waiver
 from gatekeeper.plugins import make_plugin_manager
 from gatekeeper.policy import load_policies
 from gatekeeper.service import Actor, Gatekeeper
+from gatekeeper.store import scratch
 from gatekeeper.store import tables as t
 
 TEAMS, GATES = 50, 20
@@ -320,24 +319,14 @@ def store_mode(name: str, url: str, workdir: Path, policies_dir: Path, results: 
 @contextmanager
 def postgres_schema() -> Iterator[str | None]:
     """A URL on a fresh schema of the PostgreSQL test database (dropped after); None if down."""
-    admin = sa.create_engine(POSTGRES_URL, connect_args={"connect_timeout": 5})
-    schema = f"gk_bench_{uuid.uuid4().hex[:12]}"
-    try:
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    except sa.exc.OperationalError as exc:
-        admin.dispose()
-        print(f"  PostgreSQL at {make_url(POSTGRES_URL)!r} is not reachable, skipped: "
-              f"{str(exc).splitlines()[0]}")  # fmt: skip
+    problem = scratch.unreachable(POSTGRES_URL)
+    if problem:
+        print(f"  PostgreSQL at {scratch.safe_url(POSTGRES_URL)!r} is not reachable, skipped: "
+              f"{problem}")  # fmt: skip
         yield None
         return
-    url = make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with scratch.postgres_schema(POSTGRES_URL, "gk_bench") as url:
+        yield url
 
 
 def describe(policies: list[Policy], results: list[Result], decision: Decision) -> str:

@@ -97,9 +97,9 @@ def _import(app: Any, top: str) -> dict[str, Any]:
 
 def _breakdown(app: Any, top: str) -> dict[str, Any]:
     """Import ``top`` with its parts wrapped in timers: part -> its own seconds."""
-    from gatekeeper import lifecycle
     from gatekeeper.compose import fetch, reader
     from gatekeeper.forge.gitrepo import ComposeRepo
+    from gatekeeper.service import composes as lifecycle
     from gatekeeper.store import Store
     from gatekeeper.store.composes import ComposeQueries
 

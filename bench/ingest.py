@@ -693,8 +693,8 @@ def _parse_parts(kind: str, path: str) -> dict[str, float]:
 def _ingest_parts(workdir: str, path: str) -> dict[str, float]:
     """``Gatekeeper.ingest`` of the JUnit file's 20,000 results, its parts wrapped in timers
     (in a child process; the parse is not timed)."""
-    from gatekeeper import service
-    from gatekeeper.service import Actor, Gatekeeper
+    from gatekeeper.service import Actor, decisions
+    from gatekeeper.service.results import Results
     from gatekeeper.store import Store
     from gatekeeper.store.decisions import DecisionQueries
     from gatekeeper.store.results import ResultQueries
@@ -703,10 +703,10 @@ def _ingest_parts(workdir: str, path: str) -> dict[str, float]:
     app = _app(Path(workdir))
     parts = Parts()
     for owner, attr, label in (
-        (Gatekeeper, "authorize_report", "authorise (who owns each testcase)"),
+        (Results, "authorize", "authorise (who owns each testcase)"),
         (ResultQueries, "_insert_results_sqlite", "add_results: the INSERTs"),
         (ResultQueries, "results_for", "read the gated testcases' results back"),
-        (service, "evaluate", "evaluate"),
+        (decisions, "evaluate", "evaluate"),
         (DecisionQueries, "record_decision", "record the decision"),
     ):
         parts.wrap(owner, attr, label)

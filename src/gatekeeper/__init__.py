@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import importlib.abc
 import importlib.machinery
 import sys
 import warnings
@@ -36,15 +35,16 @@ RENAMED = {
 }
 
 
-class _Renamed(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-    """Imports a module's old name as a copy of its new module's names."""
+class _Renamed:
+    """Imports a module's old name as a copy of its new module's names (a meta path finder
+    and its loader; importlib.abc is not imported for it: it costs the CLI 20 ms)."""
 
     def find_spec(
         self, fullname: str, path: object = None, target: object = None
     ) -> importlib.machinery.ModuleSpec | None:
         if fullname not in RENAMED:
             return None
-        return importlib.machinery.ModuleSpec(fullname, self)
+        return importlib.machinery.ModuleSpec(fullname, self)  # type: ignore[arg-type]
 
     def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
         return None
