@@ -309,3 +309,51 @@ def test_a_failing_forge_event_handler_is_retried(app: Gatekeeper) -> None:
     app.dispatcher.run_once()
     [row] = pending(app)
     assert (row["attempts"], row["last_error"]) == (1, "ConnectionError: GitLab is down")
+
+
+def _wait_for(found: Callable[[], bool], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not found():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+class ThreadRecorder(Recorder):
+    """Records which thread each hook call ran in."""
+
+    def _record(self, what: str, value: Any) -> None:
+        super()._record(what, (threading.current_thread().name, value))
+
+
+def test_with_the_loop_running_a_request_thread_only_commits_and_wakes_it(
+    app: Gatekeeper,
+) -> None:
+    recorder = ThreadRecorder(delay=0.5)  # a slow forge or bus
+    app.pm.register(recorder)
+    app.dispatcher.start(interval=30.0)  # only a wake makes it look before 30 s
+    try:
+        started = time.monotonic()
+        app.ingest([smoke(app, "PASSED", 1)], BOT)
+        answered = time.monotonic() - started
+        _wait_for(lambda: len(recorder.calls) == 2)
+    finally:
+        app.dispatcher.stop()
+    assert answered < 0.5, "the upload waited for a hook"
+    assert [(what, thread) for what, (thread, _) in recorder.calls] == [
+        ("changed", "gatekeeper-dispatcher"),
+        ("promote", "gatekeeper-dispatcher"),
+    ]
+
+
+def test_the_loop_sends_a_decisions_hook_calls_as_it_makes_it(app: Gatekeeper) -> None:
+    recorder = ThreadRecorder()
+    app.pm.register(recorder)
+    app.dispatcher.start(interval=30.0)
+    try:
+        app.record_results([smoke(app, "PASSED", 1)], BOT)
+        app.dispatcher.wake()
+        _wait_for(lambda: len(recorder.calls) == 2)
+    finally:
+        app.dispatcher.stop()
+    assert [what for what, _ in recorder.calls] == ["changed", "promote"]
+    assert pending(app) == []

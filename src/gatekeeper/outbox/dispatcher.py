@@ -91,14 +91,22 @@ class Dispatcher:
 
     # -- sending -------------------------------------------------------------------------
     def after_commit(self, owed: Owed) -> None:
-        """A transaction that wrote ``owed`` committed: wake the background loop, or, when
-        none runs here, send those entries now (unless :attr:`inline` is off)."""
+        """A transaction that wrote ``owed`` committed: send those entries now when this is
+        the dispatcher's own thread (a handler's transaction: its hook calls go out right
+        after it, not behind the backlog) or when no loop runs here (unless :attr:`inline`
+        is off); from any other thread only wake the loop."""
         if owed.ids:
-            if self.running:
+            if self._in_loop():
+                self.deliver(owed.ids)
+            elif self.running:
                 self.wake()
             elif self.inline:
                 self.deliver(owed.ids)
         owed.ids.clear()
+
+    def _in_loop(self) -> bool:
+        thread = self._thread
+        return thread is not None and thread.ident == threading.get_ident()
 
     def deliver(self, ids: Sequence[int] | None = None, *, limit: int = 100) -> int:
         """Send up to ``limit`` due entries (only ``ids`` if given); returns how many were

@@ -37,9 +37,9 @@ from gatekeeper.errors import ConfigError
 from gatekeeper.forge import ForgeMR
 
 from .errors import GitLabError, api
-from .mrs import MAIN, MergeRequestLookup
+from .mrs import MAIN, MergeRequests
 from .settings import GitLabSettings
-from .signals import CLOSE_MARK, MergeRequestSignals
+from .signals import CLOSE_MARK, Signals
 from .tree import (
     FILES_TRAILER,
     TREE_TRAILER,
@@ -60,7 +60,7 @@ class MainMoved(Exception):
     """``main`` moved between reading it and committing on it: render again."""
 
 
-class GitLabForge(MergeRequestLookup, MergeRequestSignals):
+class GitLabForge:
     """Compose merge requests on GitLab (``forge = "gitlab"``)."""
 
     name = "gitlab"
@@ -82,6 +82,22 @@ class GitLabForge(MergeRequestLookup, MergeRequestSignals):
         self._bot: dict[str, Any] | None = None
         #: project path -> numeric id, as GitLab answered it (never taken from a webhook)
         self.project_ids: dict[str, int] = {}
+        #: its collaborators: finding a branch's MR, and what a decision shows on it
+        self.mrs = MergeRequests(self.opts, self.project_ids)
+        self.signals = Signals(self)
+
+    # -- what a decision shows, and the record of project ids (see .signals, .mrs) --------
+    def upsert_summary_note(self, product: str, branch: str, body: str) -> int:
+        return self.signals.upsert_summary_note(product, branch, body)
+
+    def set_gate_label(self, product: str, branch: str, verdict: str) -> None:
+        self.signals.set_gate_label(product, branch, verdict)
+
+    def set_status(self, product: str, branch: str, verdict: str) -> None:
+        self.signals.set_status(product, branch, verdict)
+
+    def remember_project_id(self, project: Project, mr: Any) -> None:
+        self.mrs.remember_project_id(project, mr)
 
     @classmethod
     def from_app(cls, app: Any) -> GitLabForge:
@@ -228,7 +244,7 @@ class GitLabForge(MergeRequestLookup, MergeRequestSignals):
         if head is not None and head["parent_ids"] == [base]:
             said = trailers(head.get("message"))
             if said.get(FILES_TRAILER) == rendered and TREE_TRAILER in said:
-                mr = self._ensure_mr(project, branch, title, description)
+                mr = self.mrs.ensure(project, branch, title, description)
                 return ForgeMR(int(mr.iid), branch, str(head["id"]), said[TREE_TRAILER], base,
                                str(mr.web_url))  # fmt: skip
         if head is not None and (merged := self._merged(project, branch, head)) is not None:
@@ -243,18 +259,18 @@ class GitLabForge(MergeRequestLookup, MergeRequestSignals):
             sha = self._commit(project, branch, base, actions, message)
         else:
             sha = base
-        mr = self._ensure_mr(project, branch, title, description)
+        mr = self.mrs.ensure(project, branch, title, description)
         return ForgeMR(int(mr.iid), branch, sha, tree, base, str(mr.web_url))
 
     def _merged(self, project: Project, branch: str, head: Mapping[str, Any]) -> ForgeMR | None:
         """The branch's merged MR, as it was merged, or None: its compose is in ``main``
         already (a publish that merged it, then failed before its store transaction
         committed, is being retried), so nothing is rendered or opened again."""
-        found = self._mrs(project, branch, state="merged")
+        found = self.mrs.list(project, branch, state="merged")
         if not found:
             return None
         mr, sha = found[0], str(found[0].sha)
-        self.remember_project_id(project, mr)
+        self.mrs.remember_project_id(project, mr)
         if head["id"] == sha:
             parents = list(head["parent_ids"])
         else:
@@ -301,7 +317,7 @@ class GitLabForge(MergeRequestLookup, MergeRequestSignals):
     def describe(self, product: str, branch: str, *, title: str, description: str) -> None:
         """Title and description of the open MR (nothing when there is none)."""
         project = self.project(product)
-        mr = self._open_mr(project, branch)
+        mr = self.mrs.open(project, branch)
         if mr is not None and (mr.title != title or mr.description != description):
             project.mergerequests.update(
                 mr.iid, {"title": title, "description": description}, **self.opts
@@ -315,7 +331,7 @@ class GitLabForge(MergeRequestLookup, MergeRequestSignals):
         read is GitLab's 409, raised: nothing is merged.
         """
         project = self.project(product)
-        mrs = self._mrs(project, branch, state="all")
+        mrs = self.mrs.list(project, branch, state="all")
         merged = [m for m in mrs if m.state == "merged"]
         opened = [m for m in mrs if m.state == "opened"]
         if not opened:
@@ -337,17 +353,17 @@ class GitLabForge(MergeRequestLookup, MergeRequestSignals):
     def close(self, product: str, branch: str, *, reason: str) -> None:
         """A note with ``reason``, then the MR closed; nothing when it is not open."""
         project = self.project(product)
-        mr = self._open_mr(project, branch)
+        mr = self.mrs.open(project, branch)
         if mr is None:
             return
-        self._upsert_note(mr, CLOSE_MARK, reason)
+        self.signals.upsert_note(mr, CLOSE_MARK, reason)
         project.mergerequests.update(mr.iid, {"state_event": "close"}, **self.opts)
 
     @api("discarding the branch")
     def discard(self, product: str, branch: str) -> None:
         """Close the MR (never recorded by gatekeeper) and delete the branch."""
         project = self.project(product)
-        mr = self._open_mr(project, branch)
+        mr = self.mrs.open(project, branch)
         if mr is not None:
             project.mergerequests.update(mr.iid, {"state_event": "close"}, **self.opts)
         try:

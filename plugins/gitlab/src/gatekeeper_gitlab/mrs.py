@@ -12,20 +12,23 @@ from gitlab.v4.objects import Project, ProjectMergeRequest
 MAIN: Final = "main"
 
 
-class MergeRequestLookup:
-    """Mixin of :class:`~gatekeeper_gitlab.forge.GitLabForge`: a branch's merge requests."""
+class MergeRequests:
+    """A compose branch's merge requests; a collaborator of
+    :class:`~gatekeeper_gitlab.forge.GitLabForge`, sharing its call options and its record
+    of project ids."""
 
-    opts: dict[str, Any]
-    project_ids: dict[str, int]
+    def __init__(self, opts: dict[str, Any], project_ids: dict[str, int]) -> None:
+        self.opts = opts
+        self.project_ids = project_ids
 
-    def _mrs(self, project: Project, branch: str, state: str = "opened") -> list[Any]:
+    def list(self, project: Project, branch: str, state: str = "opened") -> list[Any]:
         found: list[Any] = project.mergerequests.list(
             source_branch=branch, target_branch=MAIN, state=state, get_all=True, **self.opts
         )
         return found
 
-    def _open_mr(self, project: Project, branch: str) -> ProjectMergeRequest | None:
-        found = self._mrs(project, branch)
+    def open(self, project: Project, branch: str) -> ProjectMergeRequest | None:
+        found = self.list(project, branch)
         return found[0] if found else None
 
     def remember_project_id(self, project: Project, mr: Any) -> None:
@@ -34,7 +37,7 @@ class MergeRequestLookup:
         if isinstance(found, int) and not isinstance(found, bool):
             self.project_ids[str(project.id)] = found
 
-    def _ensure_mr(
+    def ensure(
         self, project: Project, branch: str, title: str, description: str
     ) -> ProjectMergeRequest:
         """The open MR of ``branch`` (found first, else created), with this title/description."""
@@ -45,7 +48,7 @@ class MergeRequestLookup:
     def _found_mr(
         self, project: Project, branch: str, title: str, description: str
     ) -> ProjectMergeRequest:
-        mr = self._open_mr(project, branch)
+        mr = self.open(project, branch)
         if mr is None:
             try:
                 created: ProjectMergeRequest = project.mergerequests.create(
@@ -61,7 +64,7 @@ class MergeRequestLookup:
             except gitlab.GitlabCreateError as exc:
                 if exc.response_code != 409:
                     raise
-                mr = self._open_mr(project, branch)  # created meanwhile (or by a retry)
+                mr = self.open(project, branch)  # created meanwhile (or by a retry)
                 if mr is None:
                     raise
         if mr.title != title or mr.description != description:

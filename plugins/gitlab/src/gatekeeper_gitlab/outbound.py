@@ -220,7 +220,7 @@ def _note(forge: GitLabForge, mr: ProjectMergeRequest, written: _Written, text: 
             if exc.response_code != 404:  # deleted by someone: found or posted again below
                 raise
     written.note_id, written.body = None, None
-    written.note_id = forge._upsert_note(mr, SUMMARY_MARK, text)
+    written.note_id = forge.signals.upsert_note(mr, SUMMARY_MARK, text)
     written.body = body
 
 

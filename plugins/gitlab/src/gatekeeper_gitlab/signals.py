@@ -1,19 +1,21 @@
 """What a decision shows on its merge request: the summary note, the gate label, the status.
 
-A mixin of :class:`gatekeeper_gitlab.forge.GitLabForge`, beyond the Forge protocol; the
-service wires these to decisions (issue 7).
+A collaborator of :class:`gatekeeper_gitlab.forge.GitLabForge`, beyond the Forge protocol;
+``gatekeeper_gitlab.outbound`` wires these to decisions.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Final
 
 import gitlab
 import requests
 from gitlab.v4.objects import Project, ProjectMergeRequest
 
 from .errors import GitLabError, api, status_of
-from .settings import GitLabSettings
+
+if TYPE_CHECKING:
+    from .forge import GitLabForge
 
 SUMMARY_MARK: Final = "<!-- gatekeeper:summary -->"
 CLOSE_MARK: Final = "<!-- gatekeeper:closed -->"
@@ -22,19 +24,14 @@ STATUS_NAME: Final = "gatekeeper"
 STATUS_STATES: Final = {"passed": "success", "failed": "failed", "pending": "pending"}
 
 
-class MergeRequestSignals:
-    """Notes, labels and statuses on a compose's open merge request."""
+class Signals:
+    """Notes, labels and statuses on a compose's open merge request, through its forge."""
 
-    settings: GitLabSettings
-    opts: dict[str, Any]
+    def __init__(self, forge: GitLabForge) -> None:
+        self.forge = forge
+        self.opts = forge.opts
 
-    if TYPE_CHECKING:
-
-        def bot(self) -> dict[str, Any]: ...
-        def project(self, product: str) -> Project: ...
-        def _open_mr(self, project: Project, branch: str) -> ProjectMergeRequest | None: ...
-
-    def _upsert_note(
+    def upsert_note(
         self, mr: ProjectMergeRequest, mark: str, text: str, *, edit: bool = True
     ) -> int:
         """The bot's one note carrying ``mark``, holding ``text``: edited in place (unless
@@ -44,8 +41,9 @@ class MergeRequestSignals:
         after a failure the note is looked for again, up to ``max_retries`` times.
         """
         body = f"{mark}\n{text}"
-        bot_id = self.bot()["id"]
-        for attempt in range(self.settings.max_retries + 1):
+        bot_id = self.forge.bot()["id"]
+        retries = self.forge.settings.max_retries
+        for attempt in range(retries + 1):
             notes = mr.notes.list(get_all=True, per_page=100, sort="asc", **self.opts)
             mine = [n for n in notes if n.author["id"] == bot_id and mark in n.body]
             if mine:
@@ -57,13 +55,13 @@ class MergeRequestSignals:
                 return int(note.id)
             except (gitlab.GitlabCreateError, requests.ConnectionError) as exc:
                 transient = status_of(exc) is None or (status_of(exc) or 0) >= 500
-                if not transient or attempt == self.settings.max_retries:
+                if not transient or attempt == retries:
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _mr_for(self, product: str, branch: str) -> tuple[Project, ProjectMergeRequest]:
-        project = self.project(product)
-        mr = self._open_mr(project, branch)
+        project = self.forge.project(product)
+        mr = self.forge.mrs.open(project, branch)
         if mr is None:
             raise GitLabError(f"no open merge request for {branch}", status=404)
         return project, mr
@@ -73,7 +71,7 @@ class MergeRequestSignals:
         """The MR's one summary note (the bot's, marked ``<!-- gatekeeper:summary -->``)
         holds ``body``: created once, then edited in place. Returns the note id."""
         _, mr = self._mr_for(product, branch)
-        return self._upsert_note(mr, SUMMARY_MARK, body)
+        return self.upsert_note(mr, SUMMARY_MARK, body)
 
     @api("setting the gate label")
     def set_gate_label(self, product: str, branch: str, verdict: str) -> None:

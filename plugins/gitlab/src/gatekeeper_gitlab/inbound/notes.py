@@ -121,7 +121,7 @@ def _explain(ctx: MergeRequest, note: Any, refused: list[tuple[int, str]]) -> No
         f"@{note.author['username']}: not counted from "
         f"[this comment]({ctx.mr.web_url}#note_{note.id}):\n\n{lines}\n"
     )
-    ctx.app.forge._upsert_note(ctx.mr, marker(int(note.id)), text, edit=False)
+    ctx.app.forge.signals.upsert_note(ctx.mr, marker(int(note.id)), text, edit=False)
     log.info("%s: note %s refused: %s", ctx.compose.id, note.id, refused)
 
 
