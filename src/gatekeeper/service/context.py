@@ -64,10 +64,14 @@ class Context:
 
     def owner_of(self, testcase: str) -> Policy | None:
         """The policy of the team owning ``testcase`` (its first ``owns`` match), or None."""
+        return self.owners()(testcase)
+
+    def owners(self) -> Callable[[str], Policy | None]:
+        """:meth:`owner_of` for many testcases: the policies are looked at once."""
         policies = self.policies
         if self._owner is None or self._owner[0] is not policies:
             self._owner = (policies, owner_finder(policies))
-        return self._owner[1](testcase)
+        return self._owner[1]
 
     # -- transactions and what they owe --------------------------------------------------
     @contextmanager

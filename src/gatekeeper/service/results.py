@@ -51,8 +51,9 @@ class Results:
         Raises naming every offending testcase; nothing is stored when it raises.
         """
         unowned, refused = [], []
+        owner_of = self.ctx.owners()
         for testcase in set(testcases):
-            team = self.ctx.owner_of(testcase)
+            team = owner_of(testcase)
             if team is None:
                 unowned.append(testcase)
             elif not actor.is_admin and not _may_report(actor, team):
@@ -132,7 +133,7 @@ class Results:
         with self.ctx.store.transaction(readonly=True) as tx:
             compose = self.ctx.require(tx, compose_id)
         answers, failures = self.ctx.hooks.pull_results(self._app, compose)
-        owner_of = self.ctx.owner_of
+        owner_of = self.ctx.owners()
         owned = [r for results in answers for r in results or ()
                  if r.compose == compose_id and owner_of(r.testcase) is not None]  # fmt: skip
         report = self.ingest(owned, Actor(name="pull", is_admin=True)) if owned else None
