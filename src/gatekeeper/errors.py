@@ -89,6 +89,21 @@ class StoreUnavailable(Unavailable):
     changed, and the same request can be made again later."""
 
 
+class FetchError(GatekeeperError, OSError):
+    """A compose's file could not be read over HTTP (after the retries, when retrying made
+    sense); an ``OSError`` too, as every other failure to read a file is. The API answers
+    503 when :attr:`transient`, else 422; the bus consumer requeues a transient one."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status  # the last HTTP status, None for a connection error or timeout
+
+    @property
+    def transient(self) -> bool:
+        """A later try may work: the server was unreachable, rate-limiting or failing."""
+        return self.status is None or self.status == 429 or self.status >= 500
+
+
 def raise_all(errors: list[GatekeeperError]) -> None:
     """Raise nothing, the only error, or an :class:`ErrorGroup` of all of them."""
     if len(errors) == 1:

@@ -16,8 +16,7 @@ from gatekeeper_messaging.consumer import Consumer
 from messaging_helpers import POLICY, RDO
 from messaging_samples import COMPOSE, ci_body, pungi_body, resultsdb_body
 
-from gatekeeper.compose.fetch import FetchError
-from gatekeeper.errors import Unavailable
+from gatekeeper.errors import FetchError, Unavailable
 from gatekeeper.model import Outcome
 from gatekeeper.service import Gatekeeper
 

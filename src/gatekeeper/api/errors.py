@@ -9,7 +9,7 @@ Errors of the layers below arrive as gatekeeper's own: a value the store refuses
 (:class:`~gatekeeper.errors.StoreRefused`: a NUL character in text on PostgreSQL, a number
 out of range) is 422 and nothing is stored; a store that cannot be reached
 (:class:`~gatekeeper.errors.StoreUnavailable`) is 503; a compose location that cannot be
-fetched (:class:`~gatekeeper.compose.fetch.FetchError`) is 503 when the server is
+fetched (:class:`~gatekeeper.errors.FetchError`) is 503 when the server is
 unreachable or failing (a later try may work), else 422.
 """
 
@@ -24,10 +24,10 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gatekeeper.api.models import ErrorBody
-from gatekeeper.compose.fetch import FetchError
 from gatekeeper.errors import (
     ConfigError,
     ErrorGroup,
+    FetchError,
     GatekeeperError,
     NoPolicyApplies,
     NotFound,

@@ -27,7 +27,8 @@ from typing import Any, Protocol, TypeVar
 
 import msgspec
 
-from gatekeeper.errors import GatekeeperError, InputError
+from gatekeeper.errors import FetchError as FetchError  # where readers look for it
+from gatekeeper.errors import InputError
 
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_RETRIES = 3
@@ -40,20 +41,6 @@ RPMS = "compose/metadata/rpms.json"
 RPMS_LEGACY = "compose/metadata/rpm-manifest.json"  # its name in old composes
 _USER_AGENT = "gatekeeper (productmd reader)"
 _T = TypeVar("_T")
-
-
-class FetchError(GatekeeperError, OSError):
-    """A file could not be read over HTTP (after the retries, when retrying made sense);
-    an ``OSError``, as every other failure to read a file is."""
-
-    def __init__(self, message: str, status: int | None = None) -> None:
-        super().__init__(message)
-        self.status = status  # the last HTTP status, None for a connection error or timeout
-
-    @property
-    def transient(self) -> bool:
-        """A later try may work: the server was unreachable, rate-limiting or failing."""
-        return self.status is None or self.status == 429 or self.status >= 500
 
 
 class Source(Protocol):

@@ -24,8 +24,8 @@ from typing import Any, NamedTuple
 
 import msgspec
 
-from gatekeeper.compose.fetch import FetchError, Source
-from gatekeeper.errors import InputError, Unavailable
+from gatekeeper.compose.fetch import Source
+from gatekeeper.errors import FetchError, InputError, Unavailable
 
 _CHECKSUM_NAMES = {"sha": "sha1"}  # createrepo's old spelling of sha1
 

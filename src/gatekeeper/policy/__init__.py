@@ -8,15 +8,9 @@
 
 from __future__ import annotations
 
-from gatekeeper.policy.reader import (
-    applies,
-    globs_overlap,
-    load_policies,
-    load_policy_file,
-    owns,
-    parse_policy,
-    team_for,
-)
+from gatekeeper.evaluate import policy_applies as applies
+from gatekeeper.policy.globs import globs_overlap
+from gatekeeper.policy.reader import load_policies, load_policy_file, owns, parse_policy, team_for
 from gatekeeper.policy.schema import policy_schema
 
 __all__ = [

@@ -18,28 +18,15 @@ from pathlib import Path
 import yaml
 
 from gatekeeper.errors import GatekeeperError, InputError, PolicyError, raise_all
-from gatekeeper.evaluate import policy_applies as applies
 from gatekeeper.inputs import read_text
 from gatekeeper.model import AppliesTo, Gate, Policy, Reporters
 from gatekeeper.policy import yamlsafe
-from gatekeeper.policy.globs import glob_problem, globs_overlap, is_glob, overlap_example
+from gatekeeper.policy.globs import glob_problem, is_glob, overlap_example
 from gatekeeper.policy.schema import (
     COMPOSE_TYPES,
     ON_MISSING,
     TEAM_PATTERN,
-    policy_schema,
 )
-
-__all__ = [
-    "applies",
-    "globs_overlap",
-    "load_policies",
-    "load_policy_file",
-    "owns",
-    "parse_policy",
-    "policy_schema",
-    "team_for",
-]
 
 TOP_KEYS = ("team", "description", "contact", "owns", "reporters", "applies_to", "gates")
 REPORTER_KEYS = ("users", "groups")

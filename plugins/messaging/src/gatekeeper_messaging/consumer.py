@@ -35,9 +35,8 @@ from typing import TYPE_CHECKING, Any
 
 from fedora_messaging.exceptions import Drop, Nack
 
-from gatekeeper.compose.fetch import FetchError
 from gatekeeper.config import load_settings
-from gatekeeper.errors import GatekeeperError, NotFound, Unavailable
+from gatekeeper.errors import FetchError, GatekeeperError, NotFound, Unavailable
 from gatekeeper.policy import team_for
 from gatekeeper.service import Gatekeeper, open_app
 from gatekeeper.timeutil import parse_time, utcnow
