@@ -126,3 +126,17 @@ def test_an_epoch_time_no_clock_shows_is_a_located_error_not_a_crash() -> None:
         parse_time(10**30)
     with pytest.raises(ValueError, match="is not a time any clock shows"):
         parse_time("9" * 25)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["PA\u017f\u017fED", "\u0131NFO", "\uff30\uff21\uff33\uff33\uff25\uff24", "passed\u0301"],
+)
+def test_an_outcome_is_read_in_ascii_case_variants_only(text: str) -> None:
+    with pytest.raises(ValueError, match="unknown outcome"):
+        Outcome.parse(text)
+
+
+@pytest.mark.parametrize("text", ["passed", "Passed", " PASSED ", "needs_inspection"])
+def test_an_outcome_in_any_ascii_case_is_read(text: str) -> None:
+    assert Outcome.parse(text).value == text.strip().upper()

@@ -817,3 +817,23 @@ def test_schema_glob_pattern_agrees_with_the_loader(glob: str) -> None:
     # a class matching no character ("[b-a]") is beyond a regular expression
     if problem is None or "matches no character" not in problem:
         assert (re.search(pattern, glob) is not None) == (problem is None)
+
+
+# -- tags on collections ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "key"),
+    [
+        ("team: rdo\nowns: !!python/object/apply:os.system ['echo hi']\n", 2, "owns"),
+        ("team: rdo\nreporters: !!python/object:os.system {users: [a]}\n", 2, "reporters"),
+        ("team: rdo\ngates: !!omap [{testcase: rdo.a}]\n", 2, "gates"),
+        ("team: rdo\ngates:\n  - !custom {testcase: rdo.a}\n", 3, "gates[0]"),
+    ],
+)
+def test_a_tagged_list_or_mapping_is_refused_where_it_stands(
+    text: str, line: int, key: str
+) -> None:
+    error = only_error(text)
+    assert (error.line, error.key) == (line, key)
+    assert "tagged" in error.message and "remove the tag" in error.message

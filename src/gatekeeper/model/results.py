@@ -24,8 +24,10 @@ class Outcome(StrEnum):
 
     @classmethod
     def parse(cls, value: object) -> Outcome:
-        """Any case, surrounding blanks ignored. Raises ValueError naming the valid ones."""
-        if isinstance(value, str):
+        """Any ASCII case, surrounding blanks ignored (``str.upper`` alone would also read a
+        long s, U+017F, as S and a dotless i, U+0131, as I). Raises ValueError naming the
+        valid ones."""
+        if isinstance(value, str) and value.isascii():
             try:
                 return cls(value.strip().upper())
             except ValueError:

@@ -25,6 +25,8 @@ FLOAT = "tag:yaml.org,2002:float"
 NULL = "tag:yaml.org,2002:null"
 TIMESTAMP = "tag:yaml.org,2002:timestamp"
 MERGE = "tag:yaml.org,2002:merge"
+SEQ = "tag:yaml.org,2002:seq"
+MAP = "tag:yaml.org,2002:map"
 
 
 class YamlProblem(Exception):
@@ -134,6 +136,9 @@ class Reader:
         if not isinstance(node, yaml.MappingNode):
             self.wrong(node, path, what)
             return None
+        if node.tag != MAP:
+            self.tagged(node, path, what)
+            return None
         out: dict[str, yaml.Node] = {}
         lines: dict[str, int] = {}
         for key_node, value_node in node.value:
@@ -181,8 +186,16 @@ class Reader:
         self.wrong(node, path, "true or false", "remove the quotes" if quoted else "")
         return None
 
+    def tagged(self, node: yaml.Node, path: str, what: str) -> None:
+        """Report a list or mapping carrying a YAML tag: a policy is plain data."""
+        kind = "a list" if isinstance(node, yaml.SequenceNode) else "a mapping"
+        self.report(node, path, f"expected {what}, got {kind} tagged {node.tag}; remove the tag")
+
     def sequence(self, node: yaml.Node, path: str, what: str = "a list") -> list[yaml.Node] | None:
         if isinstance(node, yaml.SequenceNode):
+            if node.tag != SEQ:
+                self.tagged(node, path, what)
+                return None
             return list(node.value)
         hint = f"write [{node.value}]" if node.tag == STR else ""
         self.wrong(node, path, what, hint)
