@@ -43,7 +43,7 @@ from gatekeeper.compose.fetch import (
 )
 from gatekeeper.compose.nevra import Nevra, parse_nevra, split_nevra
 from gatekeeper.errors import InputError
-from gatekeeper.model import Build
+from gatekeeper.model import Build, ComposeId
 
 STATUS = "STATUS"
 FINISHED = ("FINISHED", "FINISHED_INCOMPLETE")
@@ -159,6 +159,10 @@ def parse_composeinfo(
             f"{compose_id!r} contradicts the rest of composeinfo, which makes the id "
             f"{expected!r} (release, date, type and respin)",
         )
+    try:
+        ComposeId.parse(compose_id)
+    except ValueError as exc:
+        raise at.error("payload.compose.id", str(exc)) from None
     return ComposeInfo(
         id=compose_id,
         product=f"{short}-{release_version}",

@@ -36,8 +36,11 @@ COMPOSE_TYPE_SUFFIXES = {
     "ci": "ci",
     "d": "development",
 }
+# a product is productmd's short-version[-base...]: letters, digits and ._+- (never "..",
+# "/" or blanks: an id names git branches and paths)
 _COMPOSE_ID = re.compile(
-    r"^(?P<product>.+?)-(?P<date>\d{8})(?:\.(?P<suffix>n|t|ci|d))?\.(?P<respin>\d+)$"
+    r"(?P<product>[A-Za-z0-9][A-Za-z0-9._+-]*?)-(?P<date>\d{8})"
+    r"(?:\.(?P<suffix>n|t|ci|d))?\.(?P<respin>\d+)"
 )
 
 
@@ -57,8 +60,8 @@ class ComposeId:
 
     @classmethod
     def parse(cls, compose_id: str) -> ComposeId:
-        match = _COMPOSE_ID.match(compose_id.strip()) if isinstance(compose_id, str) else None
-        if not match or "-" not in match.group("product"):
+        match = _COMPOSE_ID.fullmatch(compose_id.strip()) if isinstance(compose_id, str) else None
+        if not match or "-" not in match.group("product") or ".." in match.group("product"):
             raise ValueError(
                 f"{compose_id!r} is not a compose id: expected "
                 "<short>-<version>-<YYYYMMDD>[.<n|t|ci|d>].<respin>, "
