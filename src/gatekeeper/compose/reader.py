@@ -7,16 +7,15 @@ What is read, in this order, from the compose's top directory (see :mod:`.fetch`
     compose/metadata/rpms.json          header.type productmd.rpms (rpm-manifest.json, the
                                         name of old composes, when rpms.json is absent)
 
-Each file is parsed once, without building productmd's objects: a CentOS Stream compose's
-rpms.json holds ~115,000 entries (decoded into types by :func:`.fetch.load_rpms`, grouped in
-one pass). Tolerated, as productmd tolerates them: headers older than 1.1 without
-``header.type``, 0.x composeinfo (``payload.product``, date/type/respin taken from the id),
-0.3 rpms.json (``payload.manifest``, ``type`` instead of ``category``, SRPMs under arch
-``src``), NEVRAs without the zero epoch, and SRPM entries not marked ``source``. Refused, as a
-located :class:`~gatekeeper.errors.InputError` naming the file and the key path: a missing
-file, malformed JSON (with its line), a wrong header type, a field of the wrong type, a NEVRA
-that does not parse, a compose id that contradicts composeinfo, a variant or arch that
-composeinfo does not list. Reading changes nothing anywhere.
+Each file is parsed once, without productmd's objects (a CentOS Stream rpms.json holds
+~115,000 entries, decoded by :func:`.fetch.load_rpms`, grouped in one pass). Tolerated, as
+productmd does: headers older than 1.1 without ``header.type``, 0.x composeinfo
+(``payload.product``; date, type, respin from the id), 0.3 rpms.json (``payload.manifest``,
+``type`` for ``category``, SRPMs under arch ``src``), NEVRAs without the zero epoch, SRPMs not
+marked ``source``. Refused, as a located :class:`~gatekeeper.errors.InputError` naming the
+file and key path: a missing file, malformed JSON (with its line), a wrong header type or
+field type, a NEVRA that does not parse, a compose id outside productmd's grammar or that
+contradicts composeinfo, a variant or arch composeinfo does not list. Reading changes nothing.
 """
 
 from __future__ import annotations
@@ -85,12 +84,9 @@ def read_compose(
     """
     top = compose_top(source if source is not None else open_source(location))
     status = read_status(top)
-    info = parse_composeinfo(
-        load_json(top, COMPOSEINFO),
-        file=top.describe(COMPOSEINFO),
-        status=status,
-        location=top.location if top.is_remote else None,
-    )
+    location = top.location if top.is_remote else None
+    info = parse_composeinfo(load_json(top, COMPOSEINFO), file=top.describe(COMPOSEINFO),
+                             status=status, location=location)  # fmt: skip
     where = top.location if top.is_remote else str(Path(top.location).resolve())
     info = dataclasses.replace(info, source=where)
     rpms_doc, rpms_file = load_rpms(top)
