@@ -84,9 +84,9 @@ def read_compose(
     """
     top = compose_top(source if source is not None else open_source(location))
     status = read_status(top)
-    location = top.location if top.is_remote else None
+    remote = top.location if top.is_remote else None
     info = parse_composeinfo(load_json(top, COMPOSEINFO), file=top.describe(COMPOSEINFO),
-                             status=status, location=location)  # fmt: skip
+                             status=status, location=remote)  # fmt: skip
     where = top.location if top.is_remote else str(Path(top.location).resolve())
     info = dataclasses.replace(info, source=where)
     rpms_doc, rpms_file = load_rpms(top)
