@@ -147,7 +147,7 @@ def mr_show(state: State, ident: str) -> None:
         ),
         None,
     )
-    product = found["product"] if found else None
+    product = app.compose(found["compose_id"]).product if found else None
     if found is None:
         raise NotFound(f"no merge request {ident!r}: give its number or its compose id")
     click.echo(f"!{found['number']} [{found['state']}] {found['title']}")

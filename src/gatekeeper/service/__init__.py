@@ -283,7 +283,7 @@ class Gatekeeper:
         return self._reads.compose_rows(limit=limit)
 
     def merge_requests(self, state: str | None = None) -> list[dict[str, Any]]:
-        """Every compose merge request (or those in ``state``), with product and verdict."""
+        """Every compose merge request (or those in ``state``), with its latest verdict."""
         return self._reads.merge_requests(state)
 
     def counts(self) -> tuple[int, dict[str, int]]:

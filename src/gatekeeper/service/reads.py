@@ -144,16 +144,12 @@ class Reads:
 
     def merge_requests(self, state: str | None = None) -> list[dict[str, Any]]:
         """Every compose merge request (or those in ``state``), each with its compose's
-        ``product`` and latest ``verdict`` (None before the first decision)."""
+        latest ``verdict`` (None before the first decision)."""
         with self.ctx.store.transaction(readonly=True) as tx:
             rows = tx.list_merge_requests(state)
-            found = []
-            for row in rows:
-                latest = tx.latest_decision(row["compose_id"])
-                compose = tx.compose_row(row["compose_id"]) or {}
-                found.append({**row, "product": compose.get("product"),
-                              "verdict": latest["verdict"] if latest else None})  # fmt: skip
-            return found
+            latest = [tx.latest_decision(row["compose_id"]) for row in rows]
+        pairs = zip(rows, latest, strict=True)
+        return [{**row, "verdict": d["verdict"] if d else None} for row, d in pairs]
 
     def result_page(
         self,
