@@ -69,6 +69,12 @@ class Unauthorized(GatekeeperError):
     """The acting identity may not do this."""
 
 
+class Conflict(GatekeeperError):
+    """The request contradicts what is stored (a result id already used with another body):
+    nothing was changed. The API answers 409; the bus consumer drops the message and logs
+    the conflict."""
+
+
 class ConfigError(GatekeeperError):
     """The configuration is invalid."""
 

@@ -26,6 +26,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from gatekeeper.api.models import ErrorBody
 from gatekeeper.errors import (
     ConfigError,
+    Conflict,
     ErrorGroup,
     FetchError,
     GatekeeperError,
@@ -39,6 +40,7 @@ from gatekeeper.errors import (
 _STATUS: tuple[tuple[type[GatekeeperError], int, str], ...] = (
     (NotFound, 404, "not_found"),
     (Unauthorized, 403, "forbidden"),
+    (Conflict, 409, "conflict"),
     (NoPolicyApplies, 422, "no_policy_applies"),
     (ConfigError, 500, "server_misconfigured"),
     (Unavailable, 503, "unavailable"),
@@ -49,6 +51,7 @@ _HTTP_KINDS = {
     403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
+    409: "conflict",
     413: "payload_too_large",
     415: "unsupported_media_type",
     422: "invalid_input",
