@@ -57,3 +57,28 @@ def test_the_readme_configuration_loads(tmp_path: Path) -> None:
     settings = load_settings(tmp_path / "gatekeeper.toml", env={}, cwd=tmp_path)
     assert settings.section("lockfile")["repoid"] == "{variant}-{arch}"
     assert settings.section("api")["public_url"].startswith("https://")
+
+
+def test_readme_limits_are_the_limits_the_code_keeps() -> None:
+    from gatekeeper import limits
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = text.split("### Limits", 1)[1].split("\n## ", 1)[0]
+    rows = {row.split("|")[1].strip(): row.split("|")[2] for row in table.splitlines()
+            if row.startswith("| ") and not row.startswith("| what |")}  # fmt: skip
+    assert f"{limits.MAX_ID_CHARS} characters" in rows["a result's `id`"]
+    assert f"{limits.MAX_NAME_CHARS} characters" in next(v for k, v in rows.items()
+                                                           if k.startswith("`testcase`"))  # fmt: skip
+    assert f"{limits.MAX_URL_CHARS:,} characters" in rows["`ref_url`"]
+    assert f"{limits.MAX_TEXT_CHARS:,} characters" in rows["`note`; a waiver's comment"]
+    data = rows["`data`"]
+    assert f"{limits.MAX_DATA_BYTES:,} bytes" in data
+    assert f"at most {limits.MAX_DATA_DEPTH} deep" in data
+    assert limits.MAX_DATA_INTEGER == 2**63 - 1 and "signed 64-bit" in data
+    assert f"{limits.MAX_REPORT_RESULTS:,}" in rows["results in one report"]
+    assert (
+        f"{limits.MAX_REPORT_BYTES // 2**20} MiB"
+        in rows["what one report stores in all (text and data)"]
+    )
+    skew = int(limits.DEFAULT_CLOCK_SKEW.total_seconds() // 60)
+    assert f"{skew} minutes" in rows["`submit_time` ahead of the server's clock"]

@@ -70,6 +70,10 @@ def _json_error(name: str, text: str, exc: json.JSONDecodeError, base: int = 0) 
     return InputError(f"malformed JSON: {exc.msg}", file=name, line=_line_of(text, base + exc.pos))
 
 
+def _number_error(exc: ValueError) -> str:
+    return f"a number JSON readers cannot hold ({str(exc).split(';')[0]})"
+
+
 def iter_json_items(text: str, name: str) -> Iterator[tuple[int, int, Any]]:
     """Yield (index, line, value) of a JSON array's items or of JSON Lines."""
     start = len(text) - len(text.lstrip())
@@ -83,6 +87,8 @@ def iter_json_items(text: str, name: str) -> Iterator[tuple[int, int, Any]]:
                 value = json.loads(raw)
             except json.JSONDecodeError as exc:
                 raise InputError(f"malformed JSON: {exc.msg}", file=name, line=number) from None
+            except ValueError as exc:  # an integer of more digits than Python converts
+                raise InputError(_number_error(exc), file=name, line=number) from None
             yield number - 1, number, value
         return
     pos, index = start + 1, 0
@@ -97,6 +103,8 @@ def iter_json_items(text: str, name: str) -> Iterator[tuple[int, int, Any]]:
             value, end = _decoder.raw_decode(text, pos)
         except json.JSONDecodeError as exc:
             raise _json_error(name, text, exc) from None
+        except ValueError as exc:  # an integer of more digits than Python converts
+            raise InputError(_number_error(exc), file=name, line=lines.at(pos)) from None
         yield index, lines.at(pos), value
         index += 1
         pos = end

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from gatekeeper.errors import NotFound
+from gatekeeper.errors import Conflict, NotFound
 from gatekeeper.model import Compose, Outcome, Result
 from gatekeeper.store import Store, Tx, result_dedupe_key
 
@@ -55,11 +55,30 @@ def test_optional_result_fields_come_back_as_none(tx: Tx, make_result: MakeResul
 
 def test_a_result_with_an_external_id_is_stored_once(tx: Tx, make_result: MakeResult) -> None:
     first = tx.add_results([make_result(id="run-7", source="tmt")])
-    again = tx.add_results([make_result(id="run-7", source="tmt", outcome=Outcome.FAILED)])
+    again = tx.add_results([make_result(id="run-7", source="tmt")])
 
     assert len(first) == 1
     assert again == []
     assert [r.outcome for r in tx.results_for(make_result().compose)] == [Outcome.PASSED]
+
+
+def test_an_external_id_stored_with_another_body_is_a_conflict(
+    tx: Tx, make_result: MakeResult
+) -> None:
+    tx.add_results([make_result(id="run-7", source="tmt")])
+    with pytest.raises(Conflict, match="'run-7' is already stored with another body"):
+        tx.add_results([make_result(id="run-7", source="tmt", outcome=Outcome.FAILED)])
+
+    assert [r.outcome for r in tx.results_for(make_result().compose)] == [Outcome.PASSED]
+
+
+def test_an_external_id_is_scoped_by_its_owning_team(tx: Tx, make_result: MakeResult) -> None:
+    tx.add_results([make_result(id="1", outcome=Outcome.FAILED)], scope_of=lambda t: "rdo")
+    other = tx.add_results([make_result(id="1")], scope_of=lambda t: "idm")
+
+    assert len(other) == 1
+    outcomes = [r.outcome for r in tx.results_for(make_result().compose)]
+    assert outcomes == [Outcome.FAILED, Outcome.PASSED]
 
 
 def test_the_same_external_id_from_another_source_is_another_result(
@@ -158,13 +177,13 @@ def test_naive_datetimes_are_refused(tx: Tx, make_result: MakeResult) -> None:
         tx.add_results([make_result(submit_time=datetime(2026, 11, 24, 12, 0))])
 
 
-def test_the_dedupe_key_of_a_result_with_an_id_names_source_compose_and_id(
+def test_the_dedupe_key_of_a_result_with_an_id_names_source_scope_compose_and_id(
     make_result: MakeResult,
 ) -> None:
-    assert result_dedupe_key(make_result(id="42", source="tmt")) == (
-        "tmt:CentOS-Stream-9-20261124.0:42"
+    assert result_dedupe_key(make_result(id="42", source="tmt"), "rdo") == (
+        "tmt:rdo:CentOS-Stream-9-20261124.0:42"
     )
-    assert result_dedupe_key(make_result(id="42")) == "gatekeeper:CentOS-Stream-9-20261124.0:42"
+    assert result_dedupe_key(make_result(id="42")) == "gatekeeper::CentOS-Stream-9-20261124.0:42"
 
 
 def test_the_content_dedupe_key_ignores_time_zone_and_data_key_order(

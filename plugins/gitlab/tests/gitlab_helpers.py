@@ -382,7 +382,9 @@ def make_inbound_world(
     if outbound:
         extra.append(("gitlab-outbound", outbound_plugin))
     pm = make_plugin_manager(load_entrypoints=False, extra=extra)
-    app = Gatekeeper(settings, pm=pm, clock=lambda: datetime(2026, 11, 24, 6, tzinfo=UTC))
+    # the service's clock is the fake GitLab's (the wall clock): the times of notes, labels,
+    # votes and statuses are then never ahead of it ([results] max_clock_skew)
+    app = Gatekeeper(settings, pm=pm, clock=lambda: datetime.now(UTC))
     app.start()
     cid = write_compose(tmp_path / "compose", builds=synthetic_builds(3, seed=1))
     report = app.import_compose(str(tmp_path / "compose"))

@@ -73,7 +73,7 @@ class FakeResultsDB:
         self.requests: list[str] = []
         self._failures: list[tuple[int, bytes, float]] = []
         self._lock = threading.Lock()
-        self._clock = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
+        self._clock = datetime(2026, 11, 24, 5, 0, tzinfo=UTC)  # before the app's clock (gk_clock)
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self.server.daemon_threads = True
         self.server.block_on_close = False

@@ -129,7 +129,8 @@ class Gatekeeper:
     def start(self) -> None:
         """Migrate the store and load the policies: what every long-running job does first."""
         self.store.upgrade()
-        _ = self.policies
+        with self.store.transaction() as tx:  # once, after the migration to scoped ids
+            tx.rescope_results(self.ctx.team_of)
 
     # -- composes ------------------------------------------------------------------------
     def announce(

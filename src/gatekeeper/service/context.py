@@ -11,16 +11,19 @@ import fnmatch
 import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from gatekeeper.config import Settings
 from gatekeeper.errors import NotFound
+from gatekeeper.limits import DEFAULT_CLOCK_SKEW
 from gatekeeper.model import Compose, Policy
 from gatekeeper.outbox import Dispatcher, Owed
 from gatekeeper.plugins import Hooks
 from gatekeeper.policy import load_policies
+from gatekeeper.settings_fields import duration
 from gatekeeper.store import Store, Tx
+from gatekeeper.timeutil import format_duration
 
 if TYPE_CHECKING:
     import pluggy
@@ -48,6 +51,10 @@ class Context:
         self.dispatcher = Dispatcher(store)
         self._policies: tuple[object, list[Policy]] | None = None
         self._owner: tuple[list[Policy], Callable[[str], Policy | None]] | None = None
+        self.max_clock_skew: timedelta = duration(
+            settings.section("results"), "max_clock_skew", format_duration(DEFAULT_CLOCK_SKEW),
+            source=settings.source, prefix="results",
+        )  # fmt: skip
 
     # -- policies ------------------------------------------------------------------------
     @property
@@ -65,6 +72,12 @@ class Context:
     def owner_of(self, testcase: str) -> Policy | None:
         """The policy of the team owning ``testcase`` (its first ``owns`` match), or None."""
         return self.owners()(testcase)
+
+    def team_of(self, testcase: str) -> str:
+        """The name of the team owning ``testcase`` ("" when none does): the scope of a
+        result's id, so one team's ids never shadow another's."""
+        policy = self.owners()(testcase)
+        return "" if policy is None else policy.team
 
     def owners(self) -> Callable[[str], Policy | None]:
         """:meth:`owner_of` for many testcases: the policies are looked at once."""

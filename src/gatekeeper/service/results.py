@@ -13,7 +13,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from gatekeeper.bounds import check_results, check_text
 from gatekeeper.errors import InputError, Unauthorized
+from gatekeeper.limits import MAX_NAME_CHARS, MAX_TEXT_CHARS
 from gatekeeper.model import Decision, Policy, Result, Waiver
 from gatekeeper.plugins import collect_named
 from gatekeeper.service.accounts import Actor
@@ -71,12 +73,13 @@ class Results:
 
     def ingest(self, results: Sequence[Result], actor: Actor) -> IngestReport:
         """Store one report (all of it or none), then decide again. Idempotent."""
-        compose_id = self._one_compose(results, actor)
+        compose_id, data_json = self._admit(results, actor)
         ctx = self.ctx
         now = ctx.clock()
         with ctx.step() as (tx, _undo, owed):
             row = ctx.lock(tx, compose_id)
-            stored = tx.add_results(results, reporter=actor.name)  # never the payload's claim
+            stored = tx.add_results(results, reporter=actor.name,  # never the payload's claim
+                                    scope_of=ctx.team_of, data_json=data_json)  # fmt: skip
             decision, version = self.decisions.record(tx, row, now, owed, _cause(stored, actor))
         return IngestReport(tuple(stored), len(results) - len(stored), decision, version)
 
@@ -88,20 +91,26 @@ class Results:
         once for all the entries of a compose it finds, so a burst of results costs one
         decision. Returns the results stored (known ones are skipped, as in :meth:`ingest`).
         """
-        compose_id = self._one_compose(results, actor)
+        compose_id, data_json = self._admit(results, actor)
         with self.ctx.store.transaction() as tx:  # an unknown compose: NotFound from the insert
-            stored = tx.add_results(results, reporter=actor.name)
+            stored = tx.add_results(results, reporter=actor.name, scope_of=self.ctx.team_of,
+                                    data_json=data_json)  # fmt: skip
             if stored:
                 tx.enqueue(REDECIDE, {"compose": compose_id, **_cause(stored, actor)},
                            compose_id=compose_id)  # fmt: skip
         return stored
 
-    def _one_compose(self, results: Sequence[Result], actor: Actor) -> str:
+    def _admit(self, results: Sequence[Result], actor: Actor) -> tuple[str, list[str | None]]:
+        """The one door of every report: one compose, within the limits (text, sizes, a
+        submit time no further ahead than ``[results] max_clock_skew``), and testcases
+        the actor may report. Returns the compose's id and each result's data as JSON;
+        raises before anything is stored."""
         compose_ids = {r.compose for r in results}
         if len(compose_ids) != 1:
             raise InputError("a report holds results of exactly one compose", key="compose")
+        data_json = check_results(results, now=self.ctx.clock(), skew=self.ctx.max_clock_skew)
         self.authorize(actor, (r.testcase for r in results))
-        return compose_ids.pop()
+        return compose_ids.pop(), data_json
 
     @property
     def formats(self) -> dict[str, ResultParser]:
@@ -160,6 +169,9 @@ class Results:
             raise Unauthorized(f"{actor.name} may not waive")
         if not comment.strip():
             raise InputError("a waiver needs a comment saying why", key="comment")
+        check_text(comment, MAX_TEXT_CHARS, "comment")
+        for key, value in (("testcase", testcase), ("scenario", scenario), ("arch", arch)):
+            check_text(value, MAX_NAME_CHARS, key)
         if self.ctx.owner_of(testcase) is None:
             raise InputError(f"unknown testcase {testcase!r}, owned by no team", key="testcase")
         ctx = self.ctx

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from types import MappingProxyType
@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-from gatekeeper.errors import NotFound
+from gatekeeper.errors import Conflict, NotFound
 from gatekeeper.model import Outcome, Result
 from gatekeeper.store import tables as t
 from gatekeeper.store._base import TxBase
@@ -61,6 +61,7 @@ _ROW_NAMES = (
     "source",
     "external_id",
     "dedupe_key",
+    "scope",
     "created_at",
 )
 _CREATED_AT = _ROW_NAMES.index("created_at")
@@ -70,14 +71,21 @@ def _canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
-def result_dedupe_key(result: Result) -> str:
+RESCOPE = "pending:rescope-results"
+"""A seen key the migration to scoped result ids leaves when results need their scope
+(see :meth:`ResultQueries.rescope_results`)."""
+
+
+def result_dedupe_key(result: Result, scope: str = "") -> str:
     """The key that makes storing a result idempotent.
 
-    A result with an id from its reporter: ``<source or gatekeeper>:<compose>:<id>``.
-    Without one: the SHA-256 of its content (everything but reporter and source).
+    A result with an id from its reporter: ``<source or gatekeeper>:<scope>:<compose>:<id>``,
+    the scope being the team owning its testcase: ids are unique per team, so one team's
+    id never shadows another's. Without one: the SHA-256 of its content (everything but
+    reporter and source).
     """
     if result.id is not None:
-        return f"{result.source or 'gatekeeper'}:{result.compose}:{result.id}"
+        return f"{result.source or 'gatekeeper'}:{scope}:{result.compose}:{result.id}"
     content = [
         result.compose,
         result.testcase,
@@ -91,6 +99,15 @@ def result_dedupe_key(result: Result) -> str:
         dict(result.data),
     ]
     return hashlib.sha256(_canonical_json(content).encode()).hexdigest()
+
+
+def _body(result: Result) -> str:
+    """What a same-id report must repeat to be the same result: everything its reporter
+    says of it but the submit time (a parser's "now" when the source gives none)."""
+    return _canonical_json(
+        [result.testcase, result.outcome.value, result.scenario, result.arch, result.variant,
+         result.ref_url, result.note, dict(result.data)]
+    )  # fmt: skip
 
 
 def _stored(
@@ -120,26 +137,52 @@ def _stored(
 
 class ResultQueries(TxBase):
     def add_results(
-        self, results: Sequence[Result], *, reporter: str | None = None
+        self,
+        results: Sequence[Result],
+        *,
+        reporter: str | None = None,
+        scope_of: Callable[[str], str] | None = None,
+        data_json: Sequence[str | None] | None = None,
     ) -> list[Result]:
         """Store the results not stored yet; returns those, with their database ids.
 
         A result's ``id`` (its reporter's) is kept as ``external_id`` and goes into
-        its dedupe key (:func:`result_dedupe_key`): a known key is skipped. One
-        batched INSERT; a result of an unknown compose fails the whole batch.
-        ``reporter``, when given, is every result's reporter (in place of its own).
+        its dedupe key (:func:`result_dedupe_key`) with its scope, ``scope_of(testcase)``
+        (the owning team): a known key with the same body is skipped, one with another
+        body (:func:`_body`) raises :class:`Conflict` and nothing is stored. One batched
+        INSERT; a result of an unknown compose fails the whole batch. ``reporter``, when
+        given, is every result's reporter (in place of its own). ``data_json``, when
+        given, is each result's ``data`` already encoded as JSON (None for empty), as
+        :func:`gatekeeper.bounds.check_results` returns it.
         """
         if not results:
             return []
         now = utcnow()
         pending: dict[str, tuple[Result, datetime, dict[str, Any]]] = {}
         rows: list[tuple[Any, ...]] = []
-        for result in results:
-            key = result_dedupe_key(result)
+        scopes: dict[str, str] = {}
+        for index, result in enumerate(results):
+            scope = ""
+            if scope_of is not None:
+                scope = scopes.get(result.testcase) or scopes.setdefault(
+                    result.testcase, scope_of(result.testcase)
+                )
+            key = result_dedupe_key(result, scope)
             if key in pending:
+                if result.id is not None and _body(result) != _body(pending[key][0]):
+                    raise Conflict(
+                        f"result id {result.id!r} is given twice in this report, with "
+                        "different bodies",
+                        key="id",
+                    )
                 continue
             submit_time = t.to_utc(result.submit_time)
-            data = json.loads(json.dumps(dict(result.data)))  # exactly what the store keeps
+            # exactly what the store keeps
+            if data_json is None:
+                data = json.loads(json.dumps(dict(result.data)))
+            else:
+                text = data_json[index]
+                data = {} if text is None else json.loads(text)
             pending[key] = (result, submit_time, data)
             rows.append(
                 (
@@ -157,6 +200,7 @@ class ResultQueries(TxBase):
                     result.source,
                     result.id,
                     key,
+                    scope,
                     now,
                 )
             )
@@ -179,11 +223,62 @@ class ResultQueries(TxBase):
                 else (f"one of the composes {', '.join(composes)} is")
             )
             raise NotFound(f"{what} not known: announce or import it first") from None
+        known = [key for key, (result, _, _) in pending.items()
+                 if key not in stored and result.id is not None]  # fmt: skip
+        if known:
+            self._refuse_changed({key: pending[key][0] for key in known})
         return [
             _stored(result, str(stored[key]), submit_time, data, reporter)
             for key, (result, submit_time, data) in pending.items()
             if key in stored
         ]
+
+    def _refuse_changed(self, known: Mapping[str, Result]) -> None:
+        """Raise :class:`Conflict` when a stored result of one of these keys has another
+        body than the one reported again (a redelivery repeats it; a new report reusing
+        the id does not)."""
+        c = t.results.c
+        columns = (c.dedupe_key, c.external_id, c.testcase, c.outcome, c.scenario, c.arch,
+                   c.variant, c.ref_url, c.note, c.data)  # fmt: skip
+        keys = list(known)
+        changed: list[str] = []
+        for start in range(0, len(keys), _IN_CHUNK):
+            stmt = sa.select(*columns).where(c.dedupe_key.in_(keys[start : start + _IN_CHUNK]))
+            for key, external_id, *body in self._conn.execute(stmt):
+                if _canonical_json(body) != _body(known[key]):
+                    changed.append(str(external_id))
+        if changed:
+            shown = ", ".join(repr(i) for i in sorted(changed)[:10])
+            more = f" and {len(changed) - 10} more" if len(changed) > 10 else ""
+            raise Conflict(
+                f"result id {shown}{more} is already stored with another body; a result's id "
+                "names one result: give the new one its own id",
+                key="id",
+            )
+
+    def rescope_results(self, scope_of: Callable[[str], str]) -> int:
+        """Give the results stored before ids were scoped (by the migration's mark) their
+        scope and scoped key; the number of results changed. Runs once."""
+        c = t.results.c
+        mark = t.seen_keys.c.key == RESCOPE
+        if self._conn.execute(sa.select(t.seen_keys.c.key).where(mark)).first() is None:
+            return 0
+        unscoped = c.scope.is_(None)
+        testcases = self._conn.execute(sa.select(c.testcase).where(unscoped).distinct())
+        changed = 0
+        for (testcase,) in list(testcases):
+            scope = scope_of(testcase)
+            key = (sa.func.coalesce(c.source, "gatekeeper") + ":" + scope + ":" + c.compose_id
+                   + ":" + c.external_id)  # fmt: skip
+            stmt = (
+                sa.update(t.results)
+                .where(unscoped, c.testcase == testcase)
+                .values(scope=scope,
+                        dedupe_key=sa.case((c.external_id.is_(None), c.dedupe_key), else_=key))
+            )  # fmt: skip
+            changed += self._conn.execute(stmt).rowcount or 0
+        self._conn.execute(sa.delete(t.seen_keys).where(mark))
+        return changed
 
     def _insert_results_sqlite(self, rows: list[tuple[Any, ...]]) -> dict[str, int]:
         """Multi-row ``INSERT ... ON CONFLICT DO NOTHING RETURNING``, as many rows per

@@ -157,6 +157,7 @@ results = sa.Table(
     sa.Column("source", sa.String(), nullable=True),
     sa.Column("external_id", sa.String(), nullable=True),
     sa.Column("dedupe_key", sa.String(), nullable=False, unique=True),
+    sa.Column("scope", sa.String(), nullable=True),  # the owning team, in the key (0006)
     sa.Column("created_at", UTCDateTime(), nullable=False),
 )
 
@@ -228,6 +229,7 @@ outbox = sa.Table(
     sa.Column("attempts", sa.Integer(), nullable=False, default=0, server_default=sa.text("0")),
     sa.Column("last_error", sa.Text(), nullable=True),
     sa.Column("not_before", UTCDateTime(), nullable=True),
+    sa.Column("dead_at", UTCDateTime(), nullable=True),  # given up: a dead letter (0005)
 )
 
 seen_keys = sa.Table(

@@ -1,0 +1,56 @@
+"""Result ids unique per owning team: ``results.scope`` and scoped dedupe keys.
+
+Revision ID: 0006
+Revises: 0005
+Create Date: 2026-12-07
+
+- ``results.scope``: the team owning the result's testcase when it was stored; a result
+  with its reporter's id is known by ``<source>:<scope>:<compose>:<id>``, so one team
+  reusing another's id never shadows it.
+- Results stored before have no scope. The owning team is in the policies, which a
+  migration does not read: results keyed by their content (no id) get the empty scope
+  here, and when results with ids are left, the mark ``pending:rescope-results`` asks
+  the service's start (``Gatekeeper.start``) to give them their team and scoped key once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0006"
+down_revision: str | None = "0005"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+results = sa.table(
+    "results",
+    sa.column("scope", sa.String()),
+    sa.column("external_id", sa.String()),
+)
+seen_keys = sa.table(
+    "seen_keys",
+    sa.column("key", sa.String()),
+    sa.column("created_at", sa.DateTime(timezone=True)),
+)
+
+
+def upgrade() -> None:
+    op.add_column("results", sa.Column("scope", sa.String(), nullable=True))
+    op.execute(results.update().where(results.c.external_id.is_(None)).values(scope=""))
+    bind = op.get_bind()
+    with_ids = bind.execute(
+        sa.select(results.c.external_id).where(results.c.scope.is_(None)).limit(1)
+    ).first()
+    if with_ids is not None:
+        op.execute(
+            seen_keys.insert().values(key="pending:rescope-results", created_at=datetime.now(UTC))
+        )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("results") as batch:
+        batch.drop_column("scope")
