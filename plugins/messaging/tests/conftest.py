@@ -5,4 +5,17 @@ Every test module here is marked ``rabbitmq``: they share one broker and one of 
 restarts it, so ``make test`` runs them on their own, one after another, after the rest of
 the suite has run in parallel."""
 
+from datetime import UTC, datetime
+
+import pytest
 from messaging_helpers import bus, consumers, gk_config_for  # noqa: F401
+
+from gatekeeper.testing import Clock
+
+
+@pytest.fixture
+def gk_clock() -> Clock:
+    """The service's clock in these tests: after the samples' times (``generated_at`` up to
+    09:00 of the compose's day), as a live consumer's clock is after what it hears; the core
+    refuses a result further ahead of its clock than ``[results] max_clock_skew``."""
+    return Clock(datetime(2026, 11, 24, 12, 0, tzinfo=UTC))

@@ -86,19 +86,28 @@ class Bus:
         return full
 
     def publish(
-        self, suffix: str, body: Any, *, message_id: str | None = None, raw: bytes | None = None
+        self,
+        suffix: str,
+        body: Any,
+        *,
+        message_id: str | None = None,
+        raw: bytes | None = None,
+        encoding: str = "utf-8",
+        headers: dict[str, Any] | None = None,
     ) -> str:
-        """Publish as a fedora-messaging publisher does (persistent, with its headers)."""
+        """Publish as a fedora-messaging publisher does (persistent, with its headers);
+        ``headers`` replace some of them, ``raw`` the JSON of ``body``."""
         message_id = message_id or str(uuid.uuid4())
         properties = pika.BasicProperties(
             content_type="application/json",
-            content_encoding="utf-8",
+            content_encoding=encoding,
             delivery_mode=2,
             message_id=message_id,
             headers={
                 "fedora_messaging_schema": "base.message",
                 "fedora_messaging_severity": 20,
                 "sent-at": "2026-11-24T06:00:00+00:00",
+                **(headers or {}),
             },
         )
         data = raw if raw is not None else json.dumps(body).encode()
@@ -156,10 +165,16 @@ def bus() -> Iterator[Bus]:
 
 
 def consumer_conf(
-    tmp_path: Path, bus: Bus, queue: str, *, identities: dict[str, str] | None = None
+    tmp_path: Path,
+    bus: Bus,
+    queue: str,
+    *,
+    identities: dict[str, str] | None = None,
+    prefixes: bool = True,
 ) -> Path:
     """A fedora-messaging configuration for one test's consumer: its queue, bound to the
-    test's topics, and ``[consumer_config]`` reading the test's prefix."""
+    test's topics, and ``[consumer_config]`` reading the test's prefix (``prefixes=False``:
+    no ``topic_prefixes``, the consumer derives them from the bindings)."""
     identities = identities or {
         "*.pungi.compose.status.change": "pungi",
         "*.compose.published": "releng",
@@ -196,7 +211,7 @@ queue = "{queue}"
 exchange = "{EXCHANGE}"
 routing_keys = [{keys}]
 [consumer_config]
-topic_prefixes = ["{p}"]
+{f'topic_prefixes = ["{p}"]' if prefixes else ""}
 published_topic = "compose.published"
 retry_delay = 0.2
 dispatch_interval = 0.5

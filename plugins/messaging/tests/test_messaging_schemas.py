@@ -14,6 +14,7 @@ from gatekeeper_messaging.bodies import (
     decision_update_body,
     merge_request_body,
 )
+from gatekeeper_messaging.routing import Routes
 from gatekeeper_messaging.schemas import SCHEMAS
 from gatekeeper_messaging.settings import ConsumerSettings, MessagingSettings
 
@@ -153,6 +154,8 @@ def test_messaging_bad_settings_name_their_key(section: dict[str, object], key: 
         ({"identities": {"a.*": 3}}, "consumer_config.identities.a.*"),
         ({"topic_prefixes": "org.centos.prod"}, "consumer_config.topic_prefixes"),
         ({"retry_delay": -1}, "consumer_config.retry_delay"),
+        ({"identities": {"a.*": "bot"}, "groups": {"bot": "g"}}, "consumer_config.groups.bot"),
+        ({"groups": []}, "consumer_config.groups"),
     ],
 )
 def test_messaging_bad_consumer_config_names_its_key(section: dict[str, object], key: str) -> None:
@@ -168,7 +171,8 @@ def test_messaging_consumer_topics_strip_the_longest_prefix_and_map_identities()
             "identities": {"org.centos.prod.ci.*": "bot", "*": "other"},
         }
     )
-    assert settings.kind("org.centos.prod.ci.productmd-compose.test.complete") == (
+    routes = Routes.of(settings.topic_prefixes, [])
+    assert routes.kind("org.centos.prod.ci.productmd-compose.test.complete") == (
         "ci.productmd-compose.test.complete"
     )
     assert settings.identity("org.centos.prod.ci.x") == "bot"

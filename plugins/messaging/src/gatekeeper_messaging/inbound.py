@@ -8,7 +8,9 @@
   :func:`~gatekeeper_resultsdb.to_result` (one mapping of ResultsDB results, not two);
 - the configured "compose published" topic: ``compose_id`` (or ``compose.id``).
 
-Every problem raises :class:`Malformed` with the reason, and the consumer drops the message.
+A compose id is checked against the core's one grammar (:class:`~gatekeeper.model.ComposeId`)
+here, before it names anything. Every problem raises :class:`Malformed` with the reason, and
+the consumer drops the message.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import Any
 from gatekeeper_resultsdb import ResultsDBError, to_result
 
 from gatekeeper.errors import GatekeeperError
-from gatekeeper.model import Outcome, Result
+from gatekeeper.model import ComposeId, Outcome, Result
 from gatekeeper.timeutil import parse_time
 
 PUNGI = "pungi.compose.status.change"
@@ -51,6 +53,15 @@ def _text(body: Mapping[str, Any], *path: str, required: bool = True) -> str | N
     if node is None and not required:
         return None
     raise Malformed(f"{'.'.join(path)} must be a non-empty string, got {node!r}")
+
+
+def compose_id(value: str, where: str) -> str:
+    """A result's compose id, checked against the one compose id grammar (no ``/``, ``..``
+    or blanks) before it goes anywhere."""
+    try:
+        return ComposeId.parse(value).id
+    except ValueError as exc:
+        raise Malformed(f"{where}: {exc}") from None
 
 
 def pungi_location(body: Mapping[str, Any]) -> str | None:
@@ -98,7 +109,7 @@ def ci_result(
     artifact_type = _text(body, "artifact", "type")
     if artifact_type != "productmd-compose":
         raise Malformed(f"artifact.type must be productmd-compose, got {artifact_type!r}")
-    compose = str(_text(body, "artifact", "id"))
+    compose = compose_id(str(_text(body, "artifact", "id")), "artifact.id")
     fields = {name: _text(body, "test", name) for name in ("namespace", "type", "category")}
     scenario = _text(body, "test", "scenario", required=False)
     testcase = template.format(**fields, scenario=scenario or "")
@@ -168,7 +179,8 @@ def resultsdb_result(body: Mapping[str, Any], *, message_id: str) -> Result:
         composes = [item.split("/")[0] for item in _values(data, "item")]
     if len(set(composes)) != 1:
         raise Malformed(f"the result names no single compose (got {composes or None})")
+    compose = compose_id(composes[0], "the compose")
     try:
-        return to_result(body, composes[0], where=f"resultsdb.result.new message {message_id}")
+        return to_result(body, compose, where=f"resultsdb.result.new message {message_id}")
     except (ResultsDBError, GatekeeperError) as exc:
         raise Malformed(str(exc)) from None

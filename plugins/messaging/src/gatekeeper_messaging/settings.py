@@ -13,13 +13,15 @@
 
     [consumer_config]
     gatekeeper_config = "/etc/gatekeeper/gatekeeper.toml"  # optional: else found as usual
-    topic_prefixes = ["org.centos.prod"]
+    topic_prefixes = ["org.centos.prod"]     # optional: else derived from the bindings
     published_topic = "compose.published"    # after a prefix; optional
     testcase = "{namespace}.{type}.{category}"
     retry_delay = 1.0                        # seconds before a Nack after a store error
     dispatch_interval = 1.0                  # the outbox dispatcher's period; 0: none
-    [consumer_config.identities]
+    [consumer_config.identities]             # topic glob -> the identity its messages act as
     "org.centos.prod.ci.productmd-compose.test.*" = "t-functional-bot"
+    [consumer_config.groups]                 # identity -> its groups (policy reporters.groups)
+    "t-functional-bot" = ["CentOS/Integration/t_functional"]
 
 Every error names the file and the key (``gatekeeper.toml: messaging.enabled: ...``).
 """
@@ -51,10 +53,13 @@ KEYS: Mapping[str, str] = {
 #: The keys of ``[consumer_config]`` with their meaning.
 CONSUMER_KEYS: Mapping[str, str] = {
     "gatekeeper_config": "gatekeeper.toml to use (default: GATEKEEPER_CONFIG, ./gatekeeper.toml)",
-    "topic_prefixes": "prefixes before the topics heard, like org.centos.prod (a list)",
+    "topic_prefixes": "prefixes before the topics heard, like org.centos.prod (a list; "
+    "default: derived from the routing keys of the queue bindings)",
     "published_topic": "the topic, after a prefix, saying a compose is on the mirrors",
     "testcase": "how a CI message's test names a testcase: {namespace}.{type}.{category}",
     "identities": "a table: topic glob -> the gatekeeper identity its messages act as",
+    "groups": "a table: identity (of identities) -> the groups it is in, as policies' "
+    "reporters.groups name them",
     "retry_delay": "seconds to wait before returning a message after a store error",
     "dispatch_interval": "seconds between outbox rounds in the consumer (0: no dispatcher)",
 }
@@ -106,10 +111,11 @@ class ConsumerSettings:
     """What the consumer needs, from fedora-messaging's ``[consumer_config]``."""
 
     gatekeeper_config: str | None = None
-    topic_prefixes: tuple[str, ...] = ()
+    topic_prefixes: tuple[str, ...] | None = None  # None: derived from the queue bindings
     published_topic: str | None = None
     testcase: str = DEFAULT_TESTCASE
     identities: tuple[tuple[str, str], ...] = ()
+    groups: tuple[tuple[str, tuple[str, ...]], ...] = ()
     retry_delay: float = 1.0
     dispatch_interval: float = 1.0
     source: str | None = field(default=None, compare=False)
@@ -125,8 +131,10 @@ class ConsumerSettings:
             raise ConfigError(
                 f"expected a file path, got {config!r}", file=source, key=f"{key}.gatekeeper_config"
             )
-        prefixes = section.get("topic_prefixes", [])
-        if not isinstance(prefixes, Sequence) or isinstance(prefixes, str):
+        prefixes = section.get("topic_prefixes")
+        if prefixes is not None and (
+            not isinstance(prefixes, Sequence) or isinstance(prefixes, str)
+        ):
             raise ConfigError(
                 f"expected a list of topic prefixes, got {prefixes!r}",
                 file=source,
@@ -135,29 +143,30 @@ class ConsumerSettings:
         published = section.get("published_topic")
         if published is not None:
             published = _topic(published, source, f"{key}.published_topic") or None
+        identities = _identities(section.get("identities", {}), source)
         return cls(
             gatekeeper_config=config,
-            topic_prefixes=tuple(
+            topic_prefixes=None
+            if prefixes is None
+            else tuple(
                 _topic(p, source, f"{key}.topic_prefixes[{i}]") for i, p in enumerate(prefixes)
             ),
             published_topic=published,
             testcase=_template(section.get("testcase", DEFAULT_TESTCASE), source),
-            identities=_identities(section.get("identities", {}), source),
+            identities=identities,
+            groups=_groups(section.get("groups", {}), {name for _, name in identities}, source),
             retry_delay=_positive(section, "retry_delay", 1.0, source, key, zero=True),
             dispatch_interval=_positive(section, "dispatch_interval", 1.0, source, key, zero=True),
             source=source,
         )
 
-    def kind(self, topic: str) -> str:
-        """The topic without the longest configured prefix it starts with."""
-        for prefix in sorted(self.topic_prefixes, key=len, reverse=True):
-            if prefix and topic.startswith(prefix + "."):
-                return topic[len(prefix) + 1 :]
-        return topic
-
     def identity(self, topic: str) -> str | None:
         """The identity the topic's messages act as: the first glob that matches."""
         return next((name for glob, name in self.identities if fnmatchcase(topic, glob)), None)
+
+    def groups_of(self, name: str) -> tuple[str, ...]:
+        """The groups ``[consumer_config.groups]`` puts the identity ``name`` in."""
+        return next((groups for who, groups in self.groups if who == name), ())
 
 
 def _unknown(
@@ -232,4 +241,34 @@ def _identities(value: object, source: str | None) -> tuple[tuple[str, str], ...
                 f"expected an identity name, got {name!r}", file=source, key=f"{key}.{glob}"
             )
         out.append((str(glob), name.strip()))
+    return tuple(out)
+
+
+def _groups(
+    value: object, identities: set[str], source: str | None
+) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    key = f"{CONSUMER_SECTION}.groups"
+    if not isinstance(value, Mapping):
+        raise ConfigError(
+            f"expected a table of identity name = [groups], got {value!r}", file=source, key=key
+        )
+    out = []
+    for name, groups in value.items():
+        where = f"{key}.{name}"
+        if name not in identities:
+            known = ", ".join(sorted(identities)) or "none"
+            raise ConfigError(
+                f"{name!r} is no identity of {CONSUMER_SECTION}.identities (they are: {known})",
+                file=source,
+                key=where,
+            )
+        if (
+            not isinstance(groups, Sequence)
+            or isinstance(groups, str)
+            or not all(isinstance(g, str) and g.strip() for g in groups)
+        ):
+            raise ConfigError(
+                f"expected a list of group names, got {groups!r}", file=source, key=where
+            )
+        out.append((str(name), tuple(dict.fromkeys(g.strip() for g in groups))))
     return tuple(out)
