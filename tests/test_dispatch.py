@@ -18,6 +18,7 @@ from gatekeeper.outbox import Dispatcher, backoff
 from gatekeeper.plugins import make_plugin_manager
 from gatekeeper.service import Actor, Gatekeeper
 from gatekeeper.store import tables as t
+from gatekeeper.timeutil import utcnow
 
 CID = "CentOS-Stream-9-20261124.0"
 RDO = """\
@@ -169,12 +170,15 @@ def test_backoff_doubles_up_to_ten_minutes() -> None:
     assert backoff(50) == timedelta(minutes=10)
 
 
-def test_an_entry_for_an_unknown_hook_stays_pending_with_the_reason(app: Gatekeeper) -> None:
+def test_an_entry_for_an_unknown_hook_goes_dead_at_once_with_the_reason(app: Gatekeeper) -> None:
     with app.store.transaction() as tx:
         tx.enqueue("gatekeeper_no_such_hook", {"compose": CID}, compose_id=CID)
     app.dispatcher.run_once()
     [row] = pending(app)
     assert row["last_error"] == "no such hook: gatekeeper_no_such_hook"
+    assert (row["attempts"], row["dead_at"] is not None) == (1, True)
+    make_due(app)
+    assert app.dispatcher.run_once() == 0
 
 
 def test_two_dispatchers_never_send_one_entry_twice(
@@ -357,3 +361,110 @@ def test_the_loop_sends_a_decisions_hook_calls_as_it_makes_it(app: Gatekeeper) -
         app.dispatcher.stop()
     assert [what for what, _ in recorder.calls] == ["changed", "promote"]
     assert pending(app) == []
+
+
+# -- dead letters ----------------------------------------------------------------------------
+
+RDO_STREAM_10_ONLY = RDO + 'applies_to:\n  products: ["CentOS-Stream-10"]\n'
+
+
+def make_due(app: Gatekeeper) -> None:
+    """Every backoff and lease is over."""
+    with app.store.transaction() as tx:
+        tx._conn.execute(sa.update(t.outbox).values(not_before=None))
+
+
+def states(app: Gatekeeper) -> list[tuple[str, str, int]]:
+    return [(row["kind"], row["state"], row["attempts"]) for row in app.outbox_entries().items]
+
+
+def test_a_redecide_no_policy_can_answer_goes_dead_at_once_and_is_not_claimed_again(
+    app: Gatekeeper, gk_policies: Callable[..., Path]
+) -> None:
+    gk_policies(rdo=RDO_STREAM_10_ONLY)  # rdo still owns rdo.*, but gates Stream 10 only
+    app.reload_policies()
+    app.record_results([smoke(app, "PASSED", 1)], BOT)
+    assert app.dispatcher.run_once() == 1  # NoPolicyApplies
+
+    [row] = pending(app)
+    assert row["dead_at"] is not None
+    assert row["last_error"].startswith("NoPolicyApplies: ")
+    assert states(app) == [("redecide", "dead", 1)]
+    for _ in range(3):
+        make_due(app)
+        assert app.dispatcher.run_once() == 0, "a dead entry is never claimed again"
+    assert states(app) == [("redecide", "dead", 1)]
+    assert app.outbox_counts() == {"pending": 0, "dead": 1}
+
+    # the cause is fixed (a policy gates Stream 9 again): bring it back, and it is sent
+    gk_policies(rdo=RDO)
+    app.reload_policies()
+    [retried] = app.retry_outbox([row["id"]])
+    assert (retried["id"], retried["state"]) == (row["id"], "delivered")
+    assert [v["verdict"] for v in app.history(CID)] == ["passed"]
+    assert app.outbox_counts() == {"pending": 0, "dead": 0}
+
+
+def test_a_hooks_user_error_goes_dead_at_once(app: Gatekeeper) -> None:
+    from gatekeeper.errors import ConfigError
+
+    class Misconfigured:
+        @hookimpl
+        def gatekeeper_forge_event(self, **_: Any) -> None:
+            raise ConfigError("'soon' is not a duration", key="forge.interval")
+
+    app.pm.register(Misconfigured())
+    app.accept_forge_event("gitlab", "d1", {"object_kind": "note"})
+    app.dispatcher.run_once()
+    [row] = pending(app)
+    assert row["last_error"] == "ConfigError: forge.interval: 'soon' is not a duration"
+    assert states(app) == [("gatekeeper_forge_event", "dead", 1)]
+
+
+def test_an_unavailable_part_is_retried_not_given_up(app: Gatekeeper) -> None:
+    from gatekeeper.errors import FetchError, StoreUnavailable, Unavailable
+
+    errors: list[Exception] = [
+        Unavailable("GitLab answered 503"),
+        StoreUnavailable("store unavailable: database is locked"),
+        FetchError("https://composes/ answered HTTP 502", status=502),
+    ]
+
+    class Down:
+        @hookimpl
+        def gatekeeper_forge_event(self, **_: Any) -> None:
+            raise errors.pop(0)
+
+    app.pm.register(Down())
+    app.accept_forge_event("gitlab", "d1", {"object_kind": "note"})
+    for _ in range(3):
+        make_due(app)
+        assert app.dispatcher.run_once() == 1
+    assert errors == []
+    assert states(app) == [("gatekeeper_forge_event", "pending", 3)]
+
+
+def test_an_entry_failing_for_any_other_reason_goes_dead_after_the_last_attempt(
+    app: Gatekeeper,
+) -> None:
+    from gatekeeper.outbox.dispatcher import MAX_ATTEMPTS
+
+    class Broken:
+        @hookimpl
+        def gatekeeper_forge_event(self, **_: Any) -> None:
+            raise ConnectionError("GitLab is down")
+
+    app.pm.register(Broken())
+    app.accept_forge_event("gitlab", "d1", {"object_kind": "note"})
+    for _ in range(MAX_ATTEMPTS - 1):
+        make_due(app)
+        assert app.dispatcher.run_once() == 1
+    [row] = pending(app)
+    assert (row["attempts"], row["dead_at"]) == (MAX_ATTEMPTS - 1, None)
+    assert row["not_before"] - utcnow() <= timedelta(minutes=10, seconds=5)  # the backoff cap
+
+    make_due(app)
+    assert app.dispatcher.run_once() == 1  # the last attempt
+    assert states(app) == [("gatekeeper_forge_event", "dead", MAX_ATTEMPTS)]
+    make_due(app)
+    assert app.dispatcher.run_once() == 0

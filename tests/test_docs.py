@@ -67,8 +67,8 @@ def test_readme_limits_are_the_limits_the_code_keeps() -> None:
     rows = {row.split("|")[1].strip(): row.split("|")[2] for row in table.splitlines()
             if row.startswith("| ") and not row.startswith("| what |")}  # fmt: skip
     assert f"{limits.MAX_ID_CHARS} characters" in rows["a result's `id`"]
-    assert f"{limits.MAX_NAME_CHARS} characters" in next(v for k, v in rows.items()
-                                                           if k.startswith("`testcase`"))  # fmt: skip
+    names = next(value for key, value in rows.items() if key.startswith("`testcase`"))
+    assert f"{limits.MAX_NAME_CHARS} characters" in names
     assert f"{limits.MAX_URL_CHARS:,} characters" in rows["`ref_url`"]
     assert f"{limits.MAX_TEXT_CHARS:,} characters" in rows["`note`; a waiver's comment"]
     data = rows["`data`"]

@@ -183,13 +183,18 @@ def serve(
     watch_interval: float,
     no_dispatcher: bool,
 ) -> None:
-    """Serve the HTTP API (/api/v1/, /healthz, /metrics, /docs) in the foreground."""
+    """Serve the HTTP API (/api/v1/, /healthz, /metrics, /docs) in the foreground.
+
+    On SQLite (the default store) one serve process per database file: a second one exits
+    at start naming the first; use PostgreSQL to run several. One-shot commands (result
+    add, compose import...) still run beside it."""
     import uvicorn
 
     from gatekeeper.api import create_app
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     app = state.app()
+    app.store.claim_single_writer()  # SQLite: this process's for its life
     api = create_app(app)
     config = uvicorn.Config(api, host=host, port=port, access_log=False, log_config=None)
     server = uvicorn.Server(config)

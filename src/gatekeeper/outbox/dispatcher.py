@@ -2,11 +2,28 @@
 
 Every change a plugin must hear about is written to the store's outbox in the transaction
 that makes it (:class:`Owed`). A :class:`Dispatcher` claims due entries oldest first, calls
-the handler registered for the entry's kind, and marks the entry delivered; a handler that
-raises leaves its entry pending, retried with exponential backoff (``last_error`` and
-``attempts`` say why and how often). The store makes a claim exclusive on every dialect
-(:meth:`gatekeeper.store.Store.claim_outbox`): two dispatchers never send one entry, and a
-crash before the entry is marked leaves it pending (sent again later: never lost).
+the handler registered for the entry's kind, and marks the entry delivered. The store makes
+a claim exclusive on every dialect (:meth:`gatekeeper.store.Store.claim_outbox`): two
+dispatchers never send one entry, and a crash before the entry is marked leaves it pending
+(sent again later: never lost).
+
+When a handler raises, the entry keeps the reason (``last_error``) and the count
+(``attempts``), and one rule says whether it is worth another try:
+
+- **dead at once** when the handler raised :class:`Undeliverable` (an unknown hook, a
+  malformed payload, a compose that is gone) or a
+  :class:`~gatekeeper.errors.GatekeeperError` that is not :class:`~gatekeeper.errors.Unavailable`
+  (nor a transient :class:`~gatekeeper.errors.FetchError`): a user's error, such as
+  ``NoPolicyApplies`` for a compose no policy gates or a plugin's ``ConfigError``, which
+  trying again cannot change;
+- **due again** after an exponential backoff (:func:`backoff`: 2, 4, 8 ... s, at most
+  10 min) for any other exception (a forge or a bus down, a bug), and for ``Unavailable``;
+- **dead** when its ``MAX_ATTEMPTS``-th attempt (20, about two hours of retrying) fails too.
+
+A dead entry (a *dead letter*) is never claimed again: it is logged, counted by
+``/metrics`` (``gatekeeper_outbox_dead_letters``), listed by ``gatekeeper outbox list
+--dead``, and brought back, once its cause is fixed (a policy added, a setting corrected),
+by ``gatekeeper outbox retry ID... | --all-dead``, with a fresh count of attempts.
 
 A kind registered with ``batch=True`` (the service's ``redecide``) is claimed with every
 other pending entry of its compose, and handled once for all of them.
@@ -15,7 +32,8 @@ Where it runs: in ``serve`` and in the bus consumer as a background thread; ther
 request thread only commits and wakes it (:meth:`Dispatcher.after_commit`), so a slow
 forge never slows an upload. Without the thread (the CLI, scripts, tests) the entries a
 commit made are sent at once, in the caller's thread, so a script sees its side effects
-before it exits.
+before it exits. Starting the thread claims the store's single writer on SQLite
+(:meth:`gatekeeper.store.Store.claim_single_writer`): one long-running process per file.
 """
 
 from __future__ import annotations
@@ -27,6 +45,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from gatekeeper.errors import GatekeeperError, Unavailable
 from gatekeeper.outbox.codec import encode_arguments
 
 if TYPE_CHECKING:
@@ -36,15 +55,29 @@ if TYPE_CHECKING:
 log = logging.getLogger("gatekeeper.dispatch")
 
 MAX_BACKOFF = timedelta(minutes=10)
+MAX_ATTEMPTS = 20
+"""Attempts after which an entry still failing goes dead (the backoff makes this about
+two hours)."""
 
 Handler = Callable[[Sequence[Mapping[str, Any]]], None]
 """Sends one claimed entry (or, for a batched kind, every claimed entry of one compose);
-raises to have them retried later."""
+raises to have them retried later, or given up (the rule in this module's docstring)."""
 
 
 class Undeliverable(Exception):
-    """An entry that cannot be sent as it is (an unknown hook, a malformed payload); its
-    text is the reason kept with the entry."""
+    """An entry that cannot be sent as it is (an unknown hook, a malformed payload): it
+    goes dead at once, its text the reason kept with the entry."""
+
+
+def is_permanent(exc: BaseException) -> bool:
+    """Whether retrying cannot help: :class:`Undeliverable`, or a user's error (a
+    :class:`~gatekeeper.errors.GatekeeperError` other than ``Unavailable`` and a
+    transient ``FetchError``)."""
+    if isinstance(exc, Undeliverable):
+        return True
+    if isinstance(exc, GatekeeperError):
+        return not isinstance(exc, Unavailable) and not getattr(exc, "transient", False)
+    return False
 
 
 def backoff(attempts: int) -> timedelta:
@@ -68,9 +101,16 @@ class Owed:
 class Dispatcher:
     """Sends the outbox of one store through the handlers registered for its kinds."""
 
-    def __init__(self, store: Store, *, lease: timedelta = timedelta(minutes=5)) -> None:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        lease: timedelta = timedelta(minutes=5),
+        max_attempts: int = MAX_ATTEMPTS,
+    ) -> None:
         self.store = store
         self.lease = lease
+        self.max_attempts = max_attempts
         self.inline = True  # send a commit's entries in the caller's thread when not running
         self._handlers: dict[str, Handler] = {}
         self._batched: set[str] = set()
@@ -130,30 +170,40 @@ class Dispatcher:
         with self.store.claim_outbox(ids=ids, lease=self.lease, batched=self._batched) as claim:
             if claim is None:
                 return []
-            error = self._send(claim.rows)
-            if error is None:
+            failure = self._send(claim.rows)
+            if failure is None:
                 claim.delivered()
+            elif failure[1]:
+                claim.dead(failure[0])
             else:
-                claim.retry(error, backoff)
+                claim.retry(failure[0], backoff, max_attempts=self.max_attempts)
             return [int(row["id"]) for row in claim.rows]
 
-    def _send(self, rows: Sequence[Mapping[str, Any]]) -> str | None:
+    def _send(self, rows: Sequence[Mapping[str, Any]]) -> tuple[str, bool] | None:
+        """Send ``rows``: None, or the error kept with them and whether it is permanent."""
         first = rows[0]
         handler = self._handlers.get(first["kind"], self._default)
         try:
             if handler is None:
                 raise Undeliverable(f"no handler for {first['kind']}")
             handler(rows)
-        except Undeliverable as exc:
-            log.warning("outbox entry undeliverable: id=%s kind=%s compose=%s reason=%s",
-                        first["id"], first["kind"], first["compose_id"], exc)  # fmt: skip
-            return str(exc)
         except Exception as exc:  # a plugin's failure must not undo a committed change
-            log.warning(
-                "outbox send failed: id=%s kind=%s compose=%s attempts=%s error=%r",
-                first["id"], first["kind"], first["compose_id"], first["attempts"] + 1, exc,
-            )  # fmt: skip
-            return f"{type(exc).__name__}: {exc}"
+            error = str(exc) if isinstance(exc, Undeliverable) else f"{type(exc).__name__}: {exc}"
+            attempts = int(first["attempts"]) + 1
+            permanent = is_permanent(exc)
+            if permanent or attempts >= self.max_attempts:
+                log.error(
+                    "outbox entry dead: ids=%s kind=%s compose=%s attempts=%s error=%s; "
+                    "once the cause is fixed: gatekeeper outbox retry %s",
+                    [r["id"] for r in rows], first["kind"], first["compose_id"], attempts,
+                    error, " ".join(str(r["id"]) for r in rows),
+                )  # fmt: skip
+            else:
+                log.warning(
+                    "outbox send failed: id=%s kind=%s compose=%s attempts=%s error=%r",
+                    first["id"], first["kind"], first["compose_id"], attempts, exc,
+                )  # fmt: skip
+            return error, permanent
         log.debug("outbox sent: ids=%s kind=%s compose=%s", [r["id"] for r in rows],
                   first["kind"], first["compose_id"])  # fmt: skip
         return None
@@ -164,9 +214,12 @@ class Dispatcher:
         return self._thread is not None and self._thread.is_alive()
 
     def start(self, interval: float = 1.0) -> None:
-        """Send due entries every ``interval`` seconds in a daemon thread until :meth:`stop`."""
+        """Send due entries every ``interval`` seconds in a daemon thread until :meth:`stop`.
+        A long-running process: on SQLite it must be the file's only one (a ConfigError
+        naming the other otherwise, see :meth:`gatekeeper.store.Store.claim_single_writer`)."""
         if self._thread is not None:
             return
+        self.store.claim_single_writer()
         self._stop.clear()
         self._thread = threading.Thread(
             target=self._loop, args=(interval,), name="gatekeeper-dispatcher", daemon=True

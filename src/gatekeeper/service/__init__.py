@@ -10,7 +10,9 @@ methods; the facade hands each call to the collaborator whose job it is:
   supersede (the compose lifecycle), and the forge;
 - :class:`~gatekeeper.service.lockfiles.Lockfiles`: lockfiles and package diffs;
 - :class:`~gatekeeper.service.accounts.Accounts`: identities and tokens;
-- :class:`~gatekeeper.service.reads.Reads`: listings and pages.
+- :class:`~gatekeeper.service.reads.Reads`: listings and pages;
+- :class:`~gatekeeper.service.outbox_entries.OutboxEntries`: the outbox's entries, its
+  dead letters, and retrying them.
 
 They share one :class:`~gatekeeper.service.context.Context` (settings, store, plugin
 manager, clock, outbox dispatcher). Each use case is one store transaction; the hook calls
@@ -33,6 +35,7 @@ from gatekeeper.service.context import Context
 from gatekeeper.service.decisions import Decisions
 from gatekeeper.service.hookcalls import HookCalls
 from gatekeeper.service.lockfiles import Lockfiles, PackageChange
+from gatekeeper.service.outbox_entries import OutboxEntries
 from gatekeeper.service.reads import GateView, Page, Reads
 from gatekeeper.service.results import IngestReport, Results
 from gatekeeper.timeutil import utcnow
@@ -76,6 +79,7 @@ class Gatekeeper:
         self._lockfiles = Lockfiles(self.ctx)
         self._accounts = Accounts(self.ctx)
         self._reads = Reads(self.ctx)
+        self._outbox = OutboxEntries(self.ctx)
         HookCalls(self.ctx, self).register()
         # what /healthz checks besides the store: callables raising when a part is down
         # (plugins add theirs, e.g. the bus; a function's __name__ names it in the answer)
@@ -290,6 +294,21 @@ class Gatekeeper:
     def counts(self) -> tuple[int, dict[str, int]]:
         """The outbox's depth and the composes by their latest verdict."""
         return self._reads.counts()
+
+    def outbox_counts(self) -> dict[str, int]:
+        """How many outbox entries are ``pending`` (the depth) and ``dead`` (given up)."""
+        return self._outbox.counts()
+
+    def outbox_entries(
+        self, *, states: Sequence[str] = ("pending", "dead"), limit: int = 100,
+        offset: int = 0,
+    ) -> Page[dict[str, Any]]:  # fmt: skip
+        """Outbox entries in one of ``states`` (pending, dead, delivered), oldest first."""
+        return self._outbox.entries(states=states, limit=limit, offset=offset)
+
+    def retry_outbox(self, ids: Sequence[int] | None = None) -> list[dict[str, Any]]:
+        """Bring dead outbox entries (``ids``, or every one) back and send them again."""
+        return self._outbox.retry(ids)
 
     def extend_api(self, api: FastAPI) -> None:
         """Let the plugins add their routes to the HTTP application (``gatekeeper_extend_api``)."""

@@ -9,6 +9,9 @@ A claim makes an outbox entry the caller's alone while it is sent:
   committed before sending, and the outcome is marked in a second transaction; a crashed
   sender's entries are due again when the lease ends.
 
+The outcome is one of three: delivered, due again after a backoff, or dead (a dead letter
+is never claimed again until it is revived).
+
 :class:`Listener` waits for PostgreSQL's ``NOTIFY`` of the outbox channel, which every
 transaction that enqueues sends on commit, so a dispatcher wakes at once.
 """
@@ -32,26 +35,44 @@ if TYPE_CHECKING:
 
 class OutboxClaim:
     """Entries claimed for one send: the first is due, the rest are its batch siblings.
-    The sender says :meth:`delivered` or :meth:`retry`; the store marks it."""
+    The sender says :meth:`delivered`, :meth:`retry` or :meth:`dead`; the store marks it."""
 
     def __init__(self, rows: list[dict[str, Any]]) -> None:
         self.rows = rows
         self._error: str | None = None
         self._backoff: Callable[[int], timedelta] | None = None
+        self._max_attempts: int | None = None
+        self._dead = False
 
     def delivered(self) -> None:
-        self._error, self._backoff = None, None
+        self._error, self._backoff, self._dead = None, None, False
 
-    def retry(self, error: str, backoff: Callable[[int], timedelta]) -> None:
-        """Keep the entries pending, each due again after ``backoff(attempts)``."""
-        self._error, self._backoff = error, backoff
+    def retry(
+        self, error: str, backoff: Callable[[int], timedelta], *, max_attempts: int | None = None
+    ) -> None:
+        """Keep the entries pending, each due again after ``backoff(attempts)``; an entry
+        whose attempts reach ``max_attempts`` with this one goes dead instead."""
+        self._error, self._backoff, self._dead = error, backoff, False
+        self._max_attempts = max_attempts
+
+    def dead(self, error: str) -> None:
+        """Give the entries up at once: dead letters, never claimed again until revived."""
+        self._error, self._backoff, self._dead = error, None, True
 
     def settle(self, tx: Tx) -> None:
+        error = self._error or ""
+        if self._dead:
+            tx.mark_dead([row["id"] for row in self.rows], error)
+            return
         if self._backoff is None:
             tx.mark_delivered([row["id"] for row in self.rows])
             return
         for row in self.rows:
-            tx.retry_later(row["id"], self._error or "", self._backoff(int(row["attempts"])))
+            attempts = int(row["attempts"])
+            if self._max_attempts is not None and attempts + 1 >= self._max_attempts:
+                tx.mark_dead(row["id"], error)
+            else:
+                tx.retry_later(row["id"], error, self._backoff(attempts))
 
 
 def take(

@@ -1,13 +1,18 @@
 """The transactional outbox: messages written with the change they announce.
 
 A message is enqueued in the same transaction as the state change it tells about,
-so it is sent if and only if the change was committed. A deliverer reads
-:meth:`OutboxQueries.pending_outbox`, sends, and marks each message delivered or failed.
+so it is sent if and only if the change was committed. A dispatcher claims it
+(:meth:`OutboxQueries.claim_outbox`), sends, and marks it delivered, due again later, or
+dead. An entry is in one of :data:`OUTBOX_STATES`:
+
+- ``pending``: not delivered yet (due now, or after its backoff);
+- ``dead``: given up (``dead_at``): never claimed again until :meth:`revive_dead`;
+- ``delivered``: sent (``delivered_at``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -19,6 +24,30 @@ from gatekeeper.timeutil import utcnow
 
 OUTBOX_CHANNEL = "gatekeeper_outbox"
 """PostgreSQL notification channel: a transaction that enqueues notifies it on commit."""
+
+OUTBOX_STATES = ("pending", "dead", "delivered")
+
+
+def _state_of(states: Collection[str]) -> sa.ColumnElement[bool]:
+    """The condition on outbox rows of one of ``states``."""
+    c = t.outbox.c
+    unknown = sorted(set(states) - set(OUTBOX_STATES))
+    if unknown:
+        raise ValueError(f"unknown outbox state {', '.join(unknown)}; states: {OUTBOX_STATES}")
+    conditions = {
+        "pending": sa.and_(c.delivered_at.is_(None), c.dead_at.is_(None)),
+        "dead": sa.and_(c.delivered_at.is_(None), c.dead_at.is_not(None)),
+        "delivered": c.delivered_at.is_not(None),
+    }
+    return sa.or_(sa.false(), *(conditions[state] for state in OUTBOX_STATES if state in states))
+
+
+def _with_state(row: Mapping[str, Any]) -> dict[str, Any]:
+    if row["delivered_at"] is not None:
+        state = "delivered"
+    else:
+        state = "pending" if row["dead_at"] is None else "dead"
+    return {**row, "state": state}
 
 
 class OutboxQueries(TxBase):
@@ -38,7 +67,7 @@ class OutboxQueries(TxBase):
         return outbox_id
 
     def pending_outbox(self, limit: int = 100) -> list[dict[str, Any]]:
-        """Undelivered messages, oldest first.
+        """Undelivered messages (pending or dead), oldest first.
 
         On PostgreSQL the rows stay locked until the transaction ends and rows
         locked by another worker are skipped, so two workers never send the same one.
@@ -55,7 +84,8 @@ class OutboxQueries(TxBase):
     def claim_outbox(
         self, *, ids: Sequence[int] | None = None, lease: timedelta = timedelta(minutes=5)
     ) -> dict[str, Any] | None:
-        """The oldest entry due for sending (among ``ids`` if given), claimed for the caller.
+        """The oldest entry due for sending (among ``ids`` if given), claimed for the caller;
+        a dead entry is never due.
 
         PostgreSQL: the row is locked ``FOR UPDATE SKIP LOCKED`` until the caller's
         transaction ends; the caller sends inside it, so no other dispatcher can take
@@ -67,7 +97,11 @@ class OutboxQueries(TxBase):
         c = t.outbox.c
         stmt = (
             sa.select(t.outbox)
-            .where(c.delivered_at.is_(None), sa.or_(c.not_before.is_(None), c.not_before <= now))
+            .where(
+                c.delivered_at.is_(None),
+                c.dead_at.is_(None),
+                sa.or_(c.not_before.is_(None), c.not_before <= now),
+            )
             .order_by(c.id)
             .limit(1)
         )
@@ -96,6 +130,7 @@ class OutboxQueries(TxBase):
             sa.select(t.outbox)
             .where(
                 c.delivered_at.is_(None),
+                c.dead_at.is_(None),
                 c.kind == row["kind"],
                 c.compose_id == row["compose_id"],
                 c.id != row["id"],
@@ -142,13 +177,58 @@ class OutboxQueries(TxBase):
             .values(attempts=t.outbox.c.attempts + 1, last_error=error)
         )
 
-    def outbox_depth(self) -> int:
-        """How many messages wait to be delivered (``delivered_at IS NULL``)."""
-        stmt = (
-            sa.select(sa.func.count())
-            .select_from(t.outbox)
-            .where(t.outbox.c.delivered_at.is_(None))
+    def mark_dead(self, outbox_id: int | Sequence[int], error: str) -> None:
+        """Count a failed attempt and give the entry (or entries) up: a dead letter, never
+        claimed again until :meth:`revive_dead`."""
+        ids = [outbox_id] if isinstance(outbox_id, int) else list(outbox_id)
+        self._conn.execute(
+            sa.update(t.outbox)
+            .where(t.outbox.c.id.in_(ids))
+            .values(
+                attempts=t.outbox.c.attempts + 1,
+                last_error=error,
+                dead_at=utcnow(),
+                not_before=None,
+            )
         )
+
+    def revive_dead(self, ids: Sequence[int] | None = None) -> list[int]:
+        """Make dead entries (those of ``ids``, or all) pending and due now, with a fresh
+        count of attempts (``last_error`` stays until the next try); returns their ids,
+        in order. Entries of ``ids`` that are not dead are left as they are."""
+        c = t.outbox.c
+        stmt = sa.update(t.outbox).where(_state_of(["dead"]))
+        if ids is not None:
+            stmt = stmt.where(c.id.in_(list(ids)))
+        stmt = stmt.values(dead_at=None, not_before=None, attempts=0).returning(c.id)
+        return sorted(int(found) for found in self._conn.execute(stmt).scalars())
+
+    def outbox_entries(
+        self,
+        states: Collection[str] = ("pending", "dead"),
+        *,
+        ids: Sequence[int] | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[dict[str, Any]]:
+        """Entries in one of ``states`` (among ``ids`` if given), oldest first, each row
+        with its ``state`` (see :data:`OUTBOX_STATES`)."""
+        stmt = sa.select(t.outbox).where(_state_of(states))
+        if ids is not None:
+            stmt = stmt.where(t.outbox.c.id.in_(list(ids)))
+        stmt = stmt.order_by(t.outbox.c.id).limit(limit).offset(offset)
+        return [_with_state(dict(row)) for row in self._conn.execute(stmt).mappings()]
+
+    def outbox_depth(self) -> int:
+        """How many entries wait to be sent (pending: neither delivered nor dead)."""
+        return self._count(["pending"])
+
+    def dead_letter_count(self) -> int:
+        """How many entries were given up (dead, until revived)."""
+        return self._count(["dead"])
+
+    def _count(self, states: Collection[str]) -> int:
+        stmt = sa.select(sa.func.count()).select_from(t.outbox).where(_state_of(states))
         return int(self._conn.execute(stmt).scalar_one())
 
     def first_time(self, key: str) -> bool:

@@ -2,10 +2,15 @@
 
 One :class:`Store` per process; it is safe to share between threads. All reads and
 writes go through :meth:`Store.transaction`, which hands out a :class:`~.repo.Tx`.
+
+SQLite serves one long-running process (:meth:`Store.claim_single_writer`); in it, writing
+transactions take turns before they take a pooled connection, so readers (``/healthz``)
+always find one while writers wait for another process's write.
 """
 
 from __future__ import annotations
 
+import threading
 import zlib
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
@@ -20,7 +25,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import make_url
 
 from gatekeeper.errors import StoreRefused, StoreUnavailable
-from gatekeeper.store import claims
+from gatekeeper.store import claims, writer_lock
 from gatekeeper.store.claims import Listener, OutboxClaim
 from gatekeeper.store.tx import Tx
 
@@ -59,6 +64,8 @@ class Store:
             options["pool_pre_ping"] = True
         self.engine: sa.Engine = sa.create_engine(parsed, echo=echo, **options)
         self.dialect: str = self.engine.dialect.name
+        self._writers = threading.RLock()  # SQLite: this process's writers take turns
+        self._writer_file: str | None = None  # SQLite: the file whose lock this store holds
         if self.dialect == "sqlite":
             _setup_sqlite(self.engine)
 
@@ -72,8 +79,27 @@ class Store:
         On SQLite a writing transaction starts with ``BEGIN IMMEDIATE``, taking the
         database's write lock at once, so read-modify-write blocks are serialised.
         ``readonly=True`` starts a plain deferred ``BEGIN`` there (and a ``READ ONLY``
-        transaction on PostgreSQL) for readers that must not wait for writers.
+        transaction on PostgreSQL) for readers that must not wait for writers. SQLite's
+        writers of this process take turns before taking a connection, so those waiting
+        for the write lock never hold every pooled connection while readers wait.
         """
+        if self.dialect != "sqlite" or readonly:
+            with self._transaction(readonly=readonly) as tx:
+                yield tx
+            return
+        if not self._writers.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
+            raise StoreUnavailable(
+                "store unavailable: database is locked (this process's writers waited "
+                f"{SQLITE_BUSY_TIMEOUT_MS // 1000} s for their turn)"
+            )
+        try:
+            with self._transaction(readonly=False) as tx:
+                yield tx
+        finally:
+            self._writers.release()
+
+    @contextmanager
+    def _transaction(self, *, readonly: bool) -> Iterator[Tx]:
         try:
             with self.engine.connect() as conn:
                 if self.dialect == "sqlite":
@@ -93,9 +119,23 @@ class Store:
             raise
 
     def ping(self) -> None:
-        """Raise :class:`~gatekeeper.errors.StoreUnavailable` unless the database answers."""
+        """Raise :class:`~gatekeeper.errors.StoreUnavailable` unless the database answers.
+        A read: on SQLite (WAL) it never waits for a writer."""
         with self.transaction(readonly=True) as tx:
             tx.ping()
+
+    def claim_single_writer(self) -> None:
+        """Make this process the one long-running process of a SQLite file (``serve``, a
+        dispatcher loop), for its life or until :meth:`dispose`: a ConfigError naming the
+        process holding it when another does (see :mod:`gatekeeper.store.writer_lock`).
+        Nothing on PostgreSQL, which serves many processes."""
+        database = self.engine.url.database
+        if self.dialect != "sqlite" or self._writer_file is not None:
+            return
+        if not database or database == ":memory:" or database.startswith("file:"):
+            return
+        writer_lock.claim(database)
+        self._writer_file = database
 
     @contextmanager
     def claim_outbox(
@@ -154,7 +194,10 @@ class Store:
             return MigrationContext.configure(conn).get_current_revision()
 
     def dispose(self) -> None:
-        """Close every pooled connection."""
+        """Close every pooled connection (and give back the single writer's lock)."""
+        if self._writer_file is not None:
+            writer_lock.release(self._writer_file)
+            self._writer_file = None
         self.engine.dispose()
 
 
