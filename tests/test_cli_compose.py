@@ -49,6 +49,23 @@ def test_a_bad_location_is_a_located_error(workdir: Path) -> None:
     assert "nowhere" in run.stderr
 
 
+def test_import_takes_a_file_url(workdir: Path) -> None:
+    run = gk("compose", "import", (COMPOSES / BASE).as_uri(), cwd=workdir)
+    assert run.returncode == 0, run.stderr
+    assert f"{BASE}: imported, 10 builds" in run.stdout
+    again = gk("compose", "import", str(COMPOSES / BASE), cwd=workdir)
+    assert f"{BASE}: already imported" in again.stdout
+
+
+def test_another_url_scheme_is_a_located_error(workdir: Path) -> None:
+    run = gk("compose", "import", "ftp://composes.example.org/c", cwd=workdir)
+    assert run.returncode == 2
+    assert run.stderr == (
+        "error: ftp://composes.example.org/c: unsupported URL scheme 'ftp': use a local path, "
+        "file://, http:// or https://\n"
+    )
+
+
 def test_publish_and_the_mr_commands(workdir: Path) -> None:
     watched = gk("watch", str(COMPOSES), "--once", cwd=workdir)
     assert watched.returncode == 0, watched.stderr

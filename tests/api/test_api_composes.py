@@ -98,6 +98,45 @@ def test_announce_imports_a_compose_and_opens_its_merge_request(
     assert (shown["state"], shown["merge_request"]["state"]) == ("proposed", "open")
 
 
+def test_announce_reads_a_file_url_as_the_servers_local_directory(
+    client: CheckedClient, tokens: Tokens, tmp_path: Path
+) -> None:
+    base_dir, base_id, _, _ = _write(tmp_path)
+    url = Path(base_dir).as_uri()
+    response = client.post(f"{API}/composes", json={"location": url}, headers=tokens.auth("admin"))
+    assert response.status_code == 201, response.text
+    assert (response.json()["compose"], response.json()["builds"]) == (base_id, len(BASE))
+    again = client.post(
+        f"{API}/composes", json={"location": base_dir}, headers=tokens.auth("admin")
+    )
+    assert (again.status_code, again.json()["created"]) == (200, False)
+
+
+def test_a_file_url_is_refused_to_non_admins_before_the_disk_is_read(
+    client: CheckedClient, tokens: Tokens, tmp_path: Path
+) -> None:
+    for where in (tmp_path / "nowhere", Path("/etc")):  # no answer tells whether it exists
+        body = {"location": where.as_uri()}
+        refused = client.post(f"{API}/composes", json=body, headers=tokens.auth("rdo"))
+        assert refused.status_code == 403, refused.text
+        assert (
+            refused.json()["detail"]
+            == "rdo-ci may not announce composes: it needs an admin identity"
+        )
+
+
+def test_announcing_another_url_scheme_is_a_located_422(
+    client: CheckedClient, tokens: Tokens
+) -> None:
+    body = {"location": "ftp://composes.example.org/c"}
+    response = client.post(f"{API}/composes", json=body, headers=tokens.auth("admin"))
+    assert response.status_code == 422
+    assert response.json()["detail"] == (
+        "ftp://composes.example.org/c: unsupported URL scheme 'ftp': use a local path, "
+        "file://, http:// or https://"
+    )
+
+
 def test_builds_and_diff_against_main_after_publishing(
     client: CheckedClient, tokens: Tokens, tmp_path: Path
 ) -> None:

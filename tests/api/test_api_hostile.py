@@ -151,3 +151,13 @@ def test_announcing_from_an_unreachable_server_is_503(
     assert response.status_code == 503
     assert response.json()["error"] == "unavailable"
     assert "composes.example.org/x" in response.json()["detail"]
+
+
+def test_announcing_a_path_too_long_for_the_system_is_422(
+    client: CheckedClient, tokens: Tokens
+) -> None:
+    body = {"location": "/srv/" + "c" * 300}
+    response = client.post(f"{API}/composes", json=body, headers=tokens.auth("admin"))
+    assert response.status_code == 422
+    assert response.json()["error"] == "invalid_input"
+    assert "cannot be looked up: " in response.json()["detail"]

@@ -206,3 +206,17 @@ def test_waiving_needs_the_right_and_a_known_testcase(
     assert typo.status_code == 422
     assert "body.coment" in typo.json()["detail"]
     assert client.get(waivers).json() == []
+
+
+def test_a_result_id_given_again_with_another_body_is_a_declared_409(
+    client: CheckedClient, tokens: Tokens
+) -> None:
+    post(client, tokens, [{"testcase": "rdo.smoke", "outcome": "PASSED", "id": "r1"}])
+    again = [{"testcase": "rdo.smoke", "outcome": "FAILED", "id": "r1"}]
+    response = client.post(RESULTS, json=again, headers=tokens.auth("rdo"))
+    assert response.status_code == 409  # the client checks that the schema declares it
+    assert response.json()["error"] == "conflict"
+    upload = f"{RESULTS}/junit?namespace=rdo"
+    assert client.post(upload, content=JUNIT, headers=tokens.auth("rdo")).status_code == 200
+    relabelled = client.post(f"{upload}&ref_url=x", content=JUNIT, headers=tokens.auth("rdo"))
+    assert relabelled.status_code == 409

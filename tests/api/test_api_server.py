@@ -66,6 +66,27 @@ def test_a_chunked_upload_over_the_cap_is_cut_off(server: str, tokens: Tokens) -
         assert http.get(RESULTS).json()["items"] == []
 
 
+def test_a_chunked_multipart_upload_over_the_cap_is_cut_off(server: str, tokens: Tokens) -> None:
+    boundary = "b0undary"
+
+    def body() -> Iterator[bytes]:
+        yield (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+            'filename="results.xml"\r\n\r\n<testsuite>'
+        ).encode()
+        for _ in range(20):
+            yield b" " * 500
+        yield f"</testsuite>\r\n--{boundary}--\r\n".encode()
+
+    headers = {**tokens.auth("rdo"), "Content-Type": f"multipart/form-data; boundary={boundary}"}
+    with httpx.Client(base_url=server, timeout=10) as http:
+        response = http.post(f"{RESULTS}/junit?namespace=rdo", content=body(), headers=headers)
+        assert "content-length" not in response.request.headers
+        assert response.status_code == 413
+        assert response.json()["error"] == "payload_too_large"
+        assert http.get(RESULTS).json()["items"] == []
+
+
 def test_a_declared_length_over_the_cap_is_refused_before_reading(
     server: str, tokens: Tokens
 ) -> None:

@@ -18,6 +18,8 @@ from gatekeeper.api import errors, routes_composes, routes_ops, routes_results
 from gatekeeper.api.metrics import ApiMetrics
 from gatekeeper.api.middleware import BodyLimit, NoNulUrl, Observe
 from gatekeeper.api.models import ResultIn
+from gatekeeper.api.openapi import refine
+from gatekeeper.api.routes_results import CALLER_OPTIONS
 from gatekeeper.errors import ConfigError
 from gatekeeper.service import Gatekeeper
 
@@ -56,13 +58,14 @@ def create_app(app: Gatekeeper) -> FastAPI:
     api.add_middleware(BodyLimit, limit=limit)
     api.add_middleware(NoNulUrl)
     api.add_middleware(Observe, metrics=metrics)  # outermost: sees every request
-    _add_components(api)
+    _complete_schema(api, app)
     app.extend_api(api)
     return api
 
 
-def _add_components(api: FastAPI) -> None:
-    """Schemas only referred to from ``openapi_extra`` (the JSON upload's items)."""
+def _complete_schema(api: FastAPI, app: Gatekeeper) -> None:
+    """Add the schemas only referred to from ``openapi_extra`` (the JSON upload's items),
+    and make the parameters' schemas exact (:func:`gatekeeper.api.openapi.refine`)."""
     build = api.openapi
 
     def openapi() -> dict[str, Any]:
@@ -70,7 +73,7 @@ def _add_components(api: FastAPI) -> None:
             schema = build()
             found = ResultIn.model_json_schema(ref_template="#/components/schemas/{model}")
             schema.setdefault("components", {}).setdefault("schemas", {})["ResultIn"] = found
-            api.openapi_schema = schema
+            api.openapi_schema = refine(schema, app.result_formats, CALLER_OPTIONS)
         return api.openapi_schema
 
     api.openapi = openapi  # type: ignore[method-assign]

@@ -8,6 +8,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from gatekeeper.api.openapi import COMPOSE_ID, EPOCH_MS, INT64, OUTCOME, constrain, replace, text
+from gatekeeper.limits import MAX_ID_CHARS, MAX_NAME_CHARS, MAX_TEXT_CHARS, MAX_URL_CHARS
+
+NAME = constrain(string=text(MAX_NAME_CHARS))
+
 
 class ErrorBody(BaseModel):
     """Every error: a short kind (``not_found``, ``invalid_input``...) and the located
@@ -128,20 +133,31 @@ class HistoryEntry(BaseModel):
 
 
 class ResultIn(BaseModel):
-    """One result of a JSON upload (the results file format of ``gatekeeper decide``)."""
+    """One result of a JSON upload (the results file format of ``gatekeeper decide``).
+    ``data`` is at most 64 KiB as JSON, nested at most 16 deep (see the README's Limits)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    testcase: str
-    outcome: str
-    id: str | int | None = None
-    compose: str | None = None
-    scenario: str | None = None
-    arch: str | None = None
-    variant: str | None = None
-    ref_url: str | None = None
-    note: str | None = None
-    submit_time: str | int | None = None
+    testcase: str = Field(json_schema_extra=constrain(string=text(MAX_NAME_CHARS, required=True)))
+    outcome: str = Field(json_schema_extra=replace(OUTCOME))
+    id: str | int | None = Field(
+        None, json_schema_extra=constrain(string=text(MAX_ID_CHARS), integer=INT64)
+    )
+    compose: str | None = Field(
+        None,
+        description="The URL's compose (or left out)",
+        json_schema_extra=constrain(string={"pattern": COMPOSE_ID}),
+    )
+    scenario: str | None = Field(None, json_schema_extra=NAME)
+    arch: str | None = Field(None, json_schema_extra=NAME)
+    variant: str | None = Field(None, json_schema_extra=NAME)
+    ref_url: str | None = Field(None, json_schema_extra=constrain(string=text(MAX_URL_CHARS)))
+    note: str | None = Field(None, json_schema_extra=constrain(string=text(MAX_TEXT_CHARS)))
+    submit_time: str | int | None = Field(
+        None,
+        description="ISO 8601, or epoch milliseconds; no later than the server's clock allows",
+        json_schema_extra=constrain(integer=EPOCH_MS),
+    )
     data: dict[str, Any] | None = None
 
 
@@ -178,10 +194,10 @@ class IngestOut(BaseModel):
 class WaiverIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    testcase: str
-    comment: str
-    scenario: str | None = None
-    arch: str | None = None
+    testcase: str = Field(json_schema_extra=constrain(string=text(MAX_NAME_CHARS, required=True)))
+    comment: str = Field(json_schema_extra=constrain(string=text(MAX_TEXT_CHARS, required=True)))
+    scenario: str | None = Field(None, json_schema_extra=NAME)
+    arch: str | None = Field(None, json_schema_extra=NAME)
 
 
 class WaiverOut(BaseModel):
@@ -204,7 +220,11 @@ class WaiverCreated(BaseModel):
 class AnnounceIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    location: str = Field(description="A compose's top directory, its compose/, or a URL")
+    location: str = Field(
+        description="A compose's top directory or its compose/, as a path or file:// URL on "
+        "the server (read from the server's own disk), or an http(s):// URL",
+        json_schema_extra=constrain(string=text(MAX_URL_CHARS, required=True)),
+    )
     with_debuginfo: bool = False
 
 

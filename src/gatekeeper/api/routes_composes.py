@@ -1,5 +1,10 @@
 """``/api/v1/composes``: list, show, builds, diff against ``main``, decision and its
-history; announce (import) and publish, for admins."""
+history; announce (import) and publish, for admins.
+
+Announcing reads the compose where ``location`` says: a path or ``file://`` URL is read
+from the server's own disk (any directory the server may read), an ``http(s)://`` URL is
+fetched by the server. That is why only admin identities may announce: the identity is
+checked before the location is looked at, so an answer never tells others what exists."""
 
 from typing import Annotated, Any, Literal
 
@@ -18,6 +23,7 @@ from gatekeeper.api.models import (
     ImportOut,
     PublishOut,
 )
+from gatekeeper.api.openapi import FCOS_LOCKFILE, RPM_LOCKFILE
 from gatekeeper.compose import RPM_LOCKFILE_NAME
 from gatekeeper.compose.diff import BuildChange
 from gatekeeper.errors import InputError
@@ -86,8 +92,9 @@ def router(app: Gatekeeper) -> APIRouter:
         },
     )
     def announce_compose(body: AnnounceIn, response: Response, actor: ActorDep) -> dict[str, Any]:
-        """Import the compose at ``location`` and open its merge request (admins only).
-        201 when it is new; importing it again changes nothing (200)."""
+        """Import the compose at ``location`` and open its merge request (admins only: a
+        path or file:// URL is read from the server's disk). 201 when it is new; importing
+        it again changes nothing (200)."""
         require_admin(actor, "announce composes")
         report = app.import_compose(body.location, with_debuginfo=body.with_debuginfo)
         if not report.created:
@@ -156,8 +163,8 @@ def router(app: Gatekeeper) -> APIRouter:
             200: {
                 "description": "the lockfile",
                 "content": {
-                    "application/yaml": {"schema": {"type": "string"}},
-                    "application/json": {"schema": {"type": "object"}},
+                    "application/yaml": {"schema": RPM_LOCKFILE},
+                    "application/json": {"schema": FCOS_LOCKFILE},
                 },
             },
             **responses(404, 422, 503),

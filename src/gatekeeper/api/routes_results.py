@@ -3,7 +3,9 @@
 A JSON upload is the results file format of ``gatekeeper decide --results`` (a JSON
 array or JSON Lines), parsed by the same parser, so its errors are located
 (``<request body>:LINE: [index].key: ...``). An upload in a plugin's format
-(``.../results/junit``, ``.../results/tmt``) is the raw file as the body. Its parser's
+(``.../results/junit``, ``.../results/tmt``) is the raw file as the body. Either may
+instead be a ``multipart/form-data`` body with exactly one file part (``curl -F
+file=@results.xml URL``, see :mod:`gatekeeper.api.uploads`). A format parser's
 options come from the server's ``[<format>]`` section; the caller may only label the
 upload (``?namespace=&arch=&scenario=&variant=&ref_url=&run_id=&plan=&log_url=&run=``),
 never set a limit or a mode (``max_bytes``, ``skipped``...). Every upload is one report,
@@ -28,28 +30,35 @@ from gatekeeper.api.models import (
     WaiverIn,
     WaiverOut,
 )
+from gatekeeper.api.openapi import ITEMS
 from gatekeeper.api.routes_composes import next_url
+from gatekeeper.api.uploads import BODY, FORM, FORM_SCHEMA, upload_bytes
 from gatekeeper.errors import InputError
 from gatekeeper.inputs import parse_results
 from gatekeeper.model import Result
 from gatekeeper.service import Actor, Gatekeeper, IngestReport
 from gatekeeper.service.reads import MAX_LIMIT, MAX_OFFSET
 
-BODY = "<request body>"
 # What a caller may say about an upload: labels of its results, nothing that bounds work
 CALLER_OPTIONS = frozenset(
     {"namespace", "arch", "scenario", "variant", "ref_url", "run_id", "plan", "log_url", "run"}
 )
 _WRITE_ERRORS = responses(400, 401, 403, 404, 413, 422)
+_REPORT_ERRORS = responses(400, 401, 403, 404, 409, 413, 422)  # 409: a result id reused
 _JSON_UPLOAD = {
     "requestBody": {
         "required": True,
         "description": "A JSON array of results, or JSON Lines (one result per line)",
         "content": {
             "application/json": {
-                "schema": {"type": "array", "items": {"$ref": "#/components/schemas/ResultIn"}}
+                "schema": {
+                    "type": "array",
+                    "items": {"$ref": "#/components/schemas/ResultIn"},
+                    **ITEMS,
+                }
             },
             "application/jsonl": {"schema": {"type": "string"}},
+            FORM: {"schema": FORM_SCHEMA},
         },
     }
 }
@@ -57,7 +66,10 @@ _FILE_UPLOAD = {
     "requestBody": {
         "required": True,
         "description": "The file, as the format's parser reads it (e.g. JUnit XML)",
-        "content": {"application/octet-stream": {"schema": {"type": "string"}}},
+        "content": {
+            "application/octet-stream": {"schema": {"type": "string"}},
+            FORM: {"schema": FORM_SCHEMA},
+        },
     }
 }
 
@@ -142,11 +154,11 @@ def router(app: Gatekeeper, metrics: ApiMetrics) -> APIRouter:
         return {"items": [r.to_json() for r in page.items], "next": next_url(request, page)}
 
     @api.post(
-        "/results", response_model=IngestOut, responses=_WRITE_ERRORS, openapi_extra=_JSON_UPLOAD
+        "/results", response_model=IngestOut, responses=_REPORT_ERRORS, openapi_extra=_JSON_UPLOAD
     )
     async def post_results(request: Request, compose_id: str, actor: ActorDep) -> dict[str, Any]:
         """Report results as JSON (one report: all stored, or none)."""
-        text = _text(await request.body())
+        text = _text(await upload_bytes(request))
 
         def work() -> IngestReport:
             app.compose(compose_id)  # an unknown compose is 404 before anything else
@@ -157,14 +169,14 @@ def router(app: Gatekeeper, metrics: ApiMetrics) -> APIRouter:
     @api.post(
         "/results/{fmt}",
         response_model=IngestOut,
-        responses=_WRITE_ERRORS,
+        responses=_REPORT_ERRORS,
         openapi_extra=_FILE_UPLOAD,
     )
     async def upload_results(
         request: Request, compose_id: str, fmt: str, actor: ActorDep
     ) -> dict[str, Any]:
         """Report a file in a plugin's format (``junit``, ``tmt``...) as one report."""
-        data = await request.body()
+        data = await upload_bytes(request)
 
         def work() -> IngestReport:
             app.compose(compose_id)

@@ -1,16 +1,14 @@
-"""Where a compose's files come from: a local directory or an HTTP(S) URL.
+"""Where a compose's files come from: a local directory (a path or ``file://`` URL) or HTTP(S).
 
-A :class:`Source` reads files by path relative to its root. :func:`open_source` roots
-one at a location as given; :func:`compose_top` moves it to the compose's top
-directory (the one holding ``STATUS``), whether the location named the top or its
-``compose/`` directory.
+A :class:`Source` reads files by path relative to its root. :func:`open_source` roots one at a
+location as given; :func:`compose_top` moves it to the compose's top directory (the one holding
+``STATUS``), whether the location named the top or its ``compose/`` directory.
 
-HTTP reads time out (30 s by default) and are retried with exponential backoff on
-connection errors, timeouts, 5xx and 429 answers (3 retries by default); a 404 or 410
-is :class:`FileNotFoundError`, and anything else that fails is :class:`FetchError`.
+HTTP reads time out (30 s by default) and are retried with exponential backoff on connection
+errors, timeouts, 5xx and 429 answers (3 retries by default); a 404 or 410 is
+:class:`FileNotFoundError`, and anything else that fails is :class:`FetchError`.
 
-Metadata files are JSON (:func:`load_json`, :func:`load_rpms`) with located errors.
-"""
+Metadata files are JSON (:func:`load_json`, :func:`load_rpms`) with located errors."""
 
 from __future__ import annotations
 
@@ -49,24 +47,20 @@ class Source(Protocol):
     @property
     def location(self) -> str:
         """The root, as a user would write it (a path or a URL)."""
-        ...
 
     @property
     def is_remote(self) -> bool: ...
 
     def read_bytes(self, relpath: str) -> bytes:
         """The file's content. Raises FileNotFoundError when it does not exist."""
-        ...
 
     def exists(self, relpath: str) -> bool: ...
 
     def describe(self, relpath: str) -> str:
         """How errors name the file: the relative path, or the full URL when remote."""
-        ...
 
     def parent(self) -> Source:
         """The same kind of source, rooted one directory up."""
-        ...
 
 
 class LocalSource:
@@ -112,10 +106,7 @@ class HttpSource:
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.base = url if url.endswith("/") else url + "/"
-        self.timeout = timeout
-        self.retries = retries
-        self.backoff = backoff
-        self.sleep = sleep
+        self.timeout, self.retries, self.backoff, self.sleep = timeout, retries, backoff, sleep
 
     @property
     def location(self) -> str:
@@ -144,8 +135,7 @@ class HttpSource:
 
         def get() -> bytes:
             with self._open(url, "GET") as response:
-                data: bytes = response.read()
-                return data
+                return response.read()
 
         return self._retrying(url, get)
 
@@ -196,8 +186,7 @@ class HttpSource:
                 retry = True
                 reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
                 problem = str(reason) or type(reason).__name__
-                status = None
-                delay = None
+                status, delay = None, None
             if not retry:
                 raise FetchError(f"{url}: {problem}", status)
             if number == self.retries:
@@ -213,9 +202,7 @@ class HttpSource:
 class _HttpStatus(Exception):
     def __init__(self, code: int, reason: str, retry_after: str | None) -> None:
         super().__init__(code, reason)
-        self.code = code
-        self.reason = reason
-        self.retry_after = retry_after
+        self.code, self.reason, self.retry_after = code, reason, retry_after
 
 
 def _retry_after(value: str | None) -> float | None:
@@ -232,23 +219,53 @@ def open_source(
     retries: int = DEFAULT_RETRIES,
     backoff: float = DEFAULT_BACKOFF,
 ) -> Source:
-    """A source rooted at ``location``: an ``http(s)://`` URL or a local directory.
-
-    A local location that is not a directory is an :class:`InputError`; a URL is not
-    contacted until something is read.
-    """
-    scheme = urllib.parse.urlsplit(location).scheme.lower()
-    if scheme in ("http", "https"):
+    """A source rooted at ``location``: an ``http(s)://`` URL, or a local directory (a path,
+    or a ``file://`` URL: :func:`file_url_path`). A local location that is not a directory,
+    or another URL, is an :class:`InputError`; a URL is not contacted until it is read."""
+    if not location.strip():
+        raise InputError("no compose location given: a path, a file:// or an http(s):// URL")
+    parts = _split(location)
+    scheme = parts.scheme.lower()
+    web = scheme in ("http", "https")
+    if web and parts.hostname:
         return HttpSource(location, timeout=timeout, retries=retries, backoff=backoff)
-    if "://" in location:
-        raise InputError(
-            f"{location}: unsupported URL scheme {scheme!r}: use a local path, http:// or https://"
-        )
-    path = Path(location)
-    if not path.is_dir():
-        what = "is not a directory" if path.exists() else "does not exist"
+    if scheme != "file" and "://" in location:
+        what = "a URL without a host" if web else f"unsupported URL scheme {scheme!r}"
+        raise InputError(f"{what}: use a local path, file://, http:// or https://", file=location)
+    path = file_url_path(location) if scheme == "file" else Path(location)
+    try:
+        what = "" if path.is_dir() else "is not a directory" if path.exists() else "does not exist"
+    except OSError as exc:  # a name too long for the system, a loop of links...
+        raise InputError(f"cannot be looked up: {exc.strerror or exc}", file=location) from None
+    if what:
         raise InputError(f"{location} {what}: give a compose's top directory or its compose/")
     return LocalSource(path)
+
+
+def file_url_path(url: str) -> Path:
+    """The path ``file:///abs/path`` names (also ``file:/abs/path``, ``file://localhost/...``),
+    percent-decoded; another host, a relative path, a query or a fragment is refused."""
+    parts = _split(url)
+    try:
+        path = urllib.parse.unquote(parts.path, errors="strict")
+    except UnicodeDecodeError:
+        path = ""  # not UTF-8: refused below
+    if parts.netloc.lower() not in ("", "localhost"):
+        why = f"names host {parts.netloc!r}: file:// reads this machine's files only"
+    elif "?" in url or "#" in url:
+        why = "a file:// URL has no query or fragment (in a path, write %3F for ?, %23 for #)"
+    elif not path.startswith("/"):
+        why = "expected an absolute path, percent-encoded UTF-8"
+    else:
+        return Path(path)
+    raise InputError(f"{why}: give file:///absolute/path", file=url)
+
+
+def _split(location: str) -> urllib.parse.SplitResult:
+    try:
+        return urllib.parse.urlsplit(location)
+    except ValueError as exc:  # a "[" opening no IPv6 address
+        raise InputError(f"not a URL: {exc}", file=location) from None
 
 
 def compose_top(source: Source) -> Source:
