@@ -44,6 +44,13 @@ def test_candidates_are_dated_composes_then_latest_links(tree: Path) -> None:
     ]
 
 
+def test_a_file_url_is_watched_as_its_directory(gk_app: Gatekeeper, tree: Path) -> None:
+    assert [Path(c).name for c in candidates(tree.as_uri())] == [
+        Path(c).name for c in candidates(str(tree))
+    ]
+    assert list(poll(gk_app, tree.as_uri()))[0].startswith("imported: CentOS-Stream-9-20261124")
+
+
 def test_a_finished_compose_is_imported_once(gk_app: Gatekeeper, tree: Path) -> None:
     first = list(poll(gk_app, str(tree)))
     assert first == [

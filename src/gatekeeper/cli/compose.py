@@ -34,8 +34,9 @@ def compose_announce(state: State, compose_id: str, at_text: str | None) -> None
 @click.pass_obj
 @located
 def compose_import(state: State, location: str, with_debuginfo: bool) -> None:
-    """Import the compose at LOCATION (its top directory, its compose/ directory, or an
-    HTTP(S) URL of either) and open its merge request. Importing again changes nothing."""
+    """Import the compose at LOCATION (its top directory, its compose/ directory, a
+    file:/// URL or an HTTP(S) URL of either) and open its merge request. Importing again
+    changes nothing."""
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,

@@ -31,15 +31,14 @@ from gatekeeper.compose import ComposeData, ComposeInfo
 from gatekeeper.compose.fetch import (
     COMPOSEINFO,
     FetchError,
-    Located,
     RpmEntry,
     Source,
     compose_top,
-    kind_of,
     load_json,
     load_rpms,
     open_source,
 )
+from gatekeeper.compose.located import Located, kind_of
 from gatekeeper.compose.nevra import Nevra, parse_nevra, split_nevra
 from gatekeeper.errors import InputError
 from gatekeeper.model import Build, ComposeId

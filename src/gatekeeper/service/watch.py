@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from gatekeeper.compose.fetch import COMPOSEINFO, open_source
+from gatekeeper.compose.fetch import COMPOSEINFO, file_url_path, open_source
 from gatekeeper.errors import GatekeeperError
 from gatekeeper.model import ComposeId
 
@@ -52,7 +52,8 @@ def candidates(location: str) -> list[str]:
         }
         found = [(name, base + urllib.parse.quote(name) + "/") for name in names]
     else:
-        root = Path(location)
+        scheme = urllib.parse.urlsplit(location).scheme.lower()
+        root = file_url_path(location) if scheme == "file" else Path(location)
         if not root.is_dir():
             raise GatekeeperError("not a directory of composes", file=location)
         found = [(p.name, str(p)) for p in root.iterdir() if p.is_dir()]
