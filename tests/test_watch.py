@@ -48,7 +48,8 @@ def test_a_file_url_is_watched_as_its_directory(gk_app: Gatekeeper, tree: Path) 
     assert [Path(c).name for c in candidates(tree.as_uri())] == [
         Path(c).name for c in candidates(str(tree))
     ]
-    assert list(poll(gk_app, tree.as_uri()))[0].startswith("imported: CentOS-Stream-9-20261124")
+    events = list(poll(gk_app, tree.as_uri()))
+    assert events[0].startswith("imported: CentOS-Stream-9-20261124")
 
 
 def test_a_finished_compose_is_imported_once(gk_app: Gatekeeper, tree: Path) -> None:

@@ -51,6 +51,10 @@ class ResultParser(Protocol):
     ``options["now"]`` (a timezone-aware datetime), the ``submit_time`` of every result
     whose source records none, so the CLI and the HTTP API agree. On bad input it raises
     ``gatekeeper.errors.InputError`` (located) and never returns a partial list.
+
+    A parser may name the options an HTTP caller may give it (the labels of an upload's
+    query string) in a ``caller_options: frozenset[str]`` attribute; the API refuses any
+    other, listing these. Without it, the API's general list applies.
     """
 
     def __call__(

@@ -274,7 +274,7 @@ def test_parse_hook_reads_one_file() -> None:
         ({"namespace": "ci", "max_bytes": 0}, "max_bytes"),
         ({"namespace": "ci", "max_bytes": True}, "max_bytes"),
         ({"namespace": "ci", "submit_time": "now"}, "submit_time"),
-        ({"namespace": "ci", "arhc": "x86_64"}, "options"),
+        ({"namespace": "ci", "arhc": "x86_64"}, "arhc"),
     ],
 )
 def test_bad_options_are_refused(options: dict[str, Any], key: str) -> None:

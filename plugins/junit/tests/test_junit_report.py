@@ -73,9 +73,10 @@ def test_an_unknown_compose_is_refused(app: Gatekeeper, samples: Path) -> None:
 def test_several_files_are_one_transaction(app: Gatekeeper, samples: Path, cid: str) -> None:
     """Every file parsed, then one ingest: one refused testcase in the last file stores none."""
     files = [(n, (samples / n).read_bytes()) for n in (PYTEST, "tmt/junit-default.xml")]
-    results = parse_files(files, Options(cid, "ci")).results
+    now = app.clock()  # the service's: a submit time from its future would be refused
+    results = parse_files(files, Options(cid, "ci", submit_time=now)).results
     results += parse_files(
-        [("last.xml", mixed_upload())], Options(cid, "ci", name_format="{name}")
+        [("last.xml", mixed_upload())], Options(cid, "ci", name_format="{name}", submit_time=now)
     ).results
     assert [r.testcase for r in results][-2:] == ["ci.smoke", "other.smoke"]
     with pytest.raises(Unauthorized, match=r"owning: other.smoke \(team other\)$"):

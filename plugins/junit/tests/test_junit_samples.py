@@ -59,7 +59,7 @@ def test_sample_skipped_testcases_are_info_when_configured(
 
 def test_all_samples_as_one_upload(app: Gatekeeper, samples: Path, cid: str) -> None:
     files = [(name, (samples / name).read_bytes()) for name in sorted(EXPECTED)]
-    parsed = parse_files(files, Options(cid, "ci"))
+    parsed = parse_files(files, Options(cid, "ci", submit_time=app.clock()))
     report = app.ingest(parsed.results, CI_BOT)
     assert len(report.stored) == sum(p + f + e for p, f, e, _ in EXPECTED.values()) == 16
     assert report.decision.verdict == "passed"
@@ -90,10 +90,11 @@ def test_sample_names_follow_the_default_rule(samples: Path, cid: str) -> None:
         "ci.JUnitXmlReporter.constructor.should default useDotNotation to true"
         in names["junit/jenkins-nested-suites.xml"]
     )
+    # tmt's: read as the tmt plugin reads a run (the plan is the scenario)
     assert names["tmt/junit-default.xml"] == [
-        "ci./plans/local./tests/custom",
-        "ci./plans/local./tests/fail",
-        "ci./plans/local./tests/pass",
+        "ci.tests.custom",
+        "ci.tests.fail",
+        "ci.tests.pass",
     ]
 
 

@@ -4,11 +4,21 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from tmt_helpers import COMPOSE, PLANS_FMF, POLICY, TESTS_FMF, make_tree, require_tmt, tmt_run
+
+from gatekeeper.testing import Clock
+
+
+@pytest.fixture
+def gk_clock() -> Clock:
+    """The service's clock reads the time the test started: the tmt runs are real, so
+    their results carry real times, which a service refuses from its future."""
+    return Clock(datetime.now(UTC))
 
 
 @pytest.fixture(scope="session")

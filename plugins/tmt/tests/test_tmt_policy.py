@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from tmt_helpers import COMPOSE
 
-from gatekeeper.errors import Unauthorized
+from gatekeeper.errors import InputError, Unauthorized
 
 POLICY = Path(__file__).resolve().parents[3] / "policies" / "t_functional.yaml"
 SUITE = """\
@@ -59,3 +59,27 @@ def test_only_t_functionals_reporters_may_report_it(gk: Callable[..., Any]) -> N
     with pytest.raises(Unauthorized, match=r"t_functional\.tests \(team t_functional\)"):
         report(app, "x86_64", reporter="rdo-ci-bot")
     assert app.results(COMPOSE) == []
+
+
+@pytest.mark.parametrize("option", ["variant", "ref_url", "name_format"])
+def test_an_option_the_tmt_format_does_not_take_is_refused_naming_its_own(
+    gk: Callable[..., Any], option: str
+) -> None:
+    app, _ = gk(t_functional=POLICY.read_text(encoding="utf-8"))
+    options = {"namespace": "t_functional", "plan": "/plans/t_functional", option: "x"}
+    with pytest.raises(InputError) as caught:
+        app.report("tmt", SUITE.encode(), compose=COMPOSE, actor=app.actor("t-functional-bot"),
+                   options=options)  # fmt: skip
+    assert caught.value.key == option
+    assert caught.value.message == (
+        f"the tmt format takes no option {option!r}; it takes "
+        "arch, log_url, namespace, plan, run, run_id, scenario"
+    )
+    assert app.results(COMPOSE) == []
+
+
+def test_the_tmt_format_says_which_options_a_caller_gives(gk: Callable[..., Any]) -> None:
+    app, _ = gk(t_functional=POLICY.read_text(encoding="utf-8"))
+    assert app.result_formats["tmt"].caller_options == {
+        "namespace", "arch", "plan", "scenario", "log_url", "run", "run_id",
+    }  # fmt: skip

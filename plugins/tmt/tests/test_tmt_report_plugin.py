@@ -17,6 +17,7 @@ from tmt_helpers import (
     SMALL_TESTS_FMF,
     gatekeeper,
     make_tree,
+    output,
     require_tmt,
     tmt_report,
     tmt_run,
@@ -25,10 +26,6 @@ from tmt_helpers import (
 from gatekeeper.testing import issue_token, serving
 
 GATEKEEPER_OPTIONS = ("--compose", COMPOSE, "--namespace", "t_functional")
-
-
-def output(done: Any) -> str:
-    return str(done.stdout) + str(done.stderr)
 
 
 @pytest.mark.parametrize("gk_database_url", ["sqlite"], indirect=True)
@@ -128,6 +125,37 @@ def test_over_http_a_resent_run_stores_nothing_twice(
 
 
 @pytest.mark.parametrize("gk_database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("cli_first", [True, False], ids=["cli-then-http", "http-then-cli"])
+def test_a_run_reported_by_the_cli_and_over_http_is_stored_once(
+    gk: Callable[..., Any], copy_run: Callable[[], Path], cli_first: bool
+) -> None:
+    app, config = gk()
+    token = issue_token(app, "t-functional-bot")
+    run_dir = copy_run()
+    options = (*GATEKEEPER_OPTIONS, "--log-url", "https://artifacts.example.org/{run}/{log}")
+
+    def cli() -> str:
+        done = gatekeeper(config, "report", "tmt", run_dir, *options)
+        assert done.returncode == 0, done.stderr
+        return str(done.stdout)
+
+    with serving(app) as url:
+        first = cli() if cli_first else None
+        done = tmt_report(run_dir, "--url", url, *options, env={"GATEKEEPER_TOKEN": token})
+        assert "gatekeeper refused" not in output(done), output(done)  # (tests failed: rc 2)
+        last = None if cli_first else cli()
+    if cli_first:
+        assert first is not None and first.startswith(f"{COMPOSE}: 9 stored, 0 already known")
+        assert f"{COMPOSE}: 0 stored, 7 already known" in output(done)
+        assert f"{COMPOSE}: 0 stored, 2 already known" in output(done)
+    else:
+        assert last is not None and last.startswith(f"{COMPOSE}: 0 stored, 9 already known")
+    stored = app.results(COMPOSE)
+    assert len(stored) == 9
+    assert {r.source for r in stored} == {"tmt"}
+
+
+@pytest.mark.parametrize("gk_database_url", ["sqlite"], indirect=True)
 def test_over_http_another_teams_token_is_refused_and_nothing_is_stored(
     gk: Callable[..., Any], copy_run: Callable[[], Path]
 ) -> None:
@@ -156,6 +184,40 @@ def test_over_http_a_missing_token_or_unreachable_service_is_a_clear_error(
                       env={"GATEKEEPER_TOKEN": "gk_x"})  # fmt: skip
     assert done.returncode != 0
     assert "cannot reach http://127.0.0.1:9" in output(done)
+
+
+def test_a_missing_token_names_the_option_and_the_variable_looked_at(
+    copy_run: Callable[[], Path],
+) -> None:
+    run_dir = copy_run()
+    named = tmt_report(run_dir, "--url", "http://127.0.0.1:9", "--compose", COMPOSE,
+                       "--token-env", "T_FUNCTIONAL_TOKEN")  # fmt: skip
+    default = tmt_report(run_dir, "--url", "http://127.0.0.1:9", "--compose", COMPOSE)
+    for done, variable in ((named, "$T_FUNCTIONAL_TOKEN"), (default, "$GATEKEEPER_TOKEN")):
+        assert done.returncode != 0
+        assert "no API token: give --token" in output(done), output(done)
+        assert variable in output(done)
+
+
+@pytest.mark.parametrize("gk_database_url", ["sqlite"], indirect=True)
+def test_the_token_option_wins_and_is_not_saved_in_the_run(
+    gk: Callable[..., Any], tmp_path: Path
+) -> None:
+    require_tmt()
+    app, _ = gk()
+    token = issue_token(app, "t-functional-bot")
+    tree = make_tree(tmp_path / "tree", SMALL_TESTS_FMF, SMALL_PLANS_FMF)
+    with serving(app) as url:
+        done = tmt_run(
+            tree, tmp_path / "run", "report", "--how", "gatekeeper", "--url", url,
+            *GATEKEEPER_OPTIONS, "--token", token, env={"GATEKEEPER_TOKEN": "gk_not-this-one"},
+        )  # fmt: skip
+    assert done.returncode == 0, output(done)
+    assert f"gatekeeper: {COMPOSE}: 1 stored, 0 already known" in output(done)
+    assert [r.reporter for r in app.results(COMPOSE)] == ["t-functional-bot"]
+    saved = [p for p in (tmp_path / "run").rglob("*") if p.is_file()]
+    holding = {p.name for p in saved if token.encode() in p.read_bytes()}
+    assert len(saved) > 10 and holding <= {"log.txt"}  # tmt logs its command line, as README says
 
 
 def test_the_compose_is_required(copy_run: Callable[[], Path]) -> None:

@@ -81,6 +81,11 @@ def run(
     )
 
 
+def output(done: subprocess.CompletedProcess[str]) -> str:
+    """What a command printed, both streams."""
+    return str(done.stdout) + str(done.stderr)
+
+
 def require_tmt() -> None:
     if not TMT.exists():
         unavailable("tmt", f"{TMT} is missing: pip install -e 'plugins/tmt[test]'")

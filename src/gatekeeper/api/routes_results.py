@@ -110,12 +110,14 @@ def parse_body(text: str, compose_id: str, now: datetime) -> list[Result]:
 
 def upload_options(app: Gatekeeper, fmt: str, query: list[tuple[str, str]]) -> dict[str, Any]:
     """The parser's options: the caller's labels, then the server's ``[fmt]`` section."""
+    parser = app.result_formats.get(fmt)  # None: the report says the format is unknown
+    allowed = getattr(parser, "caller_options", CALLER_OPTIONS)
     caller: dict[str, Any] = {}
     for key, value in query:
-        if key not in CALLER_OPTIONS:
+        if key not in allowed:
             raise InputError(
                 f"not an option a caller may give (the server's [{fmt}] settings decide it); "
-                f"expected one of: {', '.join(sorted(CALLER_OPTIONS))}",
+                f"expected one of: {', '.join(sorted(allowed))}",
                 key=key,
             )
         if key in caller:

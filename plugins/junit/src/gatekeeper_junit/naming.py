@@ -11,6 +11,11 @@ The rule is a :meth:`str.format` template over these fields:
 The default is ``{namespace}{classname}.{name}``. An empty field takes one ``.`` with it:
 the one right after it, or, when it ends the name, the one right before it. So a testcase
 without a classname is named ``{namespace}{name}``, never ``ci..test`` or ``ci.test.``.
+
+tmt's JUnit reports (``tmt run ... report --how junit``) name suites and testcases by fmf
+names (``/plans/smoke``, ``/tests/pass``) and write no classname. Their fields are read as
+the tmt plugin reads a run (:func:`tmt_role`, :func:`tmt_fields`): ``/`` as ``.``, the test
+never doubled, so ``/tests/pass`` is ``ci.tests.pass`` in either flavour.
 """
 
 from __future__ import annotations
@@ -40,6 +45,32 @@ def check_format(fmt: str) -> None:
         used.add(field)
     if "name" not in used:
         raise ValueError(f"{fmt!r} must use {{name}}, or every testcase would be named alike")
+
+
+def fmf_dotted(name: str) -> str:
+    """``/tests/pass`` -> ``tests.pass``: an fmf name read as the tmt plugin reads it."""
+    return ".".join(part for part in name.split("/") if part)
+
+
+def tmt_role(suite: str, classname: str | None, name: str | None) -> str | None:
+    """How tmt's JUnit report uses a suite, told from its name and its first testcase's
+    ``classname`` and ``name``: ``"plan"`` (the default flavour: a suite per plan, named
+    after it), ``"test"`` (the ``subresults`` flavour: a suite per test, named after it,
+    holding the test itself first, then its subresults), or None: not tmt's (tmt names
+    both by fmf names, which start with ``/``, and writes no classname)."""
+    name = (name or "").strip()
+    if (classname or "").strip() or not name.startswith("/") or not suite.startswith("/"):
+        return None
+    if not fmf_dotted(suite) or not fmf_dotted(name):
+        return None
+    return "test" if name == suite else "plan"
+
+
+def tmt_fields(name: str, suite: str, role: str) -> dict[str, str]:
+    """The naming fields of a testcase in a tmt suite: ``name`` and ``suite`` read as fmf
+    names, and ``classname`` the test a subresult belongs to (empty for a test itself)."""
+    owner = fmf_dotted(suite) if role == "test" and name != suite else ""
+    return {"name": fmf_dotted(name), "classname": owner, "suite": fmf_dotted(suite)}
 
 
 def namespace_prefix(namespace: str) -> str:

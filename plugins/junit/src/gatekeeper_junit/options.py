@@ -8,9 +8,15 @@ from datetime import datetime
 from typing import Any
 
 from gatekeeper.errors import InputError
+from gatekeeper_junit import CALLER_OPTIONS
 from gatekeeper_junit.naming import DEFAULT_NAME_FORMAT, check_format
 from gatekeeper_junit.settings import SKIPPED_MODES
 from gatekeeper_junit.xmlsafe import DEFAULT_MAX_BYTES
+
+#: What the site decides (``[junit]`` settings; the command's flags for a local upload).
+SETTINGS = frozenset({"name_format", "skipped", "max_bytes"})
+#: What the code that calls the parser gives: the file's name, the time of receipt.
+INTERNAL = frozenset({"filename", "now", "submit_time"})
 
 
 @dataclass(frozen=True)
@@ -32,12 +38,13 @@ class Options:
     @classmethod
     def from_mapping(cls, compose: str, options: Mapping[str, Any]) -> tuple[Options, str]:
         """Validated options and the upload's file name (``filename``, for error places)."""
-        known = {*cls.__dataclass_fields__, "filename", "now"} - {"compose"}
-        unknown = sorted(set(options) - known)
+        unknown = sorted(set(options) - CALLER_OPTIONS - SETTINGS - INTERNAL)
         if unknown:
             raise InputError(
-                f"unknown junit option {unknown[0]!r}; known: {', '.join(sorted(known))}",
-                key="options",
+                f"the junit format takes no option {unknown[0]!r}; it takes "
+                f"{', '.join(sorted(CALLER_OPTIONS))}, and the settings "
+                f"{', '.join(sorted(SETTINGS))} ([junit] in gatekeeper.toml)",
+                key=unknown[0],
             )
         values = dict(options)
         now = values.pop("now", None)  # the service's time of receipt

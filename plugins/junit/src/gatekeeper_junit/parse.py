@@ -11,7 +11,11 @@ section is the reference for the rules below; the tests hold them to it.
   ``flaky``; a final ``<failure>``/``<error>`` with ``<rerunFailure>``/``<rerunError>`` keeps
   its outcome and notes the reruns; reruns without a final result -> FAILED.
 - **Properties** ``arch``, ``scenario``, ``variant`` of a testcase, else of its innermost
-  suite that sets them, else of the enclosing suites, else the command's options.
+  suite that sets them, else of the enclosing suites, else the command's options. A tmt
+  plan's suite (tmt's default JUnit flavour) is the scenario of its testcases, as in the
+  tmt plugin, unless a property says otherwise.
+- **Names** follow the ``name_format`` template (:mod:`naming`); tmt's testcases are read
+  as the tmt plugin reads them (``/tests/pass`` -> ``ci.tests.pass``).
 - **Duplicates.** Testcases with the same key (name, scenario, arch, variant) in one upload
   become one result: the worst outcome (FAILED > ERROR > INFO > PASSED), noting how many.
 - **Ids.** A result's id hashes the digests of the files it came from, its key, its outcome
@@ -34,7 +38,8 @@ from junitparser.xunit2 import TestCase, TestSuite
 
 from gatekeeper.errors import ErrorGroup, GatekeeperError, InputError, raise_all
 from gatekeeper.model import Outcome, Result
-from gatekeeper_junit.naming import namespace_prefix, render
+from gatekeeper_junit.naming import fmf_dotted, namespace_prefix, render, tmt_fields, tmt_role
+from gatekeeper_junit.notes import summary
 from gatekeeper_junit.options import Options
 from gatekeeper_junit.xmlsafe import Document, parse_xml
 
@@ -137,7 +142,8 @@ def read_cases(file: str, data: bytes, opts: Options, tally: Tally) -> list[Case
         )
     source = Source(file, PurePath(file).name, hashlib.sha256(data).hexdigest(), doc,
                     namespace_prefix(opts.namespace))  # fmt: skip
-    base = {"arch": opts.arch, "scenario": opts.scenario, "variant": opts.variant, "suite": None}
+    base = {"arch": opts.arch, "scenario": opts.scenario, "variant": opts.variant,
+            "suite": None, "tmt": None}  # fmt: skip
     cases: list[Case] = []
     errors: list[GatekeeperError] = []
     for case, context in _walk(doc, base):
@@ -169,9 +175,16 @@ def _walk(doc: Document, base: Context) -> Iterator[tuple[ET.Element, Context]]:
     stack = [(suite, base) for suite in reversed(suites)]
     while stack:
         suite, outer = stack.pop()
-        context = _with_properties(dict(outer), suite)
-        context["suite"] = (suite.get("name") or "").strip() or outer["suite"]
-        for case in _children(suite, TestCase):
+        name = (suite.get("name") or "").strip()
+        cases = _children(suite, TestCase)
+        first = cases[0].attrib if cases else {}
+        context = dict(outer)
+        context["tmt"] = tmt_role(name, first.get("classname"), first.get("name"))
+        if context["tmt"] == "plan":
+            context["scenario"] = name  # the plan, as the tmt plugin's scenario
+        context = _with_properties(context, suite)
+        context["suite"] = name or outer["suite"]
+        for case in cases:
             yield case, context
         stack.extend((child, context) for child in reversed(_children(suite, TestSuite)))
 
@@ -231,16 +244,16 @@ def _read_case(
     # A testcase without children (most of them) has no properties and no result: passed.
     own = _with_properties(dict(context), case) if len(case) else context
     classname = (case.get("classname") or "").strip()
-    testcase = render(
-        opts.name_format,
-        {
-            "namespace": source.prefix,
-            "classname": classname or own["suite"] or "",
-            "name": name,
-            "suite": own["suite"] or "",
-            "file": source.name,
-        },
-    )
+    fields = {
+        "namespace": source.prefix,
+        "classname": classname or own["suite"] or "",
+        "name": name,
+        "suite": own["suite"] or "",
+        "file": source.name,
+    }
+    if own["tmt"] and not classname and name.startswith("/") and fmf_dotted(name):
+        fields.update(tmt_fields(name, own["suite"] or "", own["tmt"]))
+    testcase = render(opts.name_format, fields)
     kind, note, extra = judge(_wrap(TestCase, case)) if len(case) else ("passed", None, {})
     setattr(tally, kind, getattr(tally, kind) + 1)
     if extra.get("flaky"):
@@ -298,9 +311,8 @@ def judge(case: TestCase) -> tuple[str, str | None, dict[str, Any]]:
 
 
 def _note(what: str, result: Any) -> str:
-    text = result.message or result.type or (result.text or "").strip()
-    first = text.strip().splitlines()[0] if text and text.strip() else ""
-    note = f"{what}: {first}" if first else what
+    detail = summary(result.message, result.type, result.text)
+    note = f"{what}: {detail}" if detail else what
     return note if len(note) <= MAX_NOTE else note[: MAX_NOTE - 3] + "..."
 
 

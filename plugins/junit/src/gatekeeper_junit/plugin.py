@@ -10,18 +10,26 @@ import click
 from gatekeeper import hookimpl
 from gatekeeper.errors import ConfigError
 from gatekeeper.model import Result
+from gatekeeper_junit import CALLER_OPTIONS
 
 
-def _parse(data: bytes, *, compose: str, options: Mapping[str, Any]) -> list[Result]:
-    """The ``junit`` format (its parser, and the XML reader, loaded when first used)."""
-    from gatekeeper_junit.parse import parse
+class _Parser:
+    """The ``junit`` format (its parser, and the XML reader, loaded when first used).
 
-    return parse(data, compose=compose, options=options)
+    ``caller_options`` are the options the caller of an upload may give (the HTTP API's
+    query options), for the API to check and to name in its errors."""
+
+    caller_options = CALLER_OPTIONS
+
+    def __call__(self, data: bytes, *, compose: str, options: Mapping[str, Any]) -> list[Result]:
+        from gatekeeper_junit.parse import parse
+
+        return parse(data, compose=compose, options=options)
 
 
 @hookimpl
 def gatekeeper_register_result_formats() -> Mapping[str, Callable[..., Any]]:
-    return {"junit": _parse}
+    return {"junit": _Parser()}
 
 
 @hookimpl

@@ -10,8 +10,9 @@ XML's five predefined ones is a well-formedness error.
 Memory is bounded by the size cap (checked before a byte is parsed) and by what is kept:
 only the elements gatekeeper reads (suites, their properties, testcases and their results)
 are built; everything else (``system-out``, ``system-err``, stack traces, unknown elements)
-is skipped with its whole subtree, and the text kept for a result element is cut at
-:data:`MAX_TEXT` characters. Nesting deeper than :data:`MAX_DEPTH` is refused, and so is a
+is skipped with its whole subtree, and the text kept for a result element is cut to
+:data:`MAX_TEXT` characters: its first and last halves (a traceback's exception is on its
+last line). Nesting deeper than :data:`MAX_DEPTH` is refused, and so is a
 file with more than :data:`MAX_ELEMENTS` kept elements (a 50 MB file of bare ``<testcase/>``
 would otherwise become millions of objects; real reports stay far below it).
 
@@ -33,8 +34,12 @@ DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 MAX_DEPTH = 256
 #: Kept elements (suites, properties, testcases, results) one file may hold.
 MAX_ELEMENTS = 200_000
-#: Characters of text kept for a result element (``failure``, ``error``, ``skipped``...).
+#: Characters of text kept for a result element (``failure``, ``error``, ``skipped``...):
+#: of a longer text, its beginning and its end with ``CUT`` between them.
 MAX_TEXT = 4096
+CUT = "\n...\n"
+_HEAD = (MAX_TEXT - len(CUT)) // 2
+_TAIL = MAX_TEXT - len(CUT) - _HEAD
 
 #: Elements that are built; any other element is skipped with everything inside it.
 KEPT = frozenset(
@@ -87,8 +92,9 @@ class _Builder:
         self.stack: list[ET.Element | None] = []  # None: inside a skipped subtree
         self.root: ET.Element | None = None
         self.lines: dict[int, int] = {}
-        self.text: dict[int, list[str]] = {}
-        self.text_size: dict[int, int] = {}
+        self.text: dict[int, list[str]] = {}  # the first half, in pieces
+        self.text_size: dict[int, int] = {}  # characters seen
+        self.tail: dict[int, str] = {}  # the last half, past the first
 
     def refuse(self, message: str) -> None:
         raise _Refused(message, self.parser.CurrentLineNumber)
@@ -131,17 +137,23 @@ class _Builder:
     def end(self, tag: str) -> None:
         element = self.stack.pop()
         if element is not None and id(element) in self.text:
-            element.text = "".join(self.text.pop(id(element)))
+            key = id(element)
+            head, tail = "".join(self.text.pop(key)), self.tail.pop(key, "")
+            if self.text_size.pop(key) > MAX_TEXT:
+                tail = CUT + tail[-_TAIL:]
+            element.text = head + tail
 
     def data(self, text: str) -> None:
         element = self.stack[-1] if self.stack else None
         if element is None or element.tag not in WITH_TEXT:
             return
-        used = self.text_size.get(id(element), 0)
-        if used >= MAX_TEXT:
-            return
-        self.text.setdefault(id(element), []).append(text[: MAX_TEXT - used])
-        self.text_size[id(element)] = used + min(len(text), MAX_TEXT - used)
+        key = id(element)
+        used = self.text_size.get(key, 0)
+        self.text_size[key] = used + len(text)
+        head = text[: max(_HEAD - used, 0)]
+        self.text.setdefault(key, []).append(head)
+        if len(head) < len(text):  # past the head: keep what may be the end
+            self.tail[key] = (self.tail.get(key, "") + text[len(head) :])[_HEAD - MAX_TEXT :]
 
 
 def check_size(size: int, max_bytes: int, file: str) -> None:

@@ -1,27 +1,31 @@
 """The tmt report plugin's HTTP path: one plan's results to a gatekeeper service.
 
-The plan's results are read here, where tmt ran (its ``results.yaml`` and its guests'
-facts), exactly as the direct path and ``gatekeeper report tmt`` read them, and sent as
-one JSON report to ``POST /api/v1/composes/{compose}/results`` with the bearer token of
-the reporting identity. The service authorises the upload by policy ownership and stores
-all of it or none. Results carry ids derived from their content, so sending a plan again
-(or retrying after a lost answer) stores nothing twice: transient failures (connection
-errors, 429, 5xx) are retried a few times.
+The plan's ``results.yaml`` is sent as it is, in the ``tmt`` result format, to
+``POST /api/v1/composes/{compose}/results/tmt``, labelled with the query options the API
+takes from a caller (``namespace``, ``plan``, ``run``, ``arch``, ``log_url``) and the
+bearer token of the reporting identity. The service parses it with the very parser
+``gatekeeper report tmt`` uses, so the two ways of reporting a run give its results the
+same ids and source (``tmt``): a run reported both ways is stored once. The service
+authorises the upload by policy ownership and stores all of it or none. Transient
+failures (connection errors, 429, 5xx) are retried a few times; re-sending stores
+nothing twice.
+
+The plan is read here first, where tmt ran, as the other paths read it: a malformed file
+is refused at its own path before anything is sent, and the arch tmt recorded in the
+guests' facts (which the service cannot see) is sent as the ``arch`` option.
 """
 
 from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
 from urllib.parse import quote
 
 import httpx
 
 from gatekeeper.errors import ConfigError, GatekeeperError, InputError
-from gatekeeper.inputs import RESULT_FIELDS
 from gatekeeper.timeutil import utcnow
-from gatekeeper_tmt.run import Options, read_plan
+from gatekeeper_tmt.run import RESULTS, Options, read_plan
 
 RETRIES = 3
 TRANSIENT = {429, 500, 502, 503, 504}
@@ -31,13 +35,29 @@ class Refused(GatekeeperError):
     """The service answered the upload with an error."""
 
 
-def report_body(plan_dir: Path, plan: str, *, run: str, compose: str, options: Options
-                ) -> list[dict[str, Any]]:  # fmt: skip
-    """The plan's results as the API's JSON report items."""
+def upload(
+    plan_dir: Path, plan: str, *, run: str, compose: str, options: Options
+) -> tuple[bytes, dict[str, str]]:
+    """The plan's ``results.yaml`` and the query options that label it as read here."""
     results = read_plan(plan_dir, plan, compose=compose, run=run, options=options)
     if not results:
         raise InputError(f"plan {plan} holds no test results", file=str(plan_dir))
-    return [{k: v for k, v in r.to_json().items() if k in RESULT_FIELDS} for r in results]
+    arches = sorted({r.arch or "" for r in results})
+    if len(arches) > 1:
+        raise InputError(
+            f"the plan's guests run on several arches ({', '.join(a or 'none' for a in arches)}):"
+            " an upload to the service has one arch; report this run with --url file://... "
+            "or `gatekeeper report tmt`, which read each guest's arch",
+            file=str(plan_dir / RESULTS),
+        )
+    labels = {
+        "namespace": options.namespace,
+        "plan": plan,
+        "run": run,
+        "arch": arches[0],
+        "log_url": options.log_url,
+    }
+    return (plan_dir / RESULTS).read_bytes(), {k: v for k, v in labels.items() if v}
 
 
 def post_plan(
@@ -51,21 +71,31 @@ def post_plan(
     namespace: str | None = None,
     arch: str | None = None,
     log_url: str | None = None,
+    token_env: str = "GATEKEEPER_TOKEN",
     timeout: float = 60.0,
     pause: float = 1.0,
 ) -> str:
     """Send one plan's results; returns the line to show (as ``gatekeeper report`` does)."""
     if not token:
-        raise ConfigError("no API token: put the reporting identity's token in the "
-                          "environment variable named by --token-env", key="token")  # fmt: skip
+        raise ConfigError(
+            f"no API token: give --token, or put the reporting identity's token in "
+            f"${token_env} (--token-env names the variable)",
+            key="token",
+        )
     options = Options(namespace=namespace, arch=arch, log_url=log_url, now=utcnow())
-    body = report_body(plan_dir, plan, run=run, compose=compose, options=options)
-    target = f"{url.rstrip('/')}/api/v1/composes/{quote(compose, safe='')}/results"
-    headers = {"Authorization": f"Bearer {token}", "User-Agent": "gatekeeper-tmt"}
+    body, labels = upload(plan_dir, plan, run=run, compose=compose, options=options)
+    target = f"{url.rstrip('/')}/api/v1/composes/{quote(compose, safe='')}/results/tmt"
+    headers = {
+        "Authorization": f"Bearer {token}",
+        "Content-Type": "application/octet-stream",
+        "User-Agent": "gatekeeper-tmt",
+    }
     answer = None
     for attempt in range(RETRIES + 1):
         try:
-            answer = httpx.post(target, json=body, headers=headers, timeout=timeout)
+            answer = httpx.post(
+                target, content=body, params=labels, headers=headers, timeout=timeout
+            )
         except httpx.TransportError as exc:
             if attempt == RETRIES:
                 raise Refused(f"cannot reach {url}: {exc}", key="url") from None

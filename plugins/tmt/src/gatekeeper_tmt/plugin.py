@@ -12,18 +12,26 @@ from gatekeeper import hookimpl
 from gatekeeper.cli.common import State, located, print_report, reporter_option
 from gatekeeper.errors import ConfigError
 from gatekeeper.model import Result
+from gatekeeper_tmt import CALLER_OPTIONS
 
 
-def _parse(data: bytes, *, compose: str, options: Mapping[str, Any]) -> list[Result]:
-    """The ``tmt`` format (its parser loaded when first used)."""
-    from gatekeeper_tmt.results import parse
+class _Parser:
+    """The ``tmt`` format (its parser loaded when first used).
 
-    return parse(data, compose=compose, options=options)
+    ``caller_options`` are the options the caller of an upload may give (the HTTP API's
+    query options), for the API to check and to name in its errors."""
+
+    caller_options = CALLER_OPTIONS
+
+    def __call__(self, data: bytes, *, compose: str, options: Mapping[str, Any]) -> list[Result]:
+        from gatekeeper_tmt.results import parse
+
+        return parse(data, compose=compose, options=options)
 
 
 @hookimpl
 def gatekeeper_register_result_formats() -> Mapping[str, Callable[..., Any]]:
-    return {"tmt": _parse}
+    return {"tmt": _Parser()}
 
 
 @click.command("tmt")

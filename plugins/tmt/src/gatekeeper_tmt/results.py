@@ -33,6 +33,7 @@ from urllib.parse import quote
 from gatekeeper.errors import InputError
 from gatekeeper.model import Outcome, Result
 from gatekeeper.timeutil import parse_time
+from gatekeeper_tmt import CALLER_OPTIONS
 from gatekeeper_tmt.tmtyaml import Checker, checker, load
 
 SOURCE = "tmt"
@@ -50,6 +51,9 @@ OUTCOMES: dict[str, Outcome] = {
     "pending": Outcome.QUEUED,
 }
 
+#: Options the code calling the parser gives besides a caller's (``CALLER_OPTIONS``).
+_INTERNAL_OPTIONS = frozenset({"file", "guests", "now"})
+
 #: Placeholders of the ``log_url`` template.
 TEMPLATE_FIELDS = ("compose", "run", "plan", "test", "serial", "guest", "arch", "testcase", "log")
 
@@ -64,20 +68,32 @@ def to_testcase(namespace: str | None, test: str) -> str:
 
 
 def check_template(template: str | None, key: str = "log_url") -> None:
-    """Refuse a template with unknown placeholders before anything is read."""
+    """Refuse a template that is not plain text and plain ``{name}`` placeholders of
+    :data:`TEMPLATE_FIELDS`, before anything is read: no conversion (``!r``), no format
+    spec (``:>99999999`` would pad a value to any length), no attribute or index access."""
     if not template:
         return
+    known = ", ".join("{" + f + "}" for f in TEMPLATE_FIELDS)
     try:
-        names = {name for _, name, _, _ in Formatter().parse(template) if name is not None}
+        pieces = list(Formatter().parse(template))
     except ValueError as exc:
-        raise InputError(f"bad URL template: {exc}", key=key) from None
-    unknown = sorted(n for n in names if n not in TEMPLATE_FIELDS)
-    if unknown:
-        raise InputError(
-            f"unknown placeholder {{{unknown[0]}}} in the URL template; "
-            f"use {', '.join('{' + f + '}' for f in TEMPLATE_FIELDS)}",
-            key=key,
-        )
+        raise InputError(f"bad URL template: {exc}; placeholders are {known}", key=key) from None
+    for _, name, spec, conversion in pieces:
+        if name is None:
+            continue
+        problem = None
+        if conversion is not None:
+            problem = f"a placeholder takes no conversion (!{conversion})"
+        elif spec:
+            problem = f"a placeholder takes no format spec (:{spec})"
+        elif not name:
+            problem = "a placeholder needs a name ({} has none)"
+        elif any(c in name for c in ".["):
+            problem = f"a placeholder takes no attribute or index access ({{{name}}})"
+        elif name not in TEMPLATE_FIELDS:
+            problem = f"unknown placeholder {{{name}}} in the URL template"
+        if problem:
+            raise InputError(f"{problem}; use plain {known}", key=key)
 
 
 def parse(data: bytes, *, compose: str, options: Mapping[str, Any]) -> list[Result]:
@@ -89,6 +105,11 @@ def parse(data: bytes, *, compose: str, options: Mapping[str, Any]) -> list[Resu
     ``now`` (submit time of results that never started). Raises a located
     :class:`InputError`; never returns a partial list.
     """
+    unknown = sorted(set(options) - CALLER_OPTIONS - _INTERNAL_OPTIONS)
+    if unknown:
+        takes = ", ".join(sorted(CALLER_OPTIONS))
+        raise InputError(f"the tmt format takes no option {unknown[0]!r}; it takes {takes}",
+                         key=unknown[0])  # fmt: skip
     file = str(options.get("file") or "results.yaml")
     plan = _option(options, "plan") or _option(options, "scenario")
     log_url = _option(options, "log_url")

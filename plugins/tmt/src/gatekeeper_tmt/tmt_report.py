@@ -5,13 +5,16 @@ named there when it starts). This module imports nothing of gatekeeper at import
 a broken gatekeeper install must never stop tmt itself.
 
 Two paths: with ``--url http(s)://...`` each plan's results are sent to the gatekeeper
-service's HTTP API with the bearer token in ``$GATEKEEPER_TOKEN`` (``--token-env``; see
-:mod:`gatekeeper_tmt.http`). With ``--url`` empty or ``file://PATH``, they go straight
-into the store of the gatekeeper configured at PATH (see
+service's HTTP API with the bearer token of ``--token``, else of ``$GATEKEEPER_TOKEN``
+(``--token-env`` names another variable; see :mod:`gatekeeper_tmt.http`). What tmt saves of
+the step (``report/step.yaml``, the run's ``recipe.yaml``) leaves the token out; tmt's own
+``log.txt`` records its command line. With ``--url`` empty or ``file://PATH``, they go
+straight into the store of the gatekeeper configured at PATH (see
 :func:`gatekeeper_tmt.direct.settings_for`), for a gatekeeper on the same machine.
 """
 
 import os
+from typing import Any
 
 import tmt.log
 import tmt.steps
@@ -65,12 +68,29 @@ class ReportGatekeeperData(tmt.steps.report.ReportStepData):
         help="Direct path only: report as this identity (default: the local operator); "
         "over HTTP the token says who reports.",
     )
+    token: str | None = field(
+        default=None,
+        option="--token",
+        metavar="TOKEN",
+        help="The API token (HTTP path); default: the one in $GATEKEEPER_TOKEN "
+        "(see --token-env). Left out of the step data tmt saves, but tmt's log.txt records "
+        "its command line: where the run directory is kept, use the variable.",
+        serialize=lambda token: None,  # tmt saves step data in the run directory
+    )
     token_env: str = field(
         default=DEFAULT_TOKEN_ENV,
         option="--token-env",
         metavar="VAR",
-        help="Environment variable holding the API token (HTTP path).",
+        help="Environment variable holding the API token when --token is not given (HTTP path).",
     )
+
+    # The token stays out of what tmt saves of the step: report/step.yaml (serialize
+    # above) and the run's recipe.yaml (these two). tmt's log.txt records the command line.
+    def to_spec(self) -> Any:
+        return {k: v for k, v in super().to_spec().items() if k != "token"}
+
+    def to_minimal_spec(self) -> Any:
+        return {k: v for k, v in super().to_minimal_spec().items() if k != "token"}
 
 
 @tmt.steps.provides_method("gatekeeper")
@@ -86,6 +106,10 @@ class ReportGatekeeper(tmt.steps.report.ReportPlugin[ReportGatekeeperData]):
         tmt run --all provision --how local \\
             report --how gatekeeper --url file:///srv/gatekeeper \\
                    --compose CentOS-Stream-9-20261124.0 --namespace t_functional
+
+    A finished run's report step is done: tmt skips it unless told ``--force``, so
+    report a finished run (again) with
+    ``tmt run --id RUN report --how gatekeeper --force ...``.
     """
 
     _data_class = ReportGatekeeperData
@@ -122,7 +146,8 @@ class ReportGatekeeper(tmt.steps.report.ReportPlugin[ReportGatekeeperData]):
                     plan.name,
                     run=self.run_workdir.name,
                     url=url,
-                    token=os.environ.get(data.token_env),
+                    token=data.token or os.environ.get(data.token_env),
+                    token_env=data.token_env,
                     compose=data.compose,
                     namespace=data.namespace,
                     arch=data.arch,

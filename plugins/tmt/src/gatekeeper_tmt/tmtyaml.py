@@ -5,6 +5,13 @@ and many nulls, which its published JSON schema rejects. We read with PyYAML's s
 loader, drop those internal keys, keep every mapping's and list's line numbers, and
 let the caller validate only the fields it uses (:class:`Checker`), each error naming
 ``file:line: key.path``.
+
+tmt writes YAML anchors and aliases (``&id001`` ... ``*id001``) when its results share a
+value: the plan's context (``tmt -c distro=...``) is repeated in every result that way. So
+aliases are read, but counted: a document may expand through them by at most as many
+nodes as it writes out (or :data:`MIN_ALIASED_NODES`, for a small one), and an alias that
+refers to a node holding it is refused: a few kilobytes cannot stand for a hundred
+megabytes of results.
 """
 
 from __future__ import annotations
@@ -18,6 +25,10 @@ import yaml
 from gatekeeper.errors import InputError
 
 _Base: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+MIN_ALIASED_NODES = 10_000
+"""The nodes aliases may add to any document: more when it writes out more (as many as it
+writes). Real tmt files add a few per result (the context's values)."""
 
 
 class LocatedDict(dict[str, Any]):
@@ -74,8 +85,11 @@ _Loader.add_constructor("tag:yaml.org,2002:seq", _sequence)
 
 
 def load(data: bytes | str, file: str) -> Any:
-    """Parse one YAML document; a syntax error is an :class:`InputError` with its line."""
+    """Parse one YAML document; a syntax error, or aliases that expand it past the bound,
+    is an :class:`InputError` with its line."""
     try:
+        if "*" in data if isinstance(data, str) else b"*" in data:  # an alias starts with *
+            _check_expansion(data, file)
         return yaml.load(data, Loader=_Loader)  # a SafeLoader subclass
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -86,6 +100,60 @@ def load(data: bytes | str, file: str) -> Any:
         raise InputError(f"malformed YAML: {exc}", file=file) from None
     except (UnicodeDecodeError, RecursionError) as exc:
         raise InputError(f"not readable YAML text: {exc}", file=file) from None
+
+
+def _check_expansion(data: bytes | str, file: str) -> None:
+    """Refuse a document that its aliases expand past the bound, or make endless.
+
+    Counted on the parser's events, before anything is built: an alias is one event
+    however much it stands for, so this costs what the text's length does."""
+    written, expanded, line = _count(data)
+    if line is not None:
+        raise InputError(
+            "a YAML alias refers to a node holding it: the document would never end",
+            file=file,
+            line=line,
+        )
+    bound = written + max(written, MIN_ALIASED_NODES)
+    if expanded > bound:
+        raise InputError(
+            f"YAML aliases expand the document past {bound:,} nodes (it writes {written:,}; "
+            f"aliases may add as many again, or {MIN_ALIASED_NODES:,}): refused",
+            file=file,
+            line=_count(data, stop=bound)[2],
+        )
+
+
+def _count(data: bytes | str, stop: int | None = None) -> tuple[int, int, int | None]:
+    """``(nodes written, nodes with every alias expanded, line)``. The line is that of an
+    alias to a node still open (one holding it), or, with ``stop``, of the event at which
+    the expanded count passes ``stop``; counting ends there."""
+    sizes: dict[str, int] = {}  # anchor -> the expanded size of its node
+    opened: list[tuple[str | None, int]] = []  # open collections: anchor, count before
+    written = count = 0
+    for event in yaml.parse(data, Loader=_Base):
+        if isinstance(event, yaml.AliasEvent):
+            if event.anchor not in sizes:  # its node is not finished: it holds this alias
+                return written, count, _line(event)
+            count += sizes[event.anchor]
+        elif isinstance(event, yaml.NodeEvent):  # a scalar, or a list or mapping begins
+            written += 1
+            count += 1
+            if isinstance(event, yaml.CollectionStartEvent):
+                opened.append((event.anchor, count - 1))
+            elif event.anchor:
+                sizes[event.anchor] = 1
+        elif isinstance(event, yaml.CollectionEndEvent):
+            anchor, before = opened.pop()
+            if anchor:
+                sizes[anchor] = count - before
+        if stop is not None and count > stop:
+            return written, count, _line(event)
+    return written, count, None
+
+
+def _line(event: yaml.Event) -> int | None:
+    return None if event.start_mark is None else int(event.start_mark.line) + 1
 
 
 class Checker:
