@@ -14,7 +14,7 @@ import pytest
 
 import gatekeeper.bounds
 from gatekeeper.config import Settings
-from gatekeeper.errors import ConfigError, Conflict, InputError
+from gatekeeper.errors import ConfigError, Conflict, InputError, PolicyError
 from gatekeeper.model import Outcome, Result
 from gatekeeper.service import Actor, Gatekeeper
 from gatekeeper.testing import Clock
@@ -252,3 +252,12 @@ def test_results_stored_before_scoped_ids_keep_deduplicating(app: Gatekeeper) ->
     assert len(idm.stored) == 1
     with app.store.transaction() as tx:
         assert tx.first_time("pending:rescope-results")  # the mark is gone
+
+
+def test_start_loads_the_policies_so_a_bad_one_stops_it(
+    gk_settings: Settings, gk_clock: Clock, gk_policies: Callable[..., Path]
+) -> None:
+    gk_policies(rdo=RDO, idm=IDM, broken="team: broken\ngates: [{testcase: 3}]\n")
+    app = Gatekeeper(gk_settings, clock=gk_clock)
+    with pytest.raises(PolicyError, match=r"broken\.yaml"):
+        app.start()

@@ -133,8 +133,9 @@ class Gatekeeper:
     def start(self) -> None:
         """Migrate the store and load the policies: what every long-running job does first."""
         self.store.upgrade()
+        team_of = self.ctx.teams()  # loads the policies: a bad one stops start-up here
         with self.store.transaction() as tx:  # once, after the migration to scoped ids
-            tx.rescope_results(self.ctx.team_of)
+            tx.rescope_results(team_of)
 
     # -- composes ------------------------------------------------------------------------
     def announce(

@@ -73,11 +73,16 @@ class Context:
         """The policy of the team owning ``testcase`` (its first ``owns`` match), or None."""
         return self.owners()(testcase)
 
-    def team_of(self, testcase: str) -> str:
-        """The name of the team owning ``testcase`` ("" when none does): the scope of a
-        result's id, so one team's ids never shadow another's."""
-        policy = self.owners()(testcase)
-        return "" if policy is None else policy.team
+    def teams(self) -> Callable[[str], str]:
+        """The name of the team owning a testcase ("" when none does), the policies looked
+        at once: the scope of a result's id, so one team's ids never shadow another's."""
+        owner = self.owners()
+
+        def team_of(testcase: str) -> str:
+            policy = owner(testcase)
+            return "" if policy is None else policy.team
+
+        return team_of
 
     def owners(self) -> Callable[[str], Policy | None]:
         """:meth:`owner_of` for many testcases: the policies are looked at once."""

@@ -79,7 +79,7 @@ class Results:
         with ctx.step() as (tx, _undo, owed):
             row = ctx.lock(tx, compose_id)
             stored = tx.add_results(results, reporter=actor.name,  # never the payload's claim
-                                    scope_of=ctx.team_of, data_json=data_json)  # fmt: skip
+                                    scope_of=ctx.teams(), data_json=data_json)  # fmt: skip
             decision, version = self.decisions.record(tx, row, now, owed, _cause(stored, actor))
         return IngestReport(tuple(stored), len(results) - len(stored), decision, version)
 
@@ -93,7 +93,7 @@ class Results:
         """
         compose_id, data_json = self._admit(results, actor)
         with self.ctx.store.transaction() as tx:  # an unknown compose: NotFound from the insert
-            stored = tx.add_results(results, reporter=actor.name, scope_of=self.ctx.team_of,
+            stored = tx.add_results(results, reporter=actor.name, scope_of=self.ctx.teams(),
                                     data_json=data_json)  # fmt: skip
             if stored:
                 tx.enqueue(REDECIDE, {"compose": compose_id, **_cause(stored, actor)},
