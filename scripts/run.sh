@@ -23,6 +23,7 @@ BASE=CentOS-Stream-9-20261124.0
 N1=CentOS-Stream-9-20261125.n.0
 cat <<TXT
 
+== the dashboard: $URL/   (open it in a browser: every compose, its gate, who we wait for)
 == gatekeeper serves $URL  (API under $URL/api/v1/, schema at $URL/docs)
 Try:
   curl -s $URL/api/v1/composes

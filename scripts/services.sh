@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Make sure the system packages (rsync for tmt) and local services the tests use are there.
+# Make sure the system packages (rsync for tmt, Chromium for the dashboard's browser tests) and
+# local services the tests use are there.
 # PostgreSQL and RabbitMQ are started when they are installed but stopped; CI=true makes
 # the tests that need them fail (not skip) when they still cannot be reached.
 set -u
@@ -11,6 +12,11 @@ port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 if ! command -v rsync >/dev/null && can_root && command -v apt-get >/dev/null; then
   echo "installing rsync (tmt needs it)"
   (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rsync) >/dev/null || true
+fi
+# the dashboard's browser tests drive Debian's Chromium (Playwright cannot download its own)
+if [ ! -x /usr/bin/chromium ] && can_root && command -v apt-get >/dev/null; then
+  echo "installing chromium (the browser tests drive it)"
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null || true
 fi
 if ! port_open 5432 && command -v pg_ctlcluster >/dev/null && [ -d /etc/postgresql ]; then
   echo "starting PostgreSQL"

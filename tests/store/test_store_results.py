@@ -203,7 +203,7 @@ def test_the_content_dedupe_key_ignores_time_zone_and_data_key_order(
 def test_large_batches_are_stored_in_chunks(
     tx: Tx, make_result: MakeResult, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("gatekeeper.store.results._PG_CHUNK", 3)
+    monkeypatch.setattr("gatekeeper.store.result_inserts._PG_CHUNK", 3)
     tx.add_results([make_result(4)])
 
     stored = tx.add_results([make_result(n, note=f"n{n}") for n in range(8)] + [make_result(4)])

@@ -2,7 +2,9 @@
 
 ``create_app(app)`` builds the web application: routes under ``/api/v1/`` (composes,
 results, waivers), ``/healthz``, ``/metrics``, the OpenAPI schema at ``/openapi.json``,
-then lets plugins add theirs (``gatekeeper_extend_api``). ``gatekeeper serve`` runs it.
+the dashboard's pages under ``/`` with their static files under ``/static``
+(:mod:`gatekeeper.api.web`), then lets plugins add theirs (``gatekeeper_extend_api``).
+``gatekeeper serve`` runs it.
 
 Settings (``[api]`` of gatekeeper.toml): ``max_body_bytes`` (default 16 MiB); ``public_url``,
 the address users reach the API at (compose MRs link their lockfiles there).
@@ -14,7 +16,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from gatekeeper.api import errors, routes_composes, routes_ops, routes_results
+from gatekeeper.api import errors, routes_composes, routes_ops, routes_results, web
 from gatekeeper.api.metrics import ApiMetrics
 from gatekeeper.api.middleware import BodyLimit, NoNulUrl, Observe
 from gatekeeper.api.models import ResultIn
@@ -55,6 +57,7 @@ def create_app(app: Gatekeeper) -> FastAPI:
     api.include_router(routes_composes.router(app))
     api.include_router(routes_results.router(app, metrics))
     api.include_router(routes_ops.router(app, metrics))
+    web.install(api, app)  # the dashboard: pages under /, static files under /static
     api.add_middleware(BodyLimit, limit=limit)
     api.add_middleware(NoNulUrl)
     api.add_middleware(Observe, metrics=metrics)  # outermost: sees every request

@@ -12,7 +12,10 @@ methods; the facade hands each call to the collaborator whose job it is:
 - :class:`~gatekeeper.service.accounts.Accounts`: identities and tokens;
 - :class:`~gatekeeper.service.reads.Reads`: listings and pages;
 - :class:`~gatekeeper.service.outbox_entries.OutboxEntries`: the outbox's entries, its
-  dead letters, and retrying them.
+  dead letters, and retrying them;
+- :class:`~gatekeeper.service.dashboard.Dashboard`: the dashboard's read models
+  (:mod:`gatekeeper.service.views`): the compose list, a compose's page, a team's page,
+  the local merge request, the live page's version.
 
 They share one :class:`~gatekeeper.service.context.Context` (settings, store, plugin
 manager, clock, outbox dispatcher). Each use case is one store transaction; the hook calls
@@ -32,12 +35,14 @@ from gatekeeper.outbox import Dispatcher
 from gatekeeper.service.accounts import Accounts, Actor, IssuedToken
 from gatekeeper.service.composes import Composes, ImportReport, PublishReport
 from gatekeeper.service.context import Context
+from gatekeeper.service.dashboard import Dashboard
 from gatekeeper.service.decisions import Decisions
 from gatekeeper.service.hookcalls import HookCalls
 from gatekeeper.service.lockfiles import Lockfiles, PackageChange
 from gatekeeper.service.outbox_entries import OutboxEntries
 from gatekeeper.service.reads import GateView, Page, Reads
 from gatekeeper.service.results import IngestReport, Results
+from gatekeeper.service.views import ComposeRow, ComposeView, MergeRequestView, TeamView
 from gatekeeper.timeutil import utcnow
 
 if TYPE_CHECKING:
@@ -80,6 +85,7 @@ class Gatekeeper:
         self._accounts = Accounts(self.ctx)
         self._reads = Reads(self.ctx)
         self._outbox = OutboxEntries(self.ctx)
+        self._dashboard = Dashboard(self.ctx, lambda: self._composes.forge)
         HookCalls(self.ctx, self).register()
         # what /healthz checks besides the store: callables raising when a part is down
         # (plugins add theirs, e.g. the bus; a function's __name__ names it in the answer)
@@ -341,6 +347,35 @@ class Gatekeeper:
     ) -> Page[Result]:  # fmt: skip
         """The compose's results in stored order, filtered and paged."""
         return self._reads.result_page(compose_id, limit=limit, offset=offset, filters=filters)
+
+    # -- the dashboard's read models (gatekeeper.service.views) ---------------------------
+    def dashboard_composes(
+        self, product: str | None = None, state: str | None = None,
+        verdict: str | None = None, limit: int = 50, offset: int = 0,
+    ) -> Page[ComposeRow]:  # fmt: skip
+        """Composes newest first as the dashboard lists them, filtered and paged."""
+        return self._dashboard.composes(product=product, state=state, verdict=verdict,
+                                        limit=limit, offset=offset)  # fmt: skip
+
+    def dashboard_products(self) -> tuple[str, ...]:
+        """The distinct products of the known composes (the list's filter)."""
+        return self._dashboard.products()
+
+    def compose_view(self, compose_id: str) -> ComposeView:
+        """Everything the compose's page shows."""
+        return self._dashboard.compose_view(compose_id)
+
+    def team_view(self, team: str) -> TeamView:
+        """A team's policy, its gates over its last composes, its recent results."""
+        return self._dashboard.team_view(team)
+
+    def merge_request_view(self, compose_id: str) -> MergeRequestView:
+        """The compose's merge request with its Compose Repo diff (local forge)."""
+        return self._dashboard.merge_request_view(compose_id)
+
+    def decision_version(self, compose_id: str) -> int | None:
+        """The compose's latest stored decision version (None: none yet): the live poll."""
+        return self._dashboard.decision_version(compose_id)
 
 
 def open_app(settings: Settings, **kwargs: Any) -> Gatekeeper:

@@ -12,7 +12,7 @@ from gatekeeper.errors import InputError
 from gatekeeper.model import Decision, Waiver
 from gatekeeper.store import tables as t
 from gatekeeper.store._base import TxBase
-from gatekeeper.store.results import _canonical_json
+from gatekeeper.store.result_keys import canonical_json as _canonical_json
 from gatekeeper.timeutil import utcnow
 
 _DECISION_COLUMNS = (

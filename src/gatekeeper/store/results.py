@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import replace
@@ -11,13 +10,24 @@ from types import MappingProxyType
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 
 from gatekeeper.errors import Conflict, NotFound
 from gatekeeper.model import Outcome, Result
 from gatekeeper.store import tables as t
 from gatekeeper.store._base import TxBase
-from gatekeeper.timeutil import format_time, utcnow
+from gatekeeper.store.result_inserts import insert_postgresql
+from gatekeeper.store.result_keys import (
+    RESCOPE as RESCOPE,
+)
+from gatekeeper.store.result_keys import (
+    body,
+    refuse_changed,
+    rescope,
+)
+from gatekeeper.store.result_keys import (
+    result_dedupe_key as result_dedupe_key,
+)
+from gatekeeper.timeutil import utcnow
 
 _OUTCOMES: dict[str, Outcome] = {o.value: o for o in Outcome}
 
@@ -41,7 +51,6 @@ _RESULT_COLUMNS_WITHOUT_DATA = tuple(
 )
 _NO_DATA: Mapping[str, Any] = MappingProxyType({})
 
-_PG_CHUNK = 10_000
 _IN_CHUNK = 500  # testcase names per IN (...) of results_for
 _SMALL_BATCH = 20  # reports up to this many results are inserted with a plain INSERT
 
@@ -65,49 +74,6 @@ _ROW_NAMES = (
     "created_at",
 )
 _CREATED_AT = _ROW_NAMES.index("created_at")
-
-
-def _canonical_json(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-
-
-RESCOPE = "pending:rescope-results"
-"""A seen key the migration to scoped result ids leaves when results need their scope
-(see :meth:`ResultQueries.rescope_results`)."""
-
-
-def result_dedupe_key(result: Result, scope: str = "") -> str:
-    """The key that makes storing a result idempotent.
-
-    A result with an id from its reporter: ``<source or gatekeeper>:<scope>:<compose>:<id>``,
-    the scope being the team owning its testcase: ids are unique per team, so one team's
-    id never shadows another's. Without one: the SHA-256 of its content (everything but
-    reporter and source).
-    """
-    if result.id is not None:
-        return f"{result.source or 'gatekeeper'}:{scope}:{result.compose}:{result.id}"
-    content = [
-        result.compose,
-        result.testcase,
-        result.outcome.value,
-        result.scenario,
-        result.arch,
-        result.variant,
-        result.ref_url,
-        result.note,
-        format_time(result.submit_time),
-        dict(result.data),
-    ]
-    return hashlib.sha256(_canonical_json(content).encode()).hexdigest()
-
-
-def _body(result: Result) -> str:
-    """What a same-id report must repeat to be the same result: everything its reporter
-    says of it but the submit time (a parser's "now" when the source gives none)."""
-    return _canonical_json(
-        [result.testcase, result.outcome.value, result.scenario, result.arch, result.variant,
-         result.ref_url, result.note, dict(result.data)]
-    )  # fmt: skip
 
 
 def _stored(
@@ -149,7 +115,8 @@ class ResultQueries(TxBase):
         A result's ``id`` (its reporter's) is kept as ``external_id`` and goes into
         its dedupe key (:func:`result_dedupe_key`) with its scope, ``scope_of(testcase)``
         (the owning team): a known key with the same body is skipped, one with another
-        body (:func:`_body`) raises :class:`Conflict` and nothing is stored. One batched
+        body (:func:`~gatekeeper.store.result_keys.body`) raises :class:`Conflict` and nothing
+        is stored. One batched
         INSERT; a result of an unknown compose fails the whole batch. ``reporter``, when
         given, is every result's reporter (in place of its own). ``data_json``, when
         given, is each result's ``data`` already encoded as JSON (None for empty), as
@@ -169,7 +136,7 @@ class ResultQueries(TxBase):
                 )
             key = result_dedupe_key(result, scope)
             if key in pending:
-                if result.id is not None and _body(result) != _body(pending[key][0]):
+                if result.id is not None and body(result) != body(pending[key][0]):
                     raise Conflict(
                         f"result id {result.id!r} is given twice in this report, with "
                         "different bodies",
@@ -208,8 +175,8 @@ class ResultQueries(TxBase):
             if self.dialect == "postgresql" and len(rows) <= _SMALL_BATCH:
                 stored = self._insert_results_core(rows)  # one short statement is cheaper
             elif self.dialect == "postgresql":
-                stored = self._insert_results_postgresql(
-                    [dict(zip(_ROW_NAMES, row, strict=True)) for row in rows]
+                stored = insert_postgresql(
+                    self._conn, [dict(zip(_ROW_NAMES, row, strict=True)) for row in rows]
                 )
             else:
                 stored = self._insert_results_sqlite(rows)
@@ -226,59 +193,17 @@ class ResultQueries(TxBase):
         known = [key for key, (result, _, _) in pending.items()
                  if key not in stored and result.id is not None]  # fmt: skip
         if known:
-            self._refuse_changed({key: pending[key][0] for key in known})
+            refuse_changed(self._conn, {key: pending[key][0] for key in known})
         return [
             _stored(result, str(stored[key]), submit_time, data, reporter)
             for key, (result, submit_time, data) in pending.items()
             if key in stored
         ]
 
-    def _refuse_changed(self, known: Mapping[str, Result]) -> None:
-        """Raise :class:`Conflict` when a stored result of one of these keys has another
-        body than the one reported again (a redelivery repeats it; a new report reusing
-        the id does not)."""
-        c = t.results.c
-        columns = (c.dedupe_key, c.external_id, c.testcase, c.outcome, c.scenario, c.arch,
-                   c.variant, c.ref_url, c.note, c.data)  # fmt: skip
-        keys = list(known)
-        changed: list[str] = []
-        for start in range(0, len(keys), _IN_CHUNK):
-            stmt = sa.select(*columns).where(c.dedupe_key.in_(keys[start : start + _IN_CHUNK]))
-            for key, external_id, *body in self._conn.execute(stmt):
-                if _canonical_json(body) != _body(known[key]):
-                    changed.append(str(external_id))
-        if changed:
-            shown = ", ".join(repr(i) for i in sorted(changed)[:10])
-            more = f" and {len(changed) - 10} more" if len(changed) > 10 else ""
-            raise Conflict(
-                f"result id {shown}{more} is already stored with another body; a result's id "
-                "names one result: give the new one its own id",
-                key="id",
-            )
-
     def rescope_results(self, scope_of: Callable[[str], str]) -> int:
         """Give the results stored before ids were scoped (by the migration's mark) their
         scope and scoped key; the number of results changed. Runs once."""
-        c = t.results.c
-        mark = t.seen_keys.c.key == RESCOPE
-        if self._conn.execute(sa.select(t.seen_keys.c.key).where(mark)).first() is None:
-            return 0
-        unscoped = c.scope.is_(None)
-        testcases = self._conn.execute(sa.select(c.testcase).where(unscoped).distinct())
-        changed = 0
-        for (testcase,) in list(testcases):
-            scope = scope_of(testcase)
-            key = (sa.func.coalesce(c.source, "gatekeeper") + ":" + scope + ":" + c.compose_id
-                   + ":" + c.external_id)  # fmt: skip
-            stmt = (
-                sa.update(t.results)
-                .where(unscoped, c.testcase == testcase)
-                .values(scope=scope,
-                        dedupe_key=sa.case((c.external_id.is_(None), c.dedupe_key), else_=key))
-            )  # fmt: skip
-            changed += self._conn.execute(stmt).rowcount or 0
-        self._conn.execute(sa.delete(t.seen_keys).where(mark))
-        return changed
+        return rescope(self._conn, scope_of)
 
     def _insert_results_sqlite(self, rows: list[tuple[Any, ...]]) -> dict[str, int]:
         """Multi-row ``INSERT ... ON CONFLICT DO NOTHING RETURNING``, as many rows per
@@ -339,47 +264,6 @@ class ResultQueries(TxBase):
         )
         params = [dict(zip(_ROW_NAMES, row, strict=True)) for row in rows]
         return {key: db_id for db_id, key in self._conn.execute(stmt, params)}
-
-    def _insert_results_postgresql(self, rows: list[dict[str, Any]]) -> dict[str, int]:
-        """INSERT ... SELECT from one JSON array parameter per chunk of rows.
-
-        A multi-row VALUES has ~15 placeholders per result, which psycopg parses in
-        Python: adding 40,000 results took 6.2 s that way, 1.4 s this way.
-        """
-        c = t.results.c
-        names = list(rows[0])
-        elements = (
-            sa.func.jsonb_array_elements(sa.bindparam("rows", type_=postgresql.JSONB))
-            .table_valued(sa.column("value", postgresql.JSONB), with_ordinality="n")
-            .render_derived("e")
-        )
-        value = elements.c.value
-        columns: list[sa.ColumnElement[Any]] = []
-        for name in names:
-            if isinstance(c[name].type, sa.JSON):
-                columns.append(sa.cast(value[name], sa.JSON))
-            elif isinstance(c[name].type, t.UTCDateTime):
-                columns.append(sa.cast(value[name].astext, sa.DateTime(timezone=True)))
-            else:
-                columns.append(value[name].astext)
-        stmt = (
-            postgresql.insert(t.results)
-            .from_select(names, sa.select(*columns).order_by(elements.c.n))
-            .on_conflict_do_nothing(index_elements=[c.dedupe_key])
-            .returning(c.id, c.dedupe_key)
-        )
-        stored: dict[str, int] = {}
-        for start in range(0, len(rows), _PG_CHUNK):
-            chunk = [
-                {
-                    **row,
-                    "submit_time": row["submit_time"].isoformat(),
-                    "created_at": row["created_at"].isoformat(),
-                }
-                for row in rows[start : start + _PG_CHUNK]
-            ]
-            stored.update((key, db_id) for db_id, key in self._conn.execute(stmt, {"rows": chunk}))
-        return stored
 
     def results_for(
         self,

@@ -9,12 +9,20 @@ from __future__ import annotations
 
 from gatekeeper.store.accounts import AccountQueries
 from gatekeeper.store.composes import ComposeQueries
+from gatekeeper.store.dashboard import DashboardQueries
 from gatekeeper.store.decisions import DecisionQueries
 from gatekeeper.store.outbox import OutboxQueries
 from gatekeeper.store.results import ResultQueries, result_dedupe_key
 
 
-class Tx(ComposeQueries, ResultQueries, DecisionQueries, AccountQueries, OutboxQueries):
+class Tx(
+    ComposeQueries,
+    ResultQueries,
+    DecisionQueries,
+    AccountQueries,
+    OutboxQueries,
+    DashboardQueries,
+):
     """One open database transaction and all of gatekeeper's queries."""
 
 

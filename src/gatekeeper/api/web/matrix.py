@@ -1,0 +1,183 @@
+"""The gate matrix and its suspect lists, written as HTML in Python.
+
+A compose gated by many teams has thousands of cells; a template spends microseconds per
+expression, which adds up past the page's budget (4,000 cells in well under 150 ms). So
+the matrix's body and the suspect lists are built here, one f-string per cell with every
+value escaped (``html.escape``), and handed to ``compose.html`` as markup. Whatever a
+reporter or a waiver wrote is text: each value goes through :func:`text` or
+:func:`attr`. A suspect list is built once per earlier compose and shared by every cell
+that last passed there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from html import escape as html_escape
+
+from markupsafe import Markup
+
+from gatekeeper.api.web.pages import SuspectList
+from gatekeeper.api.web.render import is_web_url, stamps
+from gatekeeper.service.views import Cell, Matrix
+
+NOTE_CHARS = 160  # a result's note in a cell; the team page shows more
+
+
+class Escaper(dict[str, str]):
+    """``esc[value]``: ``value`` as HTML text or attribute value, every special character
+    escaped. Remembers what it escaped: a page repeats its teams, testcases, arches,
+    answer types and reporters in every row."""
+
+    def __missing__(self, value: str) -> str:
+        found = self[value] = html_escape(value)
+        return found
+
+
+def text(value: str) -> str:
+    """``value`` as HTML text (or an attribute value): every special character escaped."""
+    return html_escape(value)
+
+
+class Times(dict[datetime, str]):
+    """``times[at]``: the ``<time>`` element of an instant (its ``datetime`` attribute and
+    the readable text), formatted once per page."""
+
+    def __missing__(self, at: datetime) -> str:
+        machine, person = stamps(at)
+        found = self[at] = f'<time datetime="{machine}">{person}</time>'
+        return found
+
+    @staticmethod
+    def countdown(at: datetime) -> str:
+        machine, person = stamps(at)
+        return f'<time class="countdown" datetime="{machine}">{person}</time>'
+
+
+def _shorten(note: str) -> str:
+    return note if len(note) <= NOTE_CHARS else note[: NOTE_CHARS - 1].rstrip() + "\u2026"
+
+
+def row_attributes(team: str, testcase: str, scenario: str | None, esc: Escaper) -> str:
+    """The attributes every cell of a (team, testcase, scenario) row shares."""
+    return (f' data-team="{esc[team]}" data-testcase="{esc[testcase]}"'
+            f' data-scenario="{esc[scenario or ""]}"')  # fmt: skip
+
+
+def cell_html(cell: Cell, shared: str, times: Times, esc: Escaper, anchor: int | None) -> str:
+    """One answer's ``<td>``: its state word, the latest result (outcome, time, reporter,
+    log link, note), the waiver (author, comment), and a link to its suspects. ``shared``
+    holds its row's attributes (:func:`row_attributes`)."""
+    html = (
+        f'<td class="cell state-{cell.state}"{shared} data-arch="{esc[cell.arch or ""]}"'
+        f' data-answer="{esc[cell.answer_type]}"><span class="word">{cell.state}</span>'
+    )
+    result = cell.result
+    if result is not None:
+        html += (
+            f'<span class="detail">{esc[result.outcome]} at {times[result.submit_time]}'
+            f'</span><span class="detail">by <span class="reporter">'
+            f"{esc[result.reporter or 'unknown']}</span></span>"
+        )
+        url = result.ref_url
+        if url:
+            if is_web_url(url):
+                html += f'<a class="log" href="{html_escape(url)}">log</a>'
+            else:
+                html += f'<span class="detail">log: {html_escape(url)}</span>'
+        if result.note:
+            html += f'<span class="detail note">{html_escape(_shorten(result.note))}</span>'
+    waiver = cell.waiver
+    if waiver is not None:
+        html += (
+            f'<span class="detail waiver">waived by <span class="author">'
+            f"{esc[waiver.username or 'unknown']}</span>: <q>"
+            f"{html_escape(waiver.comment or '')}</q></span>"
+        )
+    if anchor is not None:
+        html += f'<a class="detail" href="#suspect-{anchor}">suspect builds</a>'
+    return html + "</td>"
+
+
+def matrix_body(matrix: Matrix, suspects: Sequence[SuspectList]) -> Markup:
+    """The rows of ``<table id="matrix">``'s body: team, testcase (with its deadline),
+    scenario, then one cell per arch column (an empty ``td.cell.none`` where the row has
+    no requirement)."""
+    times, esc = Times(), Escaper()
+    anchors = {id(item.cell): item.anchor for item in suspects}
+    out = []
+    for row in matrix.rows:
+        team = esc[row.team]
+        head = [
+            f'<tr><td><a href="/teams/{team}">{team}</a></td><th scope="row">{esc[row.testcase]}'
+        ]
+        if not row.required:
+            head.append(' <span class="optional">(informational)</span>')
+        if row.deadline is not None:
+            head.append(f'<span class="detail">deadline {times.countdown(row.deadline)}</span>')
+        head.append(f"</th><td>{esc[row.scenario or '']}</td>")
+        out.append("".join(head))
+        shared = row_attributes(row.team, row.testcase, row.scenario, esc)
+        for cell in row.cells:
+            if cell is None:
+                out.append('<td class="cell none"></td>')
+                continue
+            if (cell.team, cell.testcase, cell.scenario) != (row.team, row.testcase, row.scenario):
+                mine = row_attributes(cell.team, cell.testcase, cell.scenario, esc)
+            else:
+                mine = shared
+            out.append(cell_html(cell, mine, times, esc, anchors.get(id(cell))))
+        out.append("</tr>\n")
+    return Markup("".join(out))
+
+
+def _items(item: SuspectList) -> str:
+    return "".join(
+        f'<li data-name="{text(b.name)}" data-change="{b.change}">{text(b.text)}</li>'
+        for b in item.builds
+    )
+
+
+def suspects_body(suspects: Iterable[SuspectList]) -> Markup:
+    """For each failed or errored cell: a heading (the anchor its cell links to), where it
+    last passed, and ``<ul class="suspects">`` of the builds changed since."""
+    shared: dict[int, str] = {}  # one list of items per earlier compose (shared builds)
+    out = []
+    for item in suspects:
+        cell, found = item.cell, item.cell.suspects
+        assert found is not None
+        where = text(cell.arch or "any arch")
+        scenario = f" ({text(cell.scenario)})" if cell.scenario else ""
+        out.append(
+            f'<h3 id="suspect-{item.anchor}">{text(cell.team)}: {text(cell.testcase)}'
+            f"{scenario} on {where}: {cell.state}</h3>"
+        )
+        if found.passed_in:
+            since = f'<a href="/composes/{text(found.passed_in)}">{text(found.passed_in)}</a>'
+            if item.total:
+                plural = "s" if item.total != 1 else ""
+                out.append(f"<p>It last passed in {since}; {item.total} build{plural} "
+                           "changed since:</p>")  # fmt: skip
+            else:
+                out.append(f"<p>It last passed in {since}; no build changed since, so "
+                           "suspect the test or its infrastructure.</p>")  # fmt: skip
+        else:
+            reason = text(found.reason or "no earlier compose")
+            out.append(f"<p>It never passed before ({reason}), so no build can be singled "
+                       "out.</p>")  # fmt: skip
+        key = id(item.builds)
+        if key not in shared:
+            shared[key] = _items(item)
+        out.append(
+            f'<ul class="suspects" data-team="{text(cell.team)}"'
+            f' data-testcase="{text(cell.testcase)}" data-scenario="{text(cell.scenario or "")}"'
+            f' data-arch="{text(cell.arch or "")}" data-passed-in="{text(found.passed_in or "")}">'
+            f"{shared[key]}</ul>"
+        )
+        if item.more:
+            out.append(f"<p>and {item.more} more: see the build diff below.</p>")
+        out.append("\n")
+    return Markup("".join(out))
+
+
+__all__ = ["cell_html", "matrix_body", "row_attributes", "suspects_body", "text"]
