@@ -238,11 +238,11 @@ def test_the_clock_skew_is_configurable(
 
 def test_results_stored_before_scoped_ids_keep_deduplicating(app: Gatekeeper) -> None:
     """The migration marks results stored with unscoped keys; start() scopes them once."""
-    app.ingest([result(app, id="old-1")], RDO_BOT)
+    app.ingest([result(app, id="old-1"), result(app, note="keyed by its content")], RDO_BOT)
     with app.store.transaction() as tx:  # as the migration leaves a store of old rows
         tx._conn.exec_driver_sql(
-            "UPDATE results SET scope = NULL, dedupe_key = 'gatekeeper:' || compose_id || ':' "
-            "|| external_id"
+            "UPDATE results SET scope = NULL, dedupe_key = COALESCE('gatekeeper:' || "
+            "compose_id || ':' || external_id, dedupe_key)"
         )
         tx.first_time("pending:rescope-results")
     app.start()
@@ -252,6 +252,8 @@ def test_results_stored_before_scoped_ids_keep_deduplicating(app: Gatekeeper) ->
     assert len(idm.stored) == 1
     with app.store.transaction() as tx:
         assert tx.first_time("pending:rescope-results")  # the mark is gone
+        scopes = tx._conn.exec_driver_sql("SELECT scope FROM results ORDER BY id").all()
+    assert [scope for (scope,) in scopes] == ["rdo", "rdo", "idm"]  # content-keyed ones too
 
 
 def test_start_loads_the_policies_so_a_bad_one_stops_it(

@@ -77,3 +77,30 @@ def test_processes_upgrading_at_once_migrate_once(db_url: str) -> None:
         assert store.current_revision() == head_revision()
     finally:
         store.dispose()
+
+
+def test_results_stored_before_scoped_ids_are_marked_for_their_scope(empty_store: Store) -> None:
+    """0006 cannot read the policies: it marks a store holding results (with an id or
+    keyed by their content) so that the service's start gives each its team."""
+    from alembic import command
+
+    from gatekeeper.store.store import _alembic_config
+
+    config = _alembic_config()
+    with empty_store.engine.connect() as conn, conn.begin():
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0005")
+        now = "2026-11-24 06:00:00+00:00"
+        conn.execute(sa.text(
+            "INSERT INTO composes (id, product, type, date, respin, announced_at, state, "
+            "promoted, created_at, updated_at) VALUES ('C-9-20261124.0', 'C-9', 'production', "
+            "'20261124', 0, :now, 'announced', false, :now, :now)"), {"now": now})  # fmt: skip
+        conn.execute(sa.text(
+            "INSERT INTO results (compose_id, testcase, outcome, submit_time, data, "
+            "dedupe_key, created_at) VALUES ('C-9-20261124.0', 'rdo.smoke', 'PASSED', :now, "
+            "'{}', 'sha256-of-its-content', :now)"), {"now": now})  # fmt: skip
+    empty_store.upgrade()
+    with empty_store.engine.connect() as conn:
+        marks = conn.execute(sa.text("SELECT key FROM seen_keys")).scalars().all()
+        scopes = conn.execute(sa.text("SELECT scope FROM results")).scalars().all()
+    assert marks == ["pending:rescope-results"] and scopes == [None]

@@ -20,7 +20,7 @@ from gatekeeper.model import Build, Result
 from gatekeeper.store import tables as t
 from gatekeeper.store._base import TxBase
 from gatekeeper.store.composes import _NAMES, _RPM_ARCHES
-from gatekeeper.store.results import _NO_DATA, _RESULT_COLUMNS_WITHOUT_DATA, _results
+from gatekeeper.store.results import NO_DATA, RESULT_COLUMNS_WITHOUT_DATA, results_of_rows
 
 _ID_CHUNK = 2000  # ids per IN (...)
 REDECIDE_KIND = "redecide"  # the outbox kind of "decide this compose again"
@@ -213,7 +213,7 @@ class DashboardQueries(TxBase):
         """The newest stored results (without ``data``) of the team's testcases (their
         scope) in these composes, newest first, at most ``limit``."""
         c = t.results.c
-        columns = (c.compose_id, *_RESULT_COLUMNS_WITHOUT_DATA)
+        columns = (c.compose_id, *RESULT_COLUMNS_WITHOUT_DATA)
         stmt = (
             sa.select(*columns)
             .where(c.scope == team, c.compose_id.in_(sorted(set(compose_ids))))
@@ -222,7 +222,7 @@ class DashboardQueries(TxBase):
         )
         out = []
         for compose_id, *row in self._conn.execute(stmt):
-            out += _results(compose_id, [row], _NO_DATA)
+            out += results_of_rows(compose_id, [row], NO_DATA)
         return out
 
     def redecides_owed(self, compose_ids: Collection[str]) -> set[str]:

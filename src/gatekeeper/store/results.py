@@ -46,10 +46,10 @@ _RESULT_COLUMNS = (
     t.results.c.source,
 )
 
-_RESULT_COLUMNS_WITHOUT_DATA = tuple(
+RESULT_COLUMNS_WITHOUT_DATA = tuple(
     sa.null().label("data") if column is t.results.c.data else column for column in _RESULT_COLUMNS
 )
-_NO_DATA: Mapping[str, Any] = MappingProxyType({})
+NO_DATA: Mapping[str, Any] = MappingProxyType({})
 
 _IN_CHUNK = 500  # testcase names per IN (...) of results_for
 _SMALL_BATCH = 20  # reports up to this many results are inserted with a plain INSERT
@@ -283,7 +283,7 @@ class ResultQueries(TxBase):
         kept: the engine breaks them), which are all the engine looks at.
         """
         c = t.results.c
-        columns = _RESULT_COLUMNS if with_data else _RESULT_COLUMNS_WITHOUT_DATA
+        columns = _RESULT_COLUMNS if with_data else RESULT_COLUMNS_WITHOUT_DATA
         stmt = sa.select(*columns).where(c.compose_id == compose_id).order_by(c.id)
         if latest:
             rank = sa.func.rank().over(
@@ -313,7 +313,7 @@ class ResultQueries(TxBase):
             ]
             if len(chunks) > 1:
                 rows.sort(key=lambda row: row[0])  # by id, as one query would give them
-        return _results(compose_id, rows, None if with_data else _NO_DATA)
+        return results_of_rows(compose_id, rows, None if with_data else NO_DATA)
 
     def results_page(
         self,
@@ -334,13 +334,13 @@ class ResultQueries(TxBase):
             if value is not None:
                 stmt = stmt.where(c[name] == value)
         stmt = stmt.order_by(c.id).limit(limit).offset(offset)
-        return _results(compose_id, self._conn.execute(stmt), None)
+        return results_of_rows(compose_id, self._conn.execute(stmt), None)
 
 
 _FILTERS = ("testcase", "outcome", "arch", "scenario", "variant", "reporter")
 
 
-def _results(
+def results_of_rows(
     compose_id: str, rows: Iterable[Any], no_data: Mapping[str, Any] | None
 ) -> list[Result]:
     """Results of rows of ``_RESULT_COLUMNS`` (``no_data``: every result's data instead)."""

@@ -8,9 +8,9 @@ Create Date: 2026-12-07
   with its reporter's id is known by ``<source>:<scope>:<compose>:<id>``, so one team
   reusing another's id never shadows it.
 - Results stored before have no scope. The owning team is in the policies, which a
-  migration does not read: results keyed by their content (no id) get the empty scope
-  here, and when results with ids are left, the mark ``pending:rescope-results`` asks
-  the service's start (``Gatekeeper.start``) to give them their team and scoped key once.
+  migration does not read: when results are stored, the mark ``pending:rescope-results``
+  asks the service's start (``Gatekeeper.start``) to give each its team once (and those
+  with an id their scoped key; a result keyed by its content keeps its key).
 """
 
 from __future__ import annotations
@@ -26,11 +26,7 @@ down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-results = sa.table(
-    "results",
-    sa.column("scope", sa.String()),
-    sa.column("external_id", sa.String()),
-)
+results = sa.table("results", sa.column("scope", sa.String()))
 seen_keys = sa.table(
     "seen_keys",
     sa.column("key", sa.String()),
@@ -40,12 +36,8 @@ seen_keys = sa.table(
 
 def upgrade() -> None:
     op.add_column("results", sa.Column("scope", sa.String(), nullable=True))
-    op.execute(results.update().where(results.c.external_id.is_(None)).values(scope=""))
-    bind = op.get_bind()
-    with_ids = bind.execute(
-        sa.select(results.c.external_id).where(results.c.scope.is_(None)).limit(1)
-    ).first()
-    if with_ids is not None:
+    stored = op.get_bind().execute(sa.select(results.c.scope).limit(1)).first()
+    if stored is not None:
         op.execute(
             seen_keys.insert().values(key="pending:rescope-results", created_at=datetime.now(UTC))
         )
