@@ -222,8 +222,10 @@ class Store:
         return next(self._ids)
 
     def timestamp(self) -> datetime:
-        """The current time, strictly after every earlier timestamp (stable ordering in tests)."""
+        """The current time, strictly after every earlier timestamp (stable ordering in tests).
+        Whole milliseconds, as the API renders them: two timestamps never render the same."""
         now = self.now()
+        now = now.replace(microsecond=now.microsecond // 1000 * 1000)
         if now <= self._last_now:
             now = self._last_now + _TICK
         self._last_now = now
