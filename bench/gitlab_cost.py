@@ -83,7 +83,7 @@ def main() -> int:
             builds = synthetic_builds(BUILDS, seed=11)
             write_compose(top / "c0", builds=builds, date="20261123")
             first = app.import_compose(str(top / "c0")).compose.id
-            app.publish(first)
+            app.publish(first, force=True)
             changed = [
                 dataclasses.replace(b, release=b.release + ".1") if i < CHANGED else b
                 for i, b in enumerate(builds)

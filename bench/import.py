@@ -149,7 +149,7 @@ def child(args: Sequence[str]) -> int:
     elif step == "publish":
         workdir, compose_id = rest
         app = _app(workdir)
-        result = _timed(lambda: app.publish(compose_id).main_commit)
+        result = _timed(lambda: app.publish(compose_id, force=True).main_commit)
     else:
         raise SystemExit(f"unknown step {step!r}")
     print(json.dumps(result))

@@ -181,11 +181,20 @@ def test_plugins_lists_the_registered_plugins(tmp_path: Path) -> None:
     assert "Plugins" in run.stdout
 
 
+def _version_and_verdict(line: str) -> tuple[str, str]:
+    """Of a line of ``gatekeeper decisions``: ``v<N>  <date> <time>  <verdict>  <summary>``."""
+    version, _date, _time, verdict = line.split()[:4]
+    return version, verdict
+
+
 def test_store_mode_round_trip(tmp_path: Path) -> None:
     (tmp_path / "policies").mkdir()
     for policy in POLICIES.glob("*.yaml"):
         shutil.copy(policy, tmp_path / "policies")
     assert gk("compose", "announce", CID, cwd=tmp_path).returncode == 0
+    announced = gk("decisions", CID, cwd=tmp_path).stdout.splitlines()
+    assert [_version_and_verdict(line) for line in announced] == [("v1", "pending")]
+    assert announced[0].endswith("Of 9 required tests, 9 results missing")
     added = gk("result", "add", CID, "--file", str(EXAMPLES / "results.json"), cwd=tmp_path)
     assert added.returncode == 0, added.stderr
     assert "10 stored, 0 already known" in added.stdout
@@ -210,7 +219,10 @@ def test_store_mode_round_trip(tmp_path: Path) -> None:
     listed = gk("results", CID, "--json", cwd=tmp_path)
     assert len(json.loads(listed.stdout)) == 10
     history = gk("decisions", CID, cwd=tmp_path).stdout.splitlines()
-    assert [line.split()[0] for line in history] == ["v1", "v2"]
+    assert [_version_and_verdict(line) for line in history] == [  # announced, reported, waived
+        ("v1", "pending"), ("v2", "failed"), ("v3", "pending")
+    ]  # fmt: skip
+    assert history[0] == announced[0]  # and the reads in between recorded nothing
     assert (tmp_path / "var" / "gatekeeper.db").is_file()
     revoked = gk(
         "waive",

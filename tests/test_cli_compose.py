@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import os
 import shutil
 import subprocess
@@ -70,7 +71,7 @@ def test_publish_and_the_mr_commands(workdir: Path) -> None:
     watched = gk("watch", str(COMPOSES), "--once", cwd=workdir)
     assert watched.returncode == 0, watched.stderr
     assert watched.stdout.count("imported: ") == 3
-    published = gk("compose", "published", BASE, cwd=workdir)
+    published = gk("compose", "published", BASE, "--force", cwd=workdir)  # no results here
     assert published.returncode == 0, published.stderr
     assert f"re-rendered {N1} onto the new main" in published.stdout
     listed = gk("mr", "list", cwd=workdir).stdout
@@ -82,3 +83,22 @@ def test_publish_and_the_mr_commands(workdir: Path) -> None:
     assert gk("mr", "show", "!2", cwd=workdir).stdout == shown.stdout
     assert gk("mr", "show", "99", cwd=workdir).returncode == 2
     assert "superseded" not in gk("compose", "list", cwd=workdir).stdout
+
+
+def test_publishing_a_compose_never_promoted_asks_for_force(workdir: Path) -> None:
+    imported = gk("compose", "import", str(COMPOSES / BASE), cwd=workdir)
+    assert imported.returncode == 0, imported.stderr
+    refused = gk("compose", "published", BASE, cwd=workdir)
+    assert refused.returncode == 2
+    assert refused.stdout == ""
+    assert refused.stderr == (
+        f"error: compose {BASE} is not promoted (its gate has not passed): to publish it "
+        "anyway, use --force (force=true in the API); its merge request will say so\n"
+    )
+    assert "[open]" in gk("mr", "show", BASE, cwd=workdir).stdout  # nothing merged
+    forced = gk("compose", "published", BASE, "--force", cwd=workdir)
+    assert forced.returncode == 0, forced.stderr
+    assert f"{BASE}: published; main is now " in forced.stdout
+    shown = gk("mr", "show", BASE, cwd=workdir).stdout
+    assert "[merged]" in shown
+    assert f"**Published without promotion (forced by {getpass.getuser()}).**" in shown

@@ -181,11 +181,15 @@ def test_the_decision_shown_is_the_apis_answer_for_answer_after_time_moved_it(
     moved = app.compose_view(CID)
     assert not moved.stored and moved.version == stored.version
     assert moved.decision is not None and moved.row.verdict == "failed"
-    api = app.decide(CID)  # what GET /api/v1/composes/{id}/decision answers (and records)
+    api = app.decide(CID)  # what GET /api/v1/composes/{id}/decision answers (a what-if)
     assert moved.decision.answers == api.answers
     assert (moved.decision.verdict, moved.decision.summary) == (api.verdict, api.summary)
+    assert app.decision_version(CID) == stored.version  # neither read recorded it
+    assert not app.compose_view(CID).stored
+    assert app.act_on_deadlines() == [CID]  # time's change is recorded by the deadline timer
     again = app.compose_view(CID)
     assert again.stored and again.version == app.decision_version(CID) == stored.version + 1
+    assert again.decision is not None and again.decision.to_json() == api.to_json()
 
 
 def test_a_policy_changed_since_the_decision_shows_at_once(
@@ -331,7 +335,7 @@ def test_the_build_diff_is_against_main_and_lockfiles_are_linked(
     first, second, _ = imported
     view = gk_app.compose_view(second)
     assert view.base is None and len(view.diff.added) == len(NEXT)  # nothing published yet
-    gk_app.publish(first)
+    gk_app.publish(first, force=True)  # no results: never promoted
     view = gk_app.compose_view(second)
     assert view.base == first and view.diff == gk_app.compose_diff(second)[1]
     assert view.diff.counts == {"added": 2, "removed": 1, "updated": 4}
@@ -369,12 +373,13 @@ def test_team_strips_show_each_gate_over_the_last_composes_oldest_first(
         (first, "tf.smoke", "x86_64", "PASSED"),
     ]
     assert [t.state for t in gk_app.team_view("qa").strips[0].ticks] == ["missing"] * 3
-    gk_app.announce("CentOS-Stream-9-20261125.n.0")  # never decided yet: what its page shows
+    gk_app.announce("CentOS-Stream-9-20261125.n.0")  # decided when announced: all missing
     newest = gk_app.team_view("tf")
     assert newest.composes[-1] == "CentOS-Stream-9-20261125.n.0" and len(newest.composes) == 4
     assert {s.ticks[-1].state for s in newest.strips} == {"missing"}
     page = gk_app.compose_view("CentOS-Stream-9-20261125.n.0")
-    assert page.version is None and {c.state for c in page.matrix.cells} == {"missing"}
+    assert page.stored and page.version == 1
+    assert {c.state for c in page.matrix.cells} == {"missing"}
     with pytest.raises(NotFound):
         gk_app.team_view("nobody")
 
@@ -383,7 +388,7 @@ def test_the_merge_request_view_diffs_the_compose_repo_file_by_file(
     gk_app: Gatekeeper, imported: list[str]
 ) -> None:
     first, second, _ = imported
-    gk_app.publish(first)  # the second's MR is re-rendered onto the new main
+    gk_app.publish(first, force=True)  # the second's MR is re-rendered onto the new main
     view = gk_app.merge_request_view(second)
     mr = gk_app.merge_request(second)
     assert mr is not None
@@ -421,21 +426,18 @@ def test_the_merge_request_view_diffs_the_compose_repo_file_by_file(
 
 # -- history ---------------------------------------------------------------------------------
 def test_history_says_what_changed_when_and_why(app: Gatekeeper, clock: Clock) -> None:
-    report(app, CID, ("tf.smoke", "PASSED", "x86_64"), ("qa.boot", "FAILED", None))
-    only = app.compose_view(CID).history
+    only = app.compose_view(CID).history  # decided when announced: what is missing
     assert [(h.version, h.changes_shown, h.changes_total) for h in only] == [(1, True, 6)]
+    assert only[0].cause == {"announced": True} and only[0].verdict == "pending"
     assert {c.old for c in only[0].changes} == {None}  # the first version: every answer new
-    assert {(t.old, t.new, t.count) for t in only[0].transitions} == {
-        (None, "test-result-missing", 4),
-        (None, "test-result-passed", 1),
-        (None, "test-result-failed", 1),
-    }
+    assert only[0].transitions == (Transition(None, "test-result-missing", 6),)
+    report(app, CID, ("tf.smoke", "PASSED", "x86_64"), ("qa.boot", "FAILED", None))
     clock.now += timedelta(minutes=5)
     report(app, CID, ("tf.smoke", "PASSED", "aarch64"))
     app.waive(CID, "qa.boot", actor=OPERATOR, comment="known")
     view = app.compose_view(CID)
-    assert [h.version for h in view.history] == [3, 2, 1] and view.history_total == 3
-    waived, reported, first = view.history
+    assert [h.version for h in view.history] == [4, 3, 2, 1] and view.history_total == 4
+    waived, reported, results, first = view.history
     assert [(c.testcase, c.old, c.new) for c in waived.changes] == [
         ("qa.boot", "test-result-failed", "test-result-failed-waived")
     ]
@@ -447,8 +449,13 @@ def test_history_says_what_changed_when_and_why(app: Gatekeeper, clock: Clock) -
     assert reported.transitions == (Transition("test-result-missing", "test-result-passed", 1),)
     assert reported.cause_text.startswith("1 result from releng (#3)")
     assert (reported.verdict, reported.evaluated_at) == ("failed", clock.now)
+    assert [(c.testcase, c.arch, c.old, c.new) for c in results.changes] == [
+        ("qa.boot", None, "test-result-missing", "test-result-failed"),
+        ("tf.smoke", "x86_64", "test-result-missing", "test-result-passed"),
+    ]
+    assert results.cause_text.startswith("2 results from releng") and results.verdict == "failed"
     # every version of the newest HISTORY_CHANGES says what changed, the first one too
-    assert first.cause_text.startswith("2 results from releng") and first.verdict == "failed"
+    assert first.cause == {"announced": True} and first.verdict == "pending"
     assert (first.changes_shown, first.changes_total) == (True, 6)
 
 
@@ -461,10 +468,11 @@ def test_only_the_newest_versions_say_what_changed(
     report(app, CID, ("tf.smoke", "PASSED", "x86_64"))
     clock.now += timedelta(minutes=5)
     report(app, CID, ("tf.smoke", "PASSED", "aarch64"))
-    newest, first = app.compose_view(CID).history
+    newest, older, announced = app.compose_view(CID).history
     assert newest.changes_shown and newest.changes_total == 1
-    assert first.cause_text.startswith("1 result from releng") and first.verdict
-    assert (first.changes_shown, first.changes, first.changes_total) == (False, (), 0)
+    assert older.cause_text.startswith("1 result from releng") and older.verdict
+    assert (older.changes_shown, older.changes, older.changes_total) == (False, (), 0)
+    assert announced.cause == {"announced": True} and not announced.changes_shown
 
 
 def test_a_history_entry_lists_the_first_changes_and_counts_them_all(
@@ -474,18 +482,26 @@ def test_a_history_entry_lists_the_first_changes_and_counts_them_all(
     gk_policies(tf=f"team: tf\ngates:\n  - testcase: tf.wide\n    arches: [{arches}]\n")
     gk_app.reload_policies()
     gk_app.announce(CID, at=clock.now)
-    report(gk_app, CID, ("tf.wide", "PASSED", "a000"))
-    (entry,) = gk_app.compose_view(CID).history  # qa's 2 answers, then tf's 250
-    assert (len(entry.changes), entry.changes_total) == (CHANGES_KEPT, CHANGES_KEPT + 52)
-    assert [(c.testcase, c.arch) for c in entry.changes[:4]] == [
+    wide = [
+        ("tf.wide", "FAILED" if n == 7 else "PASSED", f"a{n:03d}") for n in range(CHANGES_KEPT + 50)
+    ]
+    report(gk_app, CID, *wide)
+    reported, announced = gk_app.compose_view(CID).history
+    # the announcement's version: qa's 2 answers, then tf's 250, all new
+    assert (len(announced.changes), announced.changes_total) == (CHANGES_KEPT, CHANGES_KEPT + 52)
+    assert [(c.testcase, c.arch) for c in announced.changes[:4]] == [
         ("qa.boot", None),
         ("qa.fips", "x86_64"),
         ("tf.wide", "a000"),
         ("tf.wide", "a001"),
     ]
-    assert entry.transitions == (
-        Transition(None, "test-result-missing", CHANGES_KEPT + 51),
-        Transition(None, "test-result-passed", 1),
+    assert announced.transitions == (Transition(None, "test-result-missing", CHANGES_KEPT + 52),)
+    # the report's version: tf's 250 answers changed, counted by kind, the most common first
+    assert (len(reported.changes), reported.changes_total) == (CHANGES_KEPT, CHANGES_KEPT + 50)
+    assert [c.arch for c in reported.changes[:2]] == ["a000", "a001"]
+    assert reported.transitions == (
+        Transition("test-result-missing", "test-result-passed", CHANGES_KEPT + 49),
+        Transition("test-result-missing", "test-result-failed", 1),
     )
 
 
@@ -528,11 +544,13 @@ def test_the_list_filters_by_product_state_and_the_verdict_shown_and_pages(
 
 def test_decision_version_is_the_latest_stored_one(gk_app: Gatekeeper, clock: Clock) -> None:
     gk_app.announce(CID, at=clock.now)
-    assert gk_app.decision_version(CID) is None  # not decided yet
+    assert gk_app.decision_version(CID) == 1  # decided when announced: what is missing
     report(gk_app, CID, ("qa.boot", "FAILED", None))
-    assert gk_app.decision_version(CID) == 1
-    report(gk_app, CID, ("qa.boot", "PASSED", None))
     assert gk_app.decision_version(CID) == 2
+    report(gk_app, CID, ("qa.boot", "PASSED", None))
+    assert gk_app.decision_version(CID) == 3
+    gk_app.announce("Fedora-ELN-20261124.n.0")  # no policy gates it: never decided
+    assert gk_app.decision_version("Fedora-ELN-20261124.n.0") is None
     for read in (gk_app.decision_version, gk_app.compose_view):
         with pytest.raises(NotFound):
             read("CentOS-Stream-9-20990101.n.0")

@@ -89,12 +89,16 @@ def crash_before_sending(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(Dispatcher, "after_commit", lambda self, owed: None)
 
 
-def test_hook_calls_are_sent_right_after_the_commit(app: Gatekeeper) -> None:
+def test_hook_calls_are_sent_right_after_the_commit(gk_app: Gatekeeper) -> None:
+    app = gk_app
     recorder = Recorder()
     app.pm.register(recorder)
+    app.announce(CID)  # decided at once: version 1, pending
+    assert recorder.calls == [("changed", (CID, 1, None, "pending"))]
+    assert pending(app) == []
     app.ingest([smoke(app, "PASSED", 1)], BOT)
-    assert recorder.calls == [
-        ("changed", (CID, 1, None, "passed")),
+    assert recorder.calls[1:] == [
+        ("changed", (CID, 2, "pending", "passed")),
         ("promote", (CID, "passed")),
     ]
     assert pending(app) == []
@@ -116,7 +120,10 @@ def test_a_crash_between_commit_and_send_loses_nothing(
 
     # "after restart": a new dispatcher on the same store sends them, rebuilt from the outbox
     assert app.dispatcher.run_once() == 2
-    assert recorder.calls == [("changed", (CID, 1, None, "passed")), ("promote", (CID, "passed"))]
+    assert recorder.calls == [
+        ("changed", (CID, 2, "pending", "passed")),
+        ("promote", (CID, "passed")),
+    ]
     assert pending(app) == []
     assert app.dispatcher.run_once() == 0
 
@@ -161,7 +168,7 @@ def test_a_failing_hook_is_retried_after_a_backoff_and_then_sent_once(app: Gatek
     with app.store.transaction() as tx:  # the backoff is over
         tx._conn.execute(sa.update(t.outbox).values(not_before=None))
     assert app.dispatcher.run_once() == 1
-    assert sent == [1]
+    assert sent == [2]  # version 1 (announced) was sent before the hook came
     assert pending(app) == []
 
 
@@ -215,7 +222,7 @@ def test_two_dispatchers_never_send_one_entry_twice(
 
     changed = [value for what, value in recorder.calls if what == "changed"]
     assert len(recorder.calls) == owed
-    assert sorted(v[1] for v in changed) == list(range(1, 61))
+    assert sorted(v[1] for v in changed) == list(range(2, 62))  # 1: announced, sent then
     assert pending(app) == []
 
 
@@ -232,10 +239,11 @@ def test_a_locked_entry_is_skipped_and_sent_after_its_holder_dies(
     app.start()
     recorder = Recorder()
     app.pm.register(recorder)
-    app.announce(CID)
+    app.announce(CID)  # version 1, sent at once
+    assert recorder.calls == [("changed", (CID, 1, None, "pending"))]
     with pytest.MonkeyPatch.context() as patch:
         crash_before_sending(patch)
-        app.ingest([smoke(app, "FAILED", 1)], BOT)  # one entry: the first decision
+        app.ingest([smoke(app, "FAILED", 1)], BOT)  # one entry: the failed decision
     # a dispatcher in the middle of sending: it holds the row lock
     holder = app.store.engine.connect()
     holding = holder.begin()
@@ -248,7 +256,7 @@ def test_a_locked_entry_is_skipped_and_sent_after_its_holder_dies(
         holding.rollback()  # it died before committing
         holder.close()
     assert app.dispatcher.run_once() == 1
-    assert recorder.calls == [("changed", (CID, 1, None, "failed"))]
+    assert recorder.calls[1:] == [("changed", (CID, 2, "pending", "failed"))]
     app.store.dispose()
 
 
@@ -259,15 +267,18 @@ def test_recorded_results_are_decided_once_per_burst_by_the_dispatcher(app: Gate
         stored = app.record_results([smoke(app, "PASSED" if n % 2 else "FAILED", n)], BOT)
         assert len(stored) == 1
     assert app.record_results([smoke(app, "FAILED", 4)], BOT) == []  # known: no entry
-    assert app.history(CID) == [] and recorder.calls == []  # nobody decided yet
+    announced = app.history(CID)
+    assert [v["cause"] for v in announced] == [{"announced": True}]
+    assert recorder.calls == []  # nobody decided yet
     assert [row["kind"] for row in pending(app)] == ["redecide"] * 5
 
     assert app.dispatcher.run_once() >= 1
-    [version] = app.history(CID)
+    first, version = app.history(CID)
+    assert first == announced[0]
     assert version["verdict"] == "failed"  # the latest result, r4, failed
     assert version["cause"]["count"] == 5 and version["cause"]["reporter"] == "rdo-bot"
     assert len(version["cause"]["results"]) == 5
-    assert recorder.calls == [("changed", (CID, 1, None, "failed"))]
+    assert recorder.calls == [("changed", (CID, 2, "pending", "failed"))]
     assert pending(app) == []
 
 
@@ -395,13 +406,14 @@ def test_a_redecide_no_policy_can_answer_goes_dead_at_once_and_is_not_claimed_ag
         assert app.dispatcher.run_once() == 0, "a dead entry is never claimed again"
     assert states(app) == [("redecide", "dead", 1)]
     assert app.outbox_counts() == {"pending": 0, "dead": 1}
+    assert [v["verdict"] for v in app.history(CID)] == ["pending"]  # nothing recorded
 
     # the cause is fixed (a policy gates Stream 9 again): bring it back, and it is sent
     gk_policies(rdo=RDO)
     app.reload_policies()
     [retried] = app.retry_outbox([row["id"]])
     assert (retried["id"], retried["state"]) == (row["id"], "delivered")
-    assert [v["verdict"] for v in app.history(CID)] == ["passed"]
+    assert [v["verdict"] for v in app.history(CID)] == ["pending", "passed"]  # v1: announced
     assert app.outbox_counts() == {"pending": 0, "dead": 0}
 
 

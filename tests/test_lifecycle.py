@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -123,7 +124,7 @@ def test_publish_merges_and_main_becomes_the_compose(
 
     gk_app.pm.register(Hook())
     cid = gk_app.import_compose(composes["base"]).compose.id
-    report = gk_app.publish(cid)
+    report = gk_app.publish(cid, force=True)  # no result: never promoted
     assert repo_git(gk_app, "rev-parse", f"{MAIN}^{{tree}}") == mr_of(gk_app, cid)["tree_id"]
     assert (mr_of(gk_app, cid)["state"], state_of(gk_app, cid)) == ("merged", "published")
     assert seen == [cid]
@@ -135,7 +136,7 @@ def test_publish_merges_and_main_becomes_the_compose(
 def test_the_next_mr_shows_the_diff_against_the_published_compose(
     gk_app: Gatekeeper, composes: dict[str, str]
 ) -> None:
-    gk_app.publish(gk_app.import_compose(composes["base"]).compose.id)
+    gk_app.publish(gk_app.import_compose(composes["base"]).compose.id, force=True)
     mr = gk_app.import_compose(composes["next"]).merge_request
     assert "5 updated" in mr["title"] and "2 added" in mr["title"] and "1 removed" in mr["title"]
     assert mr["base_compose"] == composes["base_id"]
@@ -146,7 +147,7 @@ def test_the_next_mr_shows_the_diff_against_the_published_compose(
 def test_publishing_supersedes_older_and_rerenders_newer(
     gk_app: Gatekeeper, composes: dict[str, str]
 ) -> None:
-    gk_app.publish(gk_app.import_compose(composes["base"]).compose.id)
+    gk_app.publish(gk_app.import_compose(composes["base"]).compose.id, force=True)
     older = gk_app.import_compose(composes["next"]).compose.id
     newer = gk_app.import_compose(composes["later"]).compose.id
     before = mr_of(gk_app, newer)
@@ -161,8 +162,8 @@ def test_publishing_supersedes_older_and_rerenders_newer(
         ],
         OPERATOR,
     )
-    # publish the older nightly while the newer one's MR is open
-    report = gk_app.publish(older)
+    # publish the older nightly (never promoted) while the newer one's MR is open
+    report = gk_app.publish(older, force=True)
     assert report.rerendered == (newer,)
     after = mr_of(gk_app, newer)
     assert after["tree_id"] == before["tree_id"]
@@ -172,7 +173,7 @@ def test_publishing_supersedes_older_and_rerenders_newer(
     )
     assert after["base_compose"] == older
     assert len(gk_app.results(newer)) == 1  # results belong to the compose, not the commit
-    # then the newer one: nothing is left open
+    # then the newer one (promoted by its passing result): nothing is left open
     report = gk_app.publish(newer)
     assert report.superseded == ()
     assert state_of(gk_app, newer) == "published"
@@ -183,7 +184,7 @@ def test_publishing_a_newer_compose_closes_older_mrs(
 ) -> None:
     older = gk_app.import_compose(composes["next"]).compose.id
     newer = gk_app.import_compose(composes["later"]).compose.id
-    report = gk_app.publish(newer)
+    report = gk_app.publish(newer, force=True)
     assert report.superseded == (older,)
     assert (mr_of(gk_app, older)["state"], state_of(gk_app, older)) == ("closed", "superseded")
 
@@ -192,7 +193,10 @@ def test_a_new_decision_rewrites_the_gate_section(
     gk_app: Gatekeeper, composes: dict[str, str]
 ) -> None:
     cid = gk_app.import_compose(composes["next"]).compose.id
-    assert "Gate: not decided yet" in mr_of(gk_app, cid)["description"]
+    imported = mr_of(gk_app, cid)["description"]  # decided when imported: what is missing
+    assert "Gate: pending" in imported and "test-result-missing" in imported
+    assert "Decision v1, evaluated 2026-11-24T06:00:00Z." in imported
+    gk_app.clock.now += timedelta(minutes=5)  # type: ignore[attr-defined]
     gk_app.ingest(
         [
             Result(
@@ -203,7 +207,8 @@ def test_a_new_decision_rewrites_the_gate_section(
     )
     description = mr_of(gk_app, cid)["description"]
     assert "Gate: failed" in description
-    assert "test-result-failed" in description
+    assert "test-result-failed" in description and "test-result-missing" not in description
+    assert "Decision v2, evaluated 2026-11-24T06:05:00Z." in description
     assert description.count("<!-- gatekeeper:gate -->") == 1
     assert "5 updated" in mr_of(gk_app, cid)["title"] or "updated" in description
 
@@ -271,3 +276,83 @@ def test_compose_proposed_fires_once_per_compose(
     gk_app.import_compose(composes["base"])
     gk_app.propose(composes["base_id"])
     assert seen == [(composes["base_id"], 1)]
+
+
+def test_publishing_a_compose_never_promoted_asks_for_force(
+    gk_app: Gatekeeper, composes: dict[str, str]
+) -> None:
+    from gatekeeper.errors import Conflict
+
+    seen: list[str] = []
+
+    class Hook:
+        @hookimpl
+        def gatekeeper_compose_published(self, app: Any, compose: Any, merge_request: Any) -> None:
+            seen.append(compose.id)
+
+    gk_app.pm.register(Hook())
+    cid = gk_app.import_compose(composes["base"]).compose.id
+    main = repo_git(gk_app, "rev-parse", MAIN)
+    with pytest.raises(Conflict, match=r"is not promoted.*--force \(force=true in the API\)"):
+        gk_app.publish(cid)
+    assert (mr_of(gk_app, cid)["state"], state_of(gk_app, cid)) == ("open", "proposed")
+    assert repo_git(gk_app, "rev-parse", MAIN) == main  # nothing merged
+    assert "without promotion" not in mr_of(gk_app, cid)["description"]
+    assert seen == []
+
+
+def test_a_forced_publish_says_so_in_the_merge_request(
+    gk_app: Gatekeeper, composes: dict[str, str]
+) -> None:
+    told: list[str] = []
+
+    class Hook:
+        @hookimpl
+        def gatekeeper_compose_published(self, app: Any, compose: Any, merge_request: Any) -> None:
+            told.append(merge_request["description"])
+
+    gk_app.pm.register(Hook())
+    cid = gk_app.import_compose(composes["base"]).compose.id
+    report = gk_app.publish(cid, force=True, by="releng")
+    assert not report.already
+    mr = mr_of(gk_app, cid)
+    assert mr["state"] == "merged" and state_of(gk_app, cid) == "published"
+    note = "**Published without promotion (forced by releng).**"
+    assert mr["description"].startswith(note + "\n\n")
+    assert mr["description"].count(note) == 1
+    assert "<!-- gatekeeper:gate -->" in mr["description"]  # the rest is kept
+    assert told == [mr["description"]]  # the plugins hear it with the merged MR
+    assert gk_app.publish(cid, force=True, by="releng").already
+    assert mr_of(gk_app, cid)["description"].count(note) == 1
+
+
+def test_a_promoted_compose_publishes_without_force_or_note(
+    gk_app: Gatekeeper, composes: dict[str, str]
+) -> None:
+    cid = gk_app.import_compose(composes["base"]).compose.id
+    passed = Result(
+        compose=cid, testcase="tf.smoke", outcome=Outcome.PASSED, submit_time=gk_app.clock()
+    )
+    gk_app.ingest([passed], OPERATOR)
+    assert gk_app.compose_info(cid)["promoted"]
+    gk_app.publish(cid, by="releng")
+    mr = mr_of(gk_app, cid)
+    assert (mr["state"], state_of(gk_app, cid)) == ("merged", "published")
+    assert "without promotion" not in mr["description"]
+
+
+def test_a_revoked_promotion_asks_for_force_again(
+    gk_app: Gatekeeper, composes: dict[str, str]
+) -> None:
+    from gatekeeper.errors import Conflict
+
+    cid = gk_app.import_compose(composes["base"]).compose.id
+    for outcome in (Outcome.PASSED, Outcome.FAILED):
+        gk_app.clock.now += timedelta(minutes=1)  # type: ignore[attr-defined]
+        result = Result(compose=cid, testcase="tf.smoke", outcome=outcome,
+                        submit_time=gk_app.clock())  # fmt: skip
+        gk_app.ingest([result], OPERATOR)
+    assert not gk_app.compose_info(cid)["promoted"]
+    with pytest.raises(Conflict, match="is not promoted"):
+        gk_app.publish(cid)
+    assert state_of(gk_app, cid) == "proposed"

@@ -13,6 +13,7 @@ from gatekeeper import hookimpl
 from gatekeeper.errors import InputError, NotFound, Unauthorized
 from gatekeeper.model import Outcome, Result
 from gatekeeper.service import Actor, Gatekeeper
+from gatekeeper.timeutil import format_time
 
 CID = "CentOS-Stream-9-20261124.0"
 RDO = """\
@@ -74,7 +75,7 @@ def result(app: Gatekeeper, testcase: str, outcome: str, **kw: Any) -> Result:
 
 def test_ingest_stores_and_decides(app: Gatekeeper) -> None:
     report = app.ingest([result(app, "rdo.smoke", "PASSED", arch="x86_64")], BOT)
-    assert (len(report.stored), report.duplicates, report.version) == (1, 0, 1)
+    assert (len(report.stored), report.duplicates, report.version) == (1, 0, 2)  # v1: announced
     assert report.decision.summary == "Of 2 required tests, 1 result missing"
     assert [r.reporter for r in app.results(CID)] == ["rdo-bot"]
 
@@ -135,11 +136,11 @@ def test_promotion_fires_once_and_is_revoked_when_the_verdict_leaves_passed(
     app.ingest([result(app, "idm.install", "PASSED", id="2")], OPERATOR)
     app.clock.now += timedelta(minutes=1)  # type: ignore[attr-defined]
     app.ingest([result(app, "idm.install", "FAILED", id="3")], OPERATOR)
-    assert recorder.calls == [
-        ("changed", "v1 pending"),
-        ("changed", "v2 passed"),
+    assert recorder.calls == [  # v1 (announced, pending) was sent before the recorder came
+        ("changed", "v2 pending"),
+        ("changed", "v3 passed"),
         ("promote", "passed"),
-        ("changed", "v3 failed"),
+        ("changed", "v4 failed"),
         ("revoked", "failed"),
     ]
     assert app.history(CID)[-1]["verdict"] == "failed"
@@ -154,7 +155,8 @@ def test_an_informational_result_changes_the_decision_but_not_promotion(app: Gat
     )
     app.ingest([result(app, "rdo.extra", "FAILED")], BOT)
     assert [c for c in recorder.calls if c[0] != "changed"] == [("promote", "passed")]
-    assert [v["version"] for v in app.history(CID)] == [1, 2]
+    assert [v["version"] for v in app.history(CID)] == [1, 2, 3]
+    assert [v["verdict"] for v in app.history(CID)] == ["pending", "passed", "passed"]
 
 
 def test_a_failing_hook_loses_no_result(app: Gatekeeper) -> None:
@@ -165,7 +167,7 @@ def test_a_failing_hook_loses_no_result(app: Gatekeeper) -> None:
 
     app.pm.register(Broken())
     report = app.ingest([result(app, "rdo.smoke", "PASSED", arch="x86_64")], BOT)
-    assert report.version == 1
+    assert report.version == 2
     assert len(app.results(CID)) == 1
     with app.store.transaction() as tx:
         failed = [row for row in tx.pending_outbox() if row["last_error"]]
@@ -198,19 +200,47 @@ def test_a_waiver_needs_a_comment(app: Gatekeeper) -> None:
         app.waive(CID, "rdo.smoke", actor=OPERATOR, comment="  ")
 
 
-def test_decide_what_if_records_nothing(app: Gatekeeper) -> None:
-    decision = app.decide(CID, now=app.clock() + timedelta(days=3))
-    assert decision.verdict == "pending"
-    assert app.history(CID) == []
+IDM_12H = "team: idm\ngates:\n  - testcase: idm.install\n    deadline: 12h\n"
 
 
-def test_decide_records_a_change_made_by_time_alone(app: Gatekeeper, gk_policies: Any) -> None:
-    gk_policies(idm="team: idm\ngates:\n  - testcase: idm.install\n    deadline: 12h\n")
+def test_decide_what_if_records_nothing(app: Gatekeeper, gk_policies: Any) -> None:
+    gk_policies(idm=IDM_12H)
     app.reload_policies()
+    before = app.history(CID)
+    decision = app.decide(CID, now=app.clock() + timedelta(days=3))
+    assert decision.verdict == "failed"  # idm.install overdue, three days on
+    assert app.history(CID) == before
+    assert [h["verdict"] for h in before] == ["pending"]
+    current = app.current_decision(CID)
+    assert current is not None and current.verdict == "pending"
+    assert app.decide(CID).verdict == "pending"
+
+
+def test_a_change_made_by_time_alone_is_recorded_by_acting_on_deadlines(
+    gk_app: Gatekeeper, gk_policies: Any
+) -> None:
+    app = gk_app
+    gk_policies(idm=IDM_12H)
+    app.reload_policies()
+    app.announce(CID, at=app.clock() - timedelta(hours=6))
+    deadline = app.compose(CID).announced_at + timedelta(hours=12)
+    assert app.next_deadline() == deadline
+    assert app.act_on_deadlines() == []  # not passed yet
     assert app.decide(CID).verdict == "pending"
     app.clock.now += timedelta(hours=7)  # type: ignore[attr-defined]
     assert app.decide(CID).verdict == "failed"
-    assert [h["verdict"] for h in app.history(CID)] == ["pending", "failed"]
+    assert [h["verdict"] for h in app.history(CID)] == ["pending"], "a read never writes"
+
+    assert app.act_on_deadlines() == [CID]
+    history = app.history(CID)
+    assert [h["verdict"] for h in history] == ["pending", "failed"]
+    assert history[-1]["cause"] == {"clock": format_time(deadline)}
+    assert history[-1]["evaluated_at"] == app.clock()
+    current = app.current_decision(CID)
+    assert current is not None and current.verdict == "failed"
+    assert app.act_on_deadlines() == []  # acted on once
+    assert app.next_deadline() is None
+    assert len(app.history(CID)) == 2
 
 
 def test_one_failing_pull_plugin_does_not_stop_the_others(app: Gatekeeper) -> None:
@@ -239,6 +269,7 @@ def test_each_decision_version_says_what_caused_it(app: Gatekeeper) -> None:
     waiver, _ = app.waive(CID, "rdo.smoke", actor=OPERATOR, comment="known flake")
     causes = [row["cause"] for row in app.history(CID)]
     assert causes == [  # the stored results' ids, as the decision's answers name them
+        {"announced": True},
         {"results": [report.stored[0].id], "count": 1, "reporter": "rdo-bot"},
         {"waiver": waiver.id, "waived": True, "by": "releng"},
     ]

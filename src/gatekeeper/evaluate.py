@@ -6,9 +6,12 @@ DESIGN.md's "Decision semantics"; each is named in a comment where it is applied
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Iterator, Sequence
-from datetime import datetime
+import hashlib
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from fnmatch import fnmatchcase
+from typing import Any
 
 from gatekeeper.errors import NoPolicyApplies
 from gatekeeper.model import (
@@ -260,22 +263,105 @@ def _status_of(answer: Answer) -> Status:
     return _STATUSES[answer.type.removeprefix("test-result-").split("-")[0]]
 
 
+@dataclass(frozen=True, slots=True)
+class Tally:
+    """What the verdict and the summary derive from: the number of required answers, and
+    of the unsatisfied ones by status. Kept with a stored decision, so a change of a few
+    answers updates it without looking at the others."""
+
+    required: int = 0
+    unsatisfied: tuple[tuple[Status, int], ...] = ()
+
+    def count(self, status: Status) -> int:
+        return dict(self.unsatisfied).get(status, 0)
+
+    def moved(self, old: Iterable[Answer], new: Iterable[Answer]) -> Tally:
+        """The tally with the answers ``old`` replaced by ``new``."""
+        required = self.required
+        counts = dict(self.unsatisfied)
+        for sign, answers in ((-1, old), (1, new)):
+            for answer in answers:
+                if not answer.required:
+                    continue
+                required += sign
+                if not answer.is_satisfied:
+                    status = _status_of(answer)
+                    counts[status] = counts.get(status, 0) + sign
+        return Tally(required, _counted(counts))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"required": self.required,
+                "unsatisfied": {str(status): n for status, n in self.unsatisfied}}  # fmt: skip
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Tally:
+        counts = {Status(name): int(n) for name, n in data.get("unsatisfied", {}).items()}
+        return cls(int(data["required"]), _counted(counts))
+
+
+@dataclass(frozen=True)
+class DecisionState:
+    """What a compose's stored decision is besides its answers: the plan's digest it was
+    made for, the applicable policies' names, the tally, when its latest version was
+    evaluated, the time up to which its answers are known true (``valid_at``: deadlines
+    passed after it are not in them yet) and how many changes since the last snapshot."""
+
+    digest: str
+    names: tuple[str, ...]
+    counts: Tally
+    evaluated_at: datetime
+    valid_at: datetime
+    since_snapshot: int = 0
+    amended: int = 0  # times answers came to name newer results without a new version
+
+    @property
+    def verdict(self) -> Verdict:
+        return verdict_of_tally(self.counts)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"digest": self.digest, "names": list(self.names), "tally": self.counts.to_json(),
+                "evaluated_at": self.evaluated_at.isoformat(),
+                "valid_at": self.valid_at.isoformat(),
+                "since_snapshot": self.since_snapshot, "amended": self.amended}  # fmt: skip
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> DecisionState:
+        return cls(
+            digest=str(data["digest"]),
+            names=tuple(data["names"]),
+            counts=Tally.from_json(data["tally"]),
+            evaluated_at=datetime.fromisoformat(data["evaluated_at"]),
+            valid_at=datetime.fromisoformat(data["valid_at"]),
+            since_snapshot=int(data.get("since_snapshot", 0)),
+            amended=int(data.get("amended", 0)),
+        )
+
+
+def _counted(counts: Mapping[Status, int]) -> tuple[tuple[Status, int], ...]:
+    order = [status for status, _, _ in _UNSATISFIED_ORDER]
+    return tuple((s, counts[s]) for s in sorted(counts, key=order.index) if counts[s])
+
+
+def tally(answers: Iterable[Answer]) -> Tally:
+    return Tally().moved((), answers)
+
+
 def summarize(answers: Sequence[Answer]) -> str:
     """Greenwave's summary text, derived from the required answers."""
-    required = [a for a in answers if a.required]
-    if not required:
+    return summary_of(tally(answers))
+
+
+def summary_of(counts: Tally) -> str:
+    """Greenwave's summary text, from the tally of the required answers."""
+    total = counts.required
+    if not total:
         return "No tests are required"
-    unsatisfied = [a for a in required if not a.is_satisfied]
-    total = len(required)
-    if not unsatisfied:
+    if not counts.unsatisfied:
         return f"All required tests ({total} total) have passed or been waived"
-    counts = {status: 0 for status, _, _ in _UNSATISFIED_ORDER}
-    for answer in unsatisfied:
-        counts[_status_of(answer)] += 1
     parts = [
-        f"{counts[status]} {one if counts[status] == 1 else many}"
+        f"{counts.count(status)} {one if counts.count(status) == 1 else many}"
         for status, one, many in _UNSATISFIED_ORDER
-        if counts[status]
+        if counts.count(status)
     ]
     noun = "test" if total == 1 else "tests"
     return f"Of {total} required {noun}, " + ", ".join(parts)
@@ -284,7 +370,12 @@ def summarize(answers: Sequence[Answer]) -> str:
 def verdict_of(answers: Sequence[Answer]) -> Verdict:
     """failed if a required answer failed, errored or is overdue; else pending if one is
     missing or pending; else passed. Informational answers never count."""
-    statuses = {_status_of(a) for a in answers if a.required and not a.is_satisfied}
+    return verdict_of_tally(tally(answers))
+
+
+def verdict_of_tally(counts: Tally) -> Verdict:
+    """:func:`verdict_of`, from the tally of the required answers."""
+    statuses = {status for status, _ in counts.unsatisfied}
     if statuses & {Status.FAILED, Status.ERRORED, Status.OVERDUE}:
         return FAILED
     if statuses & {Status.MISSING, Status.PENDING}:
@@ -319,6 +410,135 @@ def _gated(applicable: Iterable[Policy]) -> set[str]:
     return {gate.testcase for policy in applicable for gate in policy.gates}
 
 
+@dataclass(frozen=True)
+class Plan:
+    """The requirements of the policies applying to one compose, numbered: requirement
+    ``n`` (its *ordinal*) is the n-th of :func:`requirements` over the applicable policies.
+    An answer keeps its requirement's ordinal, so a stored decision can be changed answer
+    by answer (:func:`answer_gates`) and put together again (:func:`assemble`)."""
+
+    applicable: tuple[Policy, ...]
+    gates: tuple[tuple[Policy, Gate, int], ...]  # each gate with its first ordinal
+    size: int  # the number of requirements
+    digest: str  # what the answers depend on: a stored state of another digest is stale
+    testcases: frozenset[str]  # the gated ones
+    by_testcase: Mapping[str, tuple[int, ...]]  # each gated testcase's gates (their indexes)
+    waits: tuple[tuple[timedelta, str], ...]  # each deadline and its testcase, soonest first
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(p.team for p in self.applicable)
+
+    def gates_of(self, testcases: Collection[str]) -> list[int]:
+        """The indexes (in :attr:`gates`) of the gates of these testcases, in order."""
+        return sorted(i for testcase in testcases for i in self.by_testcase.get(testcase, ()))
+
+    def deadlines(self, announced_at: datetime) -> list[tuple[datetime, str]]:
+        """Each gate's deadline instant and testcase, earliest first."""
+        return [(announced_at + wait, testcase) for wait, testcase in self.waits]
+
+    def crossed(self, announced_at: datetime, then: datetime, now: datetime) -> set[str]:
+        """The testcases of the gates whose lateness differs between ``then`` and ``now``
+        (a gate is late when the time is after its instant)."""
+        low, high = min(then, now), max(then, now)
+        return {testcase for instant, testcase in self.deadlines(announced_at)
+                if low <= instant < high}  # fmt: skip
+
+
+def plan(compose: Compose, policies: Iterable[Policy]) -> Plan:
+    """The numbered requirements of the compose. Raises NoPolicyApplies when no policy
+    gates it (fail closed)."""
+    applicable = _applicable(compose, policies)
+    if not applicable:
+        raise NoPolicyApplies(
+            f"no policy applies to product {compose.product!r} and type {compose.type!r}: "
+            "the compose is not gated (add it to a policy's applies_to)",
+            key=compose.id,
+        )
+    gates: list[tuple[Policy, Gate, int]] = []
+    ordinal = 0
+    for policy in applicable:
+        for gate in policy.gates:
+            gates.append((policy, gate, ordinal))
+            ordinal += len(gate.arches) or 1
+    shape = repr([(p.team, [(g.testcase, g.arches, g.scenario, g.required, g.deadline,
+                             g.on_missing) for g in p.gates]) for p in applicable])  # fmt: skip
+    digest = hashlib.sha256(shape.encode()).hexdigest()[:32]
+    by_testcase: dict[str, list[int]] = {}
+    for index, (_, gate, _) in enumerate(gates):
+        by_testcase.setdefault(gate.testcase, []).append(index)
+    waits = sorted((g.deadline, g.testcase) for _, g, _ in gates if g.deadline is not None)
+    return Plan(tuple(applicable), tuple(gates), ordinal, digest, frozenset(by_testcase),
+                {k: tuple(v) for k, v in by_testcase.items()}, tuple(waits))  # fmt: skip
+
+
+def answer_gates(
+    the_plan: Plan,
+    gate_indexes: Iterable[int],
+    latest: Mapping[str, Sequence[Result]],
+    waivers: Iterable[Waiver],
+    compose: Compose,
+    now: datetime,
+) -> dict[int, Answer]:
+    """The answers of some gates of the plan, by ordinal: ``latest`` holds the latest
+    results of (at least) their testcases, ``waivers`` every waiver of them."""
+    waivers_of: dict[str, list[Waiver]] = {}
+    for waiver in active_waivers(compose.id, waivers):
+        waivers_of.setdefault(waiver.testcase, []).append(waiver)
+    out: dict[int, Answer] = {}
+    for index in gate_indexes:
+        policy, gate, first = the_plan.gates[index]
+        answers = _answers(policy, gate, latest.get(gate.testcase, ()),
+                           waivers_of.get(gate.testcase, ()), compose, now)  # fmt: skip
+        for offset, answer in enumerate(answers):
+            out[first + offset] = answer
+    return out
+
+
+def assemble(
+    compose_id: str,
+    names: Sequence[str],
+    answers: Mapping[int, Answer],
+    now: datetime,
+    counts: Tally | None = None,
+) -> Decision:
+    """The decision made of these answers (by ordinal): sorted by team, testcase, scenario,
+    arch and variant (equal ones in requirement order), the verdict and summary derived
+    from their tally (``counts``, when the caller keeps it)."""
+    ordered = [answers[n] for n in _in_order(answers)]
+    counts = tally(ordered) if counts is None else counts
+    return Decision(
+        compose=compose_id,
+        verdict=verdict_of_tally(counts),
+        summary=summary_of(counts),
+        applicable_policies=tuple(names),
+        answers=tuple(ordered),
+        evaluated_at=now,
+    )
+
+
+def _in_order(answers: Mapping[int, Answer]) -> list[int]:
+    return sorted(answers, key=lambda n: (_answer_order(answers[n]), n))
+
+
+def payload_order(answers: Mapping[int, Answer]) -> list[int]:
+    """The ordinals of the answers in the order of the decision's JSON: the satisfied
+    requirements, then the unsatisfied ones, each as :func:`assemble` orders them."""
+    ordered = _in_order(answers)
+    return [n for n in ordered if answers[n].is_satisfied] + [
+        n for n in ordered if not answers[n].is_satisfied
+    ]
+
+
+def latest_by_testcase(compose_id: str, results: Iterable[Result]) -> dict[str, list[Result]]:
+    """The latest result of each key, by testcase (each testcase's in order of arrival)."""
+    return _latest_by_testcase(compose_id, results, None)
+
+
+def _answer_order(a: Answer) -> tuple[str, str, str, str, str]:
+    return (a.team, a.testcase, a.scenario or "", a.arch or "", a.variant or "")
+
+
 def evaluate(
     compose: Compose,
     policies: Sequence[Policy],
@@ -327,41 +547,8 @@ def evaluate(
     now: datetime,
 ) -> Decision:
     """Decide one compose. Raises NoPolicyApplies when no policy gates it (fail closed)."""
-    applicable = _applicable(compose, policies)
-    if not applicable:
-        raise NoPolicyApplies(
-            f"no policy applies to product {compose.product!r} and type {compose.type!r}: "
-            "the compose is not gated (add it to a policy's applies_to)",
-            key=compose.id,
-        )
-    gated = _gated(applicable)
-    by_testcase = _latest_by_testcase(compose.id, results, gated)
-    waivers_of: dict[str, list[Waiver]] = {}
-    for waiver in active_waivers(compose.id, waivers):
-        waivers_of.setdefault(waiver.testcase, []).append(waiver)
-    # in requirements() order: equal answers keep it through the (stable) sort below
-    answers = [
-        answer
-        for policy in applicable
-        for gate in policy.gates
-        for answer in _answers(
-            policy,
-            gate,
-            by_testcase.get(gate.testcase, ()),
-            waivers_of.get(gate.testcase, ()),
-            compose,
-            now,
-        )
-    ]
-    answers.sort(
-        key=lambda a: (a.team, a.testcase, a.scenario or "", a.arch or "", a.variant or "")
-    )
-    names = tuple(p.team for p in applicable)
-    return Decision(
-        compose=compose.id,
-        verdict=verdict_of(answers),
-        summary=summarize(answers),
-        applicable_policies=names,
-        answers=tuple(answers),
-        evaluated_at=now,
-    )
+    the_plan = plan(compose, policies)
+    by_testcase = _latest_by_testcase(compose.id, results, the_plan.testcases)
+    answers = answer_gates(the_plan, range(len(the_plan.gates)), by_testcase, waivers,
+                           compose, now)  # fmt: skip
+    return assemble(compose.id, the_plan.names, answers, now)

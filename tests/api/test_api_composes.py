@@ -3,11 +3,13 @@ decision and its history; announce and publish for admins."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
-from apihelpers import API, CID, CheckedClient, Tokens
+from apihelpers import API, CID, IDM, CheckedClient, Tokens
 
 from gatekeeper.errors import Unavailable
 from gatekeeper.service import Gatekeeper
@@ -29,10 +31,10 @@ def test_list_gives_composes_newest_first_with_their_verdict(
     client: CheckedClient, app: Gatekeeper
 ) -> None:
     app.announce("CentOS-Stream-9-20261125.0", at=app.clock())
-    app.decide(CID)
     body = client.get(f"{API}/composes").json()
     assert [c["id"] for c in body["items"]] == ["CentOS-Stream-9-20261125.0", CID]
-    assert [c["verdict"] for c in body["items"]] == [None, "pending"]
+    # decided when announced: pending, with what is missing
+    assert [c["verdict"] for c in body["items"]] == ["pending", "pending"]
     assert body["items"][1]["summary"] == "Of 2 required tests, 2 results missing"
     assert body["next"] is None
 
@@ -146,7 +148,8 @@ def test_builds_and_diff_against_main_after_publishing(
         assert client.post(f"{API}/composes", json={"location": where}, headers=admin).is_success
     first = client.get(f"{API}/composes/{next_id}/diff").json()
     assert (first["base"], first["counts"]["added"]) == (None, len(NEXT))
-    published = client.post(f"{API}/composes/{base_id}/publish", headers=admin)
+    # no results here: never promoted, published regardless
+    published = client.post(f"{API}/composes/{base_id}/publish?force=true", headers=admin)
     assert published.status_code == 200, published.text
     assert published.json()["rerendered"] == [next_id]
     diff = client.get(f"{API}/composes/{next_id}/diff").json()
@@ -202,8 +205,74 @@ def test_a_forge_outage_is_503_and_changes_nothing(
         raise Unavailable("forge.gitlab: merging: GitLab answered 502: Bad Gateway")
 
     monkeypatch.setattr(type(app.forge), "merge", down)
-    answer = client.post(f"{API}/composes/{base_id}/publish", headers=admin)
+    answer = client.post(f"{API}/composes/{base_id}/publish?force=true", headers=admin)
     assert answer.status_code == 503
     assert answer.json()["error"] == "unavailable"
     assert "GitLab answered 502" in answer.json()["detail"]
     assert client.get(f"{API}/composes/{base_id}").json()["state"] == "proposed"
+
+
+def test_publishing_a_compose_never_promoted_is_409_until_forced(
+    client: CheckedClient, tokens: Tokens, tmp_path: Path, app: Gatekeeper
+) -> None:
+    base_dir, base_id, _, _ = _write(tmp_path)
+    admin = tokens.auth("admin")
+    assert client.post(f"{API}/composes", json={"location": base_dir}, headers=admin).is_success
+    for query in ("", "?force=false"):
+        refused = client.post(f"{API}/composes/{base_id}/publish{query}", headers=admin)
+        assert refused.status_code == 409, refused.text
+        assert refused.json() == {
+            "error": "conflict",
+            "detail": f"compose {base_id} is not promoted (its gate has not passed): to publish "
+            "it anyway, use --force (force=true in the API); its merge request will say so",
+        }
+    shown = client.get(f"{API}/composes/{base_id}").json()
+    assert (shown["state"], shown["merge_request"]["state"]) == ("proposed", "open")
+    forced = client.post(f"{API}/composes/{base_id}/publish?force=true", headers=admin)
+    assert forced.status_code == 200, forced.text
+    assert forced.json()["already"] is False
+    shown = client.get(f"{API}/composes/{base_id}").json()
+    assert (shown["state"], shown["merge_request"]["state"]) == ("published", "merged")
+    description = (app.merge_request(base_id) or {})["description"]  # the local forge's MR
+    assert description.startswith("**Published without promotion (forced by releng).**\n\n")
+
+
+def test_get_decision_never_writes_what_time_changed(
+    client: CheckedClient, tokens: Tokens, app: Gatekeeper, gk_policies: Callable[..., Path]
+) -> None:
+    gk_policies(idm=IDM + "    deadline: 1h\n    on_missing: ignore\n")
+    app.reload_policies()
+    cid = "CentOS-Stream-9-20261125.0"
+    app.announce(cid, at=app.clock())  # version 1, under the policy with the deadline
+    reported = client.post(
+        f"{API}/composes/{cid}/results",
+        json=[{"testcase": "rdo.smoke", "outcome": "PASSED", "arch": "x86_64"}],
+        headers=tokens.auth("rdo"),
+    )
+    assert reported.status_code == 200, reported.text
+    before = client.get(f"{API}/composes/{cid}/decision").json()
+    assert (before["verdict"], before["summary"]) == (
+        "pending",
+        "Of 2 required tests, 1 result missing",
+    )
+    history = app.history(cid)
+    assert [v["version"] for v in history] == [1, 2]
+    clock: Any = app.clock
+    clock.now += timedelta(hours=1, minutes=1)  # idm.install is overdue now, and ignored
+    answer = client.get(f"{API}/composes/{cid}/decision")
+    assert answer.status_code == 200
+    whatif = answer.json()
+    assert whatif["verdict"] == "passed"
+    assert {(a["testcase"], a["type"]) for a in whatif["satisfied_requirements"]} == {
+        ("rdo.smoke", "test-result-passed"),
+        ("idm.install", "test-result-overdue-ignored"),
+    }
+    assert app.history(cid) == history  # the GET recorded nothing
+    assert client.get(f"{API}/composes/{cid}").json()["state"] == "announced"  # nor promoted
+    # the deadline timer records what time changed (CID too: its policies changed)
+    assert sorted(app.act_on_deadlines()) == sorted([CID, cid])
+    assert [v["version"] for v in app.history(cid)] == [1, 2, 3]
+    assert app.history(cid)[-1]["cause"] == {"clock": "2026-11-24T07:00:00Z"}
+    assert client.get(f"{API}/composes/{cid}/decision").json() == whatif
+    assert client.get(f"{API}/composes/{cid}").json()["state"] == "promoted"
+    assert app.act_on_deadlines() == []  # one deadline, one version

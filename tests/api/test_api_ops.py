@@ -145,7 +145,8 @@ def test_every_route_answers_as_the_served_schema_says(
         ("POST", f"{API}/composes/{CID}/waivers", waiver, admin),
         ("POST", f"{API}/composes/{CID}/waivers/revoke", waiver, admin),
         ("GET", f"{API}/composes/{CID}/waivers", None, None),
-        ("POST", f"{API}/composes/{new_id}/publish", None, admin),
+        ("POST", f"{API}/composes/{new_id}/publish", None, admin),  # never promoted: 409
+        ("POST", f"{API}/composes/{new_id}/publish?force=true", None, admin),
         ("GET", "/healthz", None, None),
         ("GET", "/metrics", None, None),
         ("GET", f"{API}/composes/nope", None, None),

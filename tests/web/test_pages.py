@@ -453,13 +453,14 @@ def test_history_says_what_changed_when_and_why(client: TestClient, app: Gatekee
     history = page(client, f"/composes/{NIGHTLY}").by_id("history")
     versions = [li.attrs["data-version"] for li in history.all("li") if "data-version" in li.attrs]
     assert versions == [str(v["version"]) for v in reversed(app.history(NIGHTLY))]  # newest first
-    first, latest = (
-        history.one("li", data_version=versions[-1]),
-        history.one("li", data_version=versions[0]),
-    )
-    assert "rdo-bot" in first.words  # caused by rdo-bot's report
-    assert "rdo.smoke on x86_64: failed (a new requirement)" in first.words
+    assert versions == ["3", "2", "1"]
+    latest, reported, first = (history.one("li", data_version=v) for v in versions)
+    assert "announced" in first.words  # decided when imported: what is missing
+    assert "rdo.smoke on x86_64: missing (a new requirement)" in first.words
     assert first.one("time").attrs["datetime"] == "2026-11-25T06:00:00Z"
+    assert "rdo-bot" in reported.words and "rdo-bot" not in first.words  # rdo-bot's report
+    assert "rdo.smoke on x86_64: missing → failed" in reported.words
+    assert reported.one("time").attrs["datetime"] == "2026-11-25T06:00:00Z"
     assert "releng" in latest.words  # caused by releng's waiver
     assert "rdo.smoke on x86_64: failed → waived" in latest.words
     assert latest.one("time").attrs["datetime"] == "2026-11-25T07:00:00Z"
@@ -605,26 +606,34 @@ def test_version_answers_the_latest_decision_version(client: TestClient, app: Ga
 
 
 def test_version_of_a_compose_without_a_stored_decision_is_null(
-    client: TestClient, app: Gatekeeper
+    client: TestClient, app: Gatekeeper, gk_policies: Callable[..., Path]
 ) -> None:
-    app.announce("CentOS-Stream-10-20261126.0")  # announced, no decision stored yet
-    answer = client.get("/composes/CentOS-Stream-10-20261126.0/version")
+    gated = "applies_to: {products: ['CentOS-Stream-*']}\ngates:"
+    gk_policies(rdo=RDO.replace("gates:", gated), idm=IDM.replace("gates:", gated))
+    app.reload_policies()
+    app.announce("Fedora-ELN-20261126.n.0")  # no policy gates it: never decided
+    answer = client.get("/composes/Fedora-ELN-20261126.n.0/version")
     assert answer.json() == {"version": None}
-    assert page(client, "/composes/CentOS-Stream-10-20261126.0").by_id("main").attrs[
+    assert page(client, "/composes/Fedora-ELN-20261126.n.0").by_id("main").attrs[
         "data-version"
     ] == ""  # fmt: skip
+    app.announce("CentOS-Stream-10-20261126.0")  # a gated one is decided when announced
+    assert client.get("/composes/CentOS-Stream-10-20261126.0/version").json() == {"version": 1}
 
 
-def test_list_shows_a_compose_not_decided_yet_as_the_api_would_decide_it(
+def test_list_shows_a_compose_time_has_moved_as_the_api_would_decide_it(
     client: TestClient, app: Gatekeeper
 ) -> None:
-    app.announce("CentOS-Stream-10-20261126.0")  # no decision stored for it yet
-    assert app.history("CentOS-Stream-10-20261126.0") == []
+    clock: Any = app.clock
+    app.announce("CentOS-Stream-10-20261126.0")  # version 1: pending, what is missing
+    stored = app.history("CentOS-Stream-10-20261126.0")
+    assert [v["verdict"] for v in stored] == ["pending"]
+    clock.now += timedelta(hours=13)  # idm.install's 12h deadline passed: overdue, not recorded
     found = page(client, "/?product=CentOS-Stream-10")
     row = found.one("tr", data_compose="CentOS-Stream-10-20261126.0")
     assert row.attrs["data-verdict"] == whatif(app, "CentOS-Stream-10-20261126.0")["verdict"]
-    assert row.attrs["data-verdict"] == "pending"
-    assert app.history("CentOS-Stream-10-20261126.0") == []  # shown, not recorded
+    assert row.attrs["data-verdict"] == "failed"
+    assert app.history("CentOS-Stream-10-20261126.0") == stored  # shown, not recorded
 
 
 @pytest.mark.parametrize(

@@ -56,7 +56,11 @@ def test_the_merge_request_follows_the_decision_to_the_merge(
     state = fake.project(COMPOSE_PROJECT)
     [mr] = state.merge_requests.values()
     sha = state.branches[mr.source_branch]
-    assert "## Gate: pending" in note(fake) and "not decided yet" in note(fake)
+    body = note(fake)  # the announcement recorded decision v1: pending, the missing result
+    assert body.startswith("<!-- gatekeeper:summary -->\n## Gate: pending\n")
+    assert "Of 1 required test, 1 result missing" in body
+    assert "| test-result-missing | tf | tf.smoke | - | - |" in body
+    assert f"Compose `{cid}`, decision v1, evaluated " in body
     assert gate_labels(fake) == ["gate::pending"]
     assert gate_statuses(fake, sha) == ["pending"]
 
@@ -66,6 +70,7 @@ def test_the_merge_request_follows_the_decision_to_the_merge(
     assert body.startswith("<!-- gatekeeper:summary -->\n## Gate: failed\n")
     assert "Of 1 required test, 1 test failed" in body
     assert "| test-result-failed | tf | tf.smoke | - | - |" in body
+    assert f"Compose `{cid}`, decision v2, evaluated " in body
     assert gate_labels(fake) == ["gate::failed"]
     assert gate_statuses(fake, sha) == ["failed"]  # GitLab reuses the pending status
 
@@ -75,6 +80,7 @@ def test_the_merge_request_follows_the_decision_to_the_merge(
     assert body.startswith("<!-- gatekeeper:summary -->\n## Gate: passed (promoted)\n")
     assert "All required tests (1 total) have passed or been waived" in body
     assert "| test-result" not in body
+    assert f"Compose `{cid}`, decision v3, evaluated " in body
     assert gate_labels(fake) == ["gate::passed"]
     assert gate_statuses(fake, sha) == ["failed", "success"]
     assert app.compose(cid) and outbox_pending(app) == []

@@ -105,9 +105,12 @@ def test_an_outage_while_proposing_leaves_the_proposed_hook_pending(
     fake.faults.error("GET", NOTES, status=500, times=50)
     cid = write_compose(tmp_path / "compose", builds=synthetic_builds(3, seed=8))
     app.import_compose(str(tmp_path / "compose"))
-    [pending] = outbox_pending(app)
-    assert pending["kind"] == "gatekeeper_compose_proposed"
-    assert "GitLab answered 500" in pending["last_error"]
+    # the announcement's decision v1, then the proposal: neither could write the note
+    decided, proposed = outbox_pending(app)
+    assert decided["kind"] == "gatekeeper_decision_changed" and decided["payload"]["version"] == 1
+    assert proposed["kind"] == "gatekeeper_compose_proposed"
+    assert "GitLab answered 500" in decided["last_error"]
+    assert "GitLab answered 500" in proposed["last_error"]
     assert bot_summary_notes(fake) == []
     fake.faults.clear()
     fake.faults.drop_response("POST", NOTES)  # the note is made, its answer lost
@@ -115,6 +118,7 @@ def test_an_outage_while_proposing_leaves_the_proposed_hook_pending(
     assert outbox_pending(app) == []
     [body] = bot_summary_notes(fake)
     assert "## Gate: pending" in body and gate_labels(fake) == ["gate::pending"]
+    assert "| test-result-missing | tf | tf.smoke | - | - |" in body
     sha = fake.project(COMPOSE_PROJECT).branches[f"compose/{cid}"]
     assert gate_statuses(fake, sha) == ["pending"]
     app.import_compose(str(tmp_path / "compose"))  # importing again: no second MR or note

@@ -148,7 +148,7 @@ def test_closing_the_superseded_mr_fails_after_the_merge(
     # the merge goes through; closing MR 1 (PUT state_event=close) does not
     fault = inject(fake, how, "PUT", r"/projects/[^/]+/merge_requests/1")
     with pytest.raises(Unavailable) as failed:
-        app.publish(target)
+        app.publish(target, force=True)  # never promoted: no results here
     assert_located(failed.value, "closing the merge request")
     state = fake.project(COMPOSE_PROJECT)
     assert state.merge_requests[2].state == "merged"  # done on GitLab
@@ -157,7 +157,7 @@ def test_closing_the_superseded_mr_fails_after_the_merge(
     assert rows(app, older, target, newer) == [("proposed", "open")] * 3
 
     recover(fake, fault)
-    report = app.publish(target)  # the retry
+    report = app.publish(target, force=True)  # the retry
     assert not report.already and report.main_commit == state.branches["main"]
     assert report.superseded == (older,) and report.rerendered == (newer,)
     assert_published(app, fake, older, target, newer, trees)
@@ -174,13 +174,31 @@ def test_rerendering_the_newer_mr_fails_after_the_merge(
     # the merge and the close go through; the newer branch's new commit does not
     fault = inject(fake, how, "POST", COMMITS)
     with pytest.raises(Unavailable) as failed:
-        app.publish(target)
+        app.publish(target, force=True)  # never promoted: no results here
     assert_located(failed.value, "re-rendering the branch")
     state = fake.project(COMPOSE_PROJECT)
     assert (state.merge_requests[1].state, state.merge_requests[2].state) == ("closed", "merged")
     assert rows(app, older, target, newer) == [("proposed", "open")] * 3
 
     recover(fake, fault)
-    report = app.publish(target)
+    report = app.publish(target, force=True)
     assert report.superseded == (older,) and report.rerendered == (newer,)
     assert_published(app, fake, older, target, newer, trees)
+
+
+def test_a_forced_publish_says_so_on_gitlab(
+    app: Gatekeeper, forge_world: ForgeWorld, tmp_path: Path
+) -> None:
+    """A compose never promoted, published with force: the MR's description and its merge
+    commit say so on GitLab, naming who forced it."""
+    fake = forge_world.fake
+    _, target, _ = three_composes(app, tmp_path)
+    report = app.publish(target, force=True, by="releng")
+    state = fake.project(COMPOSE_PROJECT)
+    merged = state.merge_requests[2]
+    assert merged.state == "merged" and merged.merge_commit_sha == report.main_commit
+    note = "Published without promotion (forced by releng)."
+    assert merged.description is not None
+    assert merged.description.startswith(f"**{note}**\n\n")
+    assert merged.description == mr_row(app, target)["description"]
+    assert state.commits[report.main_commit].message.endswith(f"\n\n{note}")

@@ -210,10 +210,12 @@ def test_only_what_gatekeeper_reads_is_kept() -> None:
 @pytest.mark.parametrize("name", NAMES)
 def test_a_hostile_upload_stores_nothing(app: Gatekeeper, cid: str, name: str) -> None:
     data, _ = hostile_documents("http://127.0.0.1:9")[name]
+    announced = app.history(cid)
+    assert [v["version"] for v in announced] == [1]  # the announcement's decision, nothing else
     with pytest.raises(GatekeeperError):
         app.report("junit", data, compose=cid, actor=CI_BOT, options={"namespace": "ci"})
     assert app.results(cid) == []
-    assert app.history(cid) == []
+    assert app.history(cid) == announced
 
 
 def test_one_hostile_file_among_good_ones_refuses_the_upload(

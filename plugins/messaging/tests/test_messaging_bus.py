@@ -73,8 +73,8 @@ def test_messaging_ci_messages_produce_decision_updates_heard_on_the_bus(
 ) -> None:
     gk_config, app = gk_config_for(sqlite_url)
     compose = "CentOS-Stream-9-20261124.0"
-    app.announce(compose)
     updates = bus.listen("gatekeeper.decision.update.v1")
+    app.announce(compose)  # decision v1: pending, every result missing
     promotable = bus.listen("gatekeeper.compose.promotable.v1")
     consumers.start(consumer_conf(tmp_path, bus, bus.queue("consumer")), gk_config)
     stage = "ci.productmd-compose.test"
@@ -82,7 +82,8 @@ def test_messaging_ci_messages_produce_decision_updates_heard_on_the_bus(
         f"{stage}.running", ci_body(compose, result=None, generated_at="2026-11-24T07:00:00Z")
     )
     bus.publish(f"{stage}.complete", ci_body(compose, result="passed"))
-    # the consumer decides once per burst: one update or two for these two messages
+    # the announcement's update, then the consumer decides once per burst: one update or two
+    # for these two messages
     got = updates.take(1)
     while got and not _passed(got[-1]["body"]["decision"], "x86_64"):
         got += updates.take(1)

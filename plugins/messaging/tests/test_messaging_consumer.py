@@ -79,6 +79,10 @@ def test_messaging_ci_complete_stores_a_result_reported_by_the_topics_identity(
     assert result.reporter == "t-functional-bot"  # the topic's identity, not the payload's
     assert result.ref_url == "https://ci.example.org/run/1"
     assert result.submit_time.isoformat() == "2026-11-24T08:00:00+00:00"
+    # stored with a redecide entry; a dispatcher decides the burst (a running consumer's does)
+    assert [v["version"] for v in app.history(COMPOSE)] == [1]
+    app.dispatcher.run_once()
+    assert [v["version"] for v in app.history(COMPOSE)] == [1, 2]
     assert app.decide(COMPOSE).verdict == "failed"
 
 
@@ -311,6 +315,20 @@ def test_messaging_published_topic_of_an_unknown_compose_is_dropped(
     with pytest.raises(Drop):
         consumer(msg(f"{P}.compose.published", {"compose_id": "CentOS-Stream-9-20990101.0"}))
     assert "NotFound" in caplog.text
+
+
+def test_messaging_published_topic_records_a_compose_never_promoted_as_forced(
+    consumer: Consumer, app: Gatekeeper, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The topic says the compose is on the mirrors already: recorded, and its MR says it
+    went out without promotion, forced by the topic's identity."""
+    with caplog.at_level(logging.INFO, "gatekeeper_messaging"):
+        consumer(msg(f"{P}.compose.published", {"compose_id": COMPOSE}))
+    assert "outcome=published" in caplog.text
+    assert app.compose_info(COMPOSE)["state"] == "published"
+    mr = app.merge_request(COMPOSE)
+    assert mr is not None and mr["state"] == "merged"
+    assert mr["description"].startswith("**Published without promotion (forced by releng).**")
 
 
 def test_messaging_testcase_template_is_configurable(app: Gatekeeper) -> None:

@@ -46,19 +46,20 @@ def test_messaging_an_outbox_entry_sent_twice_carries_the_same_message_id(
     messaging = {**app.settings.section("messaging"), "fedora_messaging_config": str(fm_conf)}
     app.settings = replace(app.settings, sections={**app.settings.sections, "messaging": messaging})
     updates = bus.listen("gatekeeper.decision.update.v1")
-    app.announce(COMPOSE)
+    app.announce(COMPOSE)  # decision v1, sent by the outbox
     passed = Result(COMPOSE, "t_functional.tier0.functional", Outcome.PASSED, app.clock(),
                     id="r-1", arch="x86_64")  # fmt: skip
-    app.ingest([passed], Actor(name="t-functional-bot"))  # decision v1, sent by the outbox
-    [first] = updates.take(1)
+    app.ingest([passed], Actor(name="t-functional-bot"))  # decision v2, sent by the outbox
+    announced, first = updates.take(2)
+    assert (announced["body"]["version"], first["body"]["version"]) == (1, 2)
     with app.store.engine.connect() as conn:
-        query = "SELECT id FROM outbox WHERE kind = 'gatekeeper_decision_changed'"
-        [entry] = conn.execute(sa.text(query)).scalars()
+        query = "SELECT id FROM outbox WHERE kind = 'gatekeeper_decision_changed' ORDER BY id"
+        [_, entry] = conn.execute(sa.text(query)).scalars()
     _pending_again(app, entry)
     assert app.dispatcher.deliver([entry]) == 1
     [second] = updates.take(1)
     assert second["id"] == first["id"] and second["topic"] == first["topic"]
-    assert second["body"] == first["body"] and first["body"]["version"] == 1
+    assert second["body"] == first["body"] and second["id"] != announced["id"]
     assert updates.take(1, timeout=1) == []
 
 

@@ -188,7 +188,11 @@ class IngestOut(BaseModel):
     duplicates: int
     result_ids: list[str]
     version: int | None = Field(description="The new decision version; None: unchanged")
-    decision: DecisionOut
+    decision: DecisionOut = Field(
+        description="The decision after the report: its verdict and summary, and the answers "
+        "of the testcases the report holds (with ?decision=full: every answer)"
+    )
+    decision_href: str = Field(description="Where the whole decision is read")
 
 
 class WaiverIn(BaseModel):

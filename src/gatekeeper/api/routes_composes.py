@@ -144,7 +144,8 @@ def router(app: Gatekeeper) -> APIRouter:
         "/composes/{compose_id}/decision", response_model=DecisionOut, responses=responses(404, 422)
     )
     def compose_decision(compose_id: str) -> dict[str, Any]:
-        """The compose's decision now (recorded as a new version if it changed)."""
+        """The compose's decision now: the stored one while it is still true, else what it
+        would be now (a deadline passed that no timer acted on yet). Reading records nothing."""
         return app.decide(compose_id).to_json()
 
     @api.get(
@@ -201,12 +202,20 @@ def router(app: Gatekeeper) -> APIRouter:
     @api.post(
         "/composes/{compose_id}/publish",
         response_model=PublishOut,
-        responses=responses(401, 403, 404, 422, 503),
+        responses=responses(401, 403, 404, 409, 422, 503),
     )
-    def publish_compose(compose_id: str, actor: ActorDep) -> dict[str, Any]:
-        """The compose is on the mirrors: merge its MR into ``main`` (admins only)."""
+    def publish_compose(
+        compose_id: str,
+        actor: ActorDep,
+        force: bool = Query(
+            False, description="publish it even though it was never promoted (its MR says so)"
+        ),
+    ) -> dict[str, Any]:
+        """The compose is on the mirrors: merge its MR into ``main`` (admins only). A compose
+        that was never promoted is refused (409) unless ``force=true``; forced, its merge
+        request says it was published without promotion, and by whom."""
         require_admin(actor, "publish composes")
-        report = app.publish(compose_id)
+        report = app.publish(compose_id, force=force, by=actor.name)
         return {
             "compose": report.compose,
             "main_commit": report.main_commit,

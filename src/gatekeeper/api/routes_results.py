@@ -74,15 +74,29 @@ _FILE_UPLOAD = {
 }
 
 
-def ingest_json(report: IngestReport, compose_id: str) -> dict[str, Any]:
+DECISION_PARAM = "decision"
+"""``?decision=full`` asks a report's answer for the whole decision; by default it holds the
+answers of the testcases the report touched (verdict and summary are the whole one's)."""
+
+
+def ingest_json(report: IngestReport, compose_id: str, whole: bool = False) -> dict[str, Any]:
+    decision = report.decision if whole or not report.stored else report.touched
     return {
         "compose": compose_id,
         "stored": len(report.stored),
         "duplicates": report.duplicates,
         "result_ids": [r.id for r in report.stored if r.id is not None],
         "version": report.version,
-        "decision": report.decision.to_json(),
+        "decision": decision.to_json(),
+        "decision_href": f"/api/v1/composes/{compose_id}/decision",
     }
+
+
+def _whole(request: Request) -> bool:
+    value = request.query_params.get(DECISION_PARAM, "touched")
+    if value not in ("touched", "full"):
+        raise InputError("expected touched (the default) or full", key=DECISION_PARAM)
+    return value == "full"
 
 
 def _text(data: bytes) -> str:
@@ -133,7 +147,7 @@ def router(app: Gatekeeper, metrics: ApiMetrics) -> APIRouter:
     ActorDep = Annotated[Actor, Depends(actor_dependency(app))]
 
     def counted(report: IngestReport) -> IngestReport:
-        metrics.ingested(len(report.stored), report.decision.verdict, report.version)
+        metrics.ingested(len(report.stored), report.verdict, report.version)
         return report
 
     @api.get("/results", response_model=ResultPage, responses=responses(404, 422))
@@ -159,14 +173,16 @@ def router(app: Gatekeeper, metrics: ApiMetrics) -> APIRouter:
         "/results", response_model=IngestOut, responses=_REPORT_ERRORS, openapi_extra=_JSON_UPLOAD
     )
     async def post_results(request: Request, compose_id: str, actor: ActorDep) -> dict[str, Any]:
-        """Report results as JSON (one report: all stored, or none)."""
+        """Report results as JSON (one report: all stored, or none). The answer's decision
+        holds the answers of the testcases reported (``?decision=full``: all of them)."""
+        whole = _whole(request)
         text = _text(await upload_bytes(request))
 
         def work() -> IngestReport:
             app.compose(compose_id)  # an unknown compose is 404 before anything else
             return counted(app.ingest(parse_body(text, compose_id, app.clock()), actor))
 
-        return ingest_json(await run_in_threadpool(work), compose_id)
+        return ingest_json(await run_in_threadpool(work), compose_id, whole)
 
     @api.post(
         "/results/{fmt}",
@@ -177,15 +193,19 @@ def router(app: Gatekeeper, metrics: ApiMetrics) -> APIRouter:
     async def upload_results(
         request: Request, compose_id: str, fmt: str, actor: ActorDep
     ) -> dict[str, Any]:
-        """Report a file in a plugin's format (``junit``, ``tmt``...) as one report."""
+        """Report a file in a plugin's format (``junit``, ``tmt``...) as one report. The
+        answer's decision holds the answers of the testcases reported (``?decision=full``:
+        all of them)."""
+        whole = _whole(request)
         data = await upload_bytes(request)
+        query = [(k, v) for k, v in request.query_params.multi_items() if k != DECISION_PARAM]
 
         def work() -> IngestReport:
             app.compose(compose_id)
-            options = upload_options(app, fmt, request.query_params.multi_items())
+            options = upload_options(app, fmt, query)
             return counted(app.report(fmt, data, compose=compose_id, actor=actor, options=options))
 
-        return ingest_json(await run_in_threadpool(work), compose_id)
+        return ingest_json(await run_in_threadpool(work), compose_id, whole)
 
     @api.get("/waivers", response_model=list[WaiverOut], responses=responses(404), tags=["waivers"])
     def list_waivers(compose_id: str) -> list[dict[str, Any]]:

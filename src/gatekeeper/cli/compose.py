@@ -72,11 +72,20 @@ def compose_import(state: State, location: str, with_debuginfo: bool) -> None:
 
 @compose.command("published")
 @click.argument("compose_id")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Publish it even though it was never promoted (its merge request says so).",
+)
 @click.pass_obj
 @located
-def compose_published(state: State, compose_id: str) -> None:
-    """COMPOSE_ID is on the mirrors: merge its MR into main, supersede older ones."""
-    report = state.app().publish(compose_id)
+def compose_published(state: State, compose_id: str, force: bool) -> None:
+    """COMPOSE_ID is on the mirrors: merge its MR into main, supersede older ones.
+
+    A compose that was never promoted (its gate has not passed) is refused unless --force
+    is given; forced, its merge request and the merge commit say it was published without
+    promotion, naming who forced it."""
+    report = state.app().publish(compose_id, force=force, by=state.actor(None).name)
     if report.already:
         click.echo(f"{compose_id}: already published")
         return

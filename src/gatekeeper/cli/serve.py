@@ -162,6 +162,22 @@ def _dispatching(app: Gatekeeper, enabled: bool) -> Iterator[None]:
         dispatcher.stop()
 
 
+@contextmanager
+def _timing(app: Gatekeeper, enabled: bool) -> Iterator[None]:
+    """Run the app's deadline timer in the background while serving: each open compose is
+    re-decided at its next deadline instant. Disabled, this process leaves deadlines to
+    the other processes of the database (a serve or a consumer running its timer)."""
+    if not enabled:
+        yield
+        return
+    timer = app.deadline_timer
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.stop()
+
+
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535))
@@ -173,6 +189,7 @@ def _dispatching(app: Gatekeeper, enabled: bool) -> Iterator[None]:
 )
 @click.option("--watch-interval", default=60.0, show_default=True, help="Seconds between polls.")
 @click.option("--no-dispatcher", is_flag=True, help="Do not send the outbox from this process.")
+@click.option("--no-timer", is_flag=True, help="Do not re-decide composes at their deadlines here.")
 @click.pass_obj
 @located
 def serve(
@@ -182,8 +199,13 @@ def serve(
     watch_dir: str | None,
     watch_interval: float,
     no_dispatcher: bool,
+    no_timer: bool,
 ) -> None:
     """Serve the HTTP API (/api/v1/, /healthz, /metrics, /docs) in the foreground.
+
+    In the background it sends the outbox (unless --no-dispatcher) and re-decides each
+    open compose at its next deadline instant (unless --no-timer), so an overdue gate
+    blocks, and promotion follows, when the deadline passes rather than when someone looks.
 
     On SQLite (the default store) one serve process per database file: a second one exits
     at start naming the first; use PostgreSQL to run several. One-shot commands (result
@@ -199,10 +221,14 @@ def serve(
     config = uvicorn.Config(api, host=host, port=port, access_log=False, log_config=None)
     server = uvicorn.Server(config)
     # uvicorn shuts down gracefully on SIGINT/SIGTERM, then raises the signal again: end
-    # quietly then, after the dispatcher and the watcher have stopped
+    # quietly then, after the dispatcher, the timer and the watcher have stopped
     previous = signal.signal(signal.SIGTERM, _exit_quietly)
     try:
-        with _dispatching(app, not no_dispatcher), _watching(app, watch_dir, watch_interval):
+        with (
+            _dispatching(app, not no_dispatcher),
+            _timing(app, not no_timer),
+            _watching(app, watch_dir, watch_interval),
+        ):
             server.run()
     except KeyboardInterrupt:
         pass

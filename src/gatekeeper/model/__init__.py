@@ -6,7 +6,7 @@ them around. One module per subject, every name importable from ``gatekeeper.mod
 - :mod:`~gatekeeper.model.composes`: ComposeId, Compose, Build, ComposeState, MergeRequest;
 - :mod:`~gatekeeper.model.results`: Outcome, Status, Result, Waiver;
 - :mod:`~gatekeeper.model.policies`: Policy, Gate, Reporters, AppliesTo;
-- :mod:`~gatekeeper.model.decisions`: Verdict, Answer, Decision.
+- :mod:`~gatekeeper.model.decisions`: Verdict, Answer, Decision, DecisionVersion.
 """
 
 from __future__ import annotations
@@ -20,7 +20,15 @@ from gatekeeper.model.composes import (
     MergeRequest,
     MergeRequestState,
 )
-from gatekeeper.model.decisions import FAILED, PASSED, PENDING, Answer, Decision, Verdict
+from gatekeeper.model.decisions import (
+    FAILED,
+    PASSED,
+    PENDING,
+    Answer,
+    Decision,
+    DecisionVersion,
+    Verdict,
+)
 from gatekeeper.model.policies import AppliesTo, Gate, Policy, Reporters
 from gatekeeper.model.results import Outcome, Result, Status, Waiver
 
@@ -36,6 +44,7 @@ __all__ = [
     "ComposeId",
     "ComposeState",
     "Decision",
+    "DecisionVersion",
     "Gate",
     "MergeRequest",
     "MergeRequestState",

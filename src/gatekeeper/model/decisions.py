@@ -57,6 +57,15 @@ class Answer:
 
 
 @dataclass(frozen=True, slots=True)
+class DecisionVersion:
+    """A stored version of a compose's decision, named rather than carried (an outbox
+    entry's argument: the sender reads the version back when it makes the call)."""
+
+    compose: str
+    version: int
+
+
+@dataclass(frozen=True, slots=True)
 class Decision:
     """What the engine decided for one compose. The summary derives from the answers."""
 

@@ -4,7 +4,10 @@ Both directions live here, so what is written and what is read cannot drift apar
 payload is JSON: the compose's id, Decisions (``new``, ``decision``, ``old``) as Decision
 JSON, a merge request as its record, and the plain values (``version``, ``forge``,
 ``event``) as they are. ``app`` and the :class:`~gatekeeper.model.Compose` itself are
-never written: the sender supplies them when it makes the call again.
+never written: the sender supplies them when it makes the call again. A Decision given as
+a :class:`~gatekeeper.model.DecisionVersion` (a stored version, by number) is written as
+``{"stored_version": N}`` and read back from the store when the call is made, so an entry
+stays small whatever the number of answers.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from gatekeeper.model import Compose, Decision, MergeRequest
+from gatekeeper.model import Compose, Decision, DecisionVersion, MergeRequest
 from gatekeeper.timeutil import format_time
 
 # hook arguments kept under another key of the payload (one Decision per call)
@@ -32,7 +35,9 @@ def encode_arguments(compose_id: str | None, kwargs: Mapping[str, Any]) -> dict[
     """The outbox payload of a hook call: everything needed to make the call again later."""
     payload: dict[str, Any] = {} if compose_id is None else {"compose": compose_id}
     for key, value in kwargs.items():
-        if key in _DECISION_KEYS and isinstance(value, Decision):
+        if isinstance(value, DecisionVersion) and key in (*_DECISION_KEYS, "old"):
+            payload["decision" if key != "old" else "old"] = {"stored_version": value.version}
+        elif key in _DECISION_KEYS and isinstance(value, Decision):
             payload["decision"] = value.to_json()
         elif key == "old":
             payload["old"] = value.to_json() if isinstance(value, Decision) else value
@@ -52,9 +57,11 @@ def decode_arguments(
     *,
     app: object,
     compose: Callable[[str], Compose | None],
+    stored: Callable[[str, int], Decision] | None = None,
 ) -> dict[str, Any]:
     """The keyword arguments of the hook whose parameters are ``argnames``, rebuilt from
-    ``payload``; ``compose(id)`` finds the compose. Raises ValueError (or KeyError,
+    ``payload``; ``compose(id)`` finds the compose, ``stored(id, version)`` a stored
+    version of its decision. Raises ValueError (or KeyError,
     TypeError) naming what is wrong with a payload that cannot give them."""
     arguments: dict[str, Any] = {}
     for name in argnames:
@@ -66,13 +73,25 @@ def decode_arguments(
                 raise ValueError(f"compose {payload['compose']} is not known")
             arguments[name] = found
         elif name in _DECISION_KEYS:
-            arguments[name] = Decision.from_json(payload["decision"])
+            arguments[name] = _decision(payload, payload["decision"], stored)
         elif name == "old":
             old = payload.get("old")
-            arguments[name] = None if old is None else Decision.from_json(old)
+            arguments[name] = None if old is None else _decision(payload, old, stored)
         elif name == "merge_request":
             record = payload.get("merge_request")
             arguments[name] = None if record is None else MergeRequest.from_record(record)
         else:  # version, forge, event: as written
             arguments[name] = payload.get(name)
     return arguments
+
+
+def _decision(
+    payload: Mapping[str, Any],
+    value: Mapping[str, Any],
+    stored: Callable[[str, int], Decision] | None,
+) -> Decision:
+    if "stored_version" not in value:
+        return Decision.from_json(value)
+    if stored is None:
+        raise ValueError("a stored decision version, and no store to read it from")
+    return stored(str(payload["compose"]), int(value["stored_version"]))

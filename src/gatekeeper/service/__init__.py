@@ -5,14 +5,12 @@ methods; the facade hands each call to the collaborator whose job it is:
 
 - :class:`~gatekeeper.service.results.Results`: authorize, ingest, record, report, pull,
   waive, forge events;
-- :class:`~gatekeeper.service.decisions.Decisions`: decide, redecide, history;
+- :class:`~gatekeeper.service.decisions.Decisions`: decide, record, deadlines, history
+  (and :class:`~gatekeeper.service.deadline_timer.DeadlineTimer`, ``deadline_timer``);
 - :class:`~gatekeeper.service.composes.Composes`: announce, import, propose, publish,
   supersede (the compose lifecycle), and the forge;
-- :class:`~gatekeeper.service.lockfiles.Lockfiles`: lockfiles and package diffs;
-- :class:`~gatekeeper.service.accounts.Accounts`: identities and tokens;
-- :class:`~gatekeeper.service.reads.Reads`: listings and pages;
-- :class:`~gatekeeper.service.outbox_entries.OutboxEntries`: the outbox's entries, its
-  dead letters, and retrying them;
+- ``Lockfiles`` (lockfiles, package diffs), ``Accounts`` (identities, tokens), ``Reads``
+  (listings, pages), ``OutboxEntries`` (the outbox's entries and dead letters);
 - :class:`~gatekeeper.service.dashboard.Dashboard`: the dashboard's read models
   (:mod:`gatekeeper.service.views`): the compose list, a compose's page, a team's page,
   the local merge request, the live page's version.
@@ -36,6 +34,7 @@ from gatekeeper.service.accounts import Accounts, Actor, IssuedToken
 from gatekeeper.service.composes import Composes, ImportReport, PublishReport
 from gatekeeper.service.context import Context
 from gatekeeper.service.dashboard import Dashboard
+from gatekeeper.service.deadline_timer import DeadlineTimer
 from gatekeeper.service.decisions import Decisions
 from gatekeeper.service.hookcalls import HookCalls
 from gatekeeper.service.lockfiles import Lockfiles, PackageChange
@@ -80,6 +79,7 @@ class Gatekeeper:
         self.ctx = Context(settings, store, pm, clock)
         self._composes = Composes(self.ctx, self)
         self._decisions = Decisions(self.ctx, self._composes)
+        self._composes.decide_first = self._decisions.first
         self._reporting = Results(self.ctx, self._decisions, self)
         self._lockfiles = Lockfiles(self.ctx)
         self._accounts = Accounts(self.ctx)
@@ -87,6 +87,8 @@ class Gatekeeper:
         self._outbox = OutboxEntries(self.ctx)
         self._dashboard = Dashboard(self.ctx, lambda: self._composes.forge)
         HookCalls(self.ctx, self).register()
+        # re-decides open composes at their deadline instants (serve and the consumer start it)
+        self.deadline_timer = DeadlineTimer(self.next_deadline, self.act_on_deadlines, clock=clock)
         # what /healthz checks besides the store: callables raising when a part is down
         # (plugins add theirs, e.g. the bus; a function's __name__ names it in the answer)
         self.health_checks: list[Callable[[], None]] = []
@@ -148,8 +150,12 @@ class Gatekeeper:
         self, compose_id: str, *, at: datetime | None = None, label: str | None = None,
         location: str | None = None,
     ) -> tuple[Compose, bool]:  # fmt: skip
-        """Record a compose (idempotent). Returns it and whether it was new."""
-        return self._composes.announce(compose_id, at=at, label=label, location=location)
+        """Record a compose (idempotent) and decide it. Returns it and whether it was new."""
+        compose, created = self._composes.announce(compose_id, at=at, label=label,
+                                                   location=location)  # fmt: skip
+        if created:
+            self.deadline_timer.wake()  # its deadlines may come before the ones waited for
+        return compose, created
 
     def compose(self, compose_id: str) -> Compose:
         """The compose (NotFound when it is not known)."""
@@ -164,20 +170,28 @@ class Gatekeeper:
         progress: Callable[[int, int], None] | None = None,
     ) -> ImportReport:  # fmt: skip
         """Read a compose and open its merge request. Importing it again changes nothing."""
-        return self._composes.import_compose(location, with_debuginfo=with_debuginfo,
-                                            progress=progress)  # fmt: skip
+        found = self._composes.import_compose(location, with_debuginfo=with_debuginfo,
+                                              progress=progress)  # fmt: skip
+        return self._woken(found)
 
     def import_data(self, data: ComposeData) -> ImportReport:
         """Record a compose already read (its builds) and open its merge request."""
-        return self._composes.import_data(data)
+        return self._woken(self._composes.import_data(data))
+
+    def _woken(self, report: ImportReport) -> ImportReport:
+        if report.created:  # a new compose: its deadlines may come before those waited for
+            self.deadline_timer.wake()
+        return report
 
     def propose(self, compose_id: str) -> Mapping[str, Any]:
         """Open (or refresh) the compose's merge request against the current ``main``."""
         return self._composes.propose(compose_id)
 
-    def publish(self, compose_id: str) -> PublishReport:
-        """The compose is on the mirrors: merge its MR, supersede older ones, re-render newer."""
-        return self._composes.publish(compose_id)
+    def publish(
+        self, compose_id: str, *, force: bool = False, by: str | None = None
+    ) -> PublishReport:
+        """On the mirrors: merge its MR (never promoted: ``force``, and the MR names ``by``)."""
+        return self._composes.publish(compose_id, force=force, by=by)
 
     # -- results and waivers -------------------------------------------------------------
     def authorize_report(self, actor: Actor, testcases: Iterable[str]) -> None:
@@ -230,12 +244,25 @@ class Gatekeeper:
 
     # -- decisions -----------------------------------------------------------------------
     def decide(self, compose_id: str, *, now: datetime | None = None) -> Decision:
-        """The compose's decision now (recorded if it changed), or a what-if at ``now``."""
+        """The compose's decision, never written: the stored one while still true, else
+        (or at another time ``now``) a what-if."""
         return self._decisions.decide(compose_id, now=now)
+
+    def current_decision(self, compose_id: str) -> Decision | None:
+        """The stored decision (latest version, naming the latest results); None before."""
+        return self._decisions.current(compose_id)
 
     def redecide(self, compose_id: str, cause: Mapping[str, Any]) -> Decision:
         """Decide under the compose's lock, recording a changed decision with ``cause``."""
         return self._decisions.redecide(compose_id, cause)
+
+    def next_deadline(self) -> datetime | None:
+        """The earliest instant at which an open compose's decision changes by itself."""
+        return self._decisions.next_deadline()
+
+    def act_on_deadlines(self, now: datetime | None = None) -> list[str]:
+        """Record the decisions of the open composes whose deadlines passed; their ids."""
+        return self._decisions.act_on_deadlines(now)
 
     def history(self, compose_id: str) -> list[dict[str, Any]]:
         """Every version of the compose's decision, oldest first, each with its cause."""

@@ -25,7 +25,7 @@ from gatekeeper.compose.gate import gate_section, with_gate
 from gatekeeper.compose.lockfile_formats import mr_lockfile_section
 from gatekeeper.compose.reader import read_compose
 from gatekeeper.compose.repo_files import render_compose
-from gatekeeper.errors import ConfigError, InputError, NotFound
+from gatekeeper.errors import ConfigError, Conflict, InputError, NotFound
 from gatekeeper.forge import Forge
 from gatekeeper.model import Build, Compose, ComposeState, Decision, MergeRequestState
 from gatekeeper.outbox import Owed
@@ -80,6 +80,9 @@ class Composes:
         self.ctx = ctx
         self._app = app  # what a forge factory is given
         self._forge: Forge | None = None
+        # decides a compose just recorded, in the recording transaction (the facade sets it:
+        # the decisions are made by a collaborator that itself knows the composes)
+        self.decide_first: Callable[[Tx, str, Owed], None] | None = None
 
     @property
     def forge(self) -> Forge:
@@ -109,8 +112,10 @@ class Composes:
             compose = Compose.from_id(compose_id, at or self.ctx.clock())
         except ValueError as exc:
             raise InputError(str(exc), key="compose") from None
-        with self.ctx.store.transaction() as tx:
+        with self.ctx.step() as (tx, _undo, owed):
             created = tx.ensure_compose(compose, label=label, location=location)
+            if created and self.decide_first is not None:
+                self.decide_first(tx, compose.id, owed)
             stored = tx.get_compose(compose.id)
         assert stored is not None
         return stored, created
@@ -155,6 +160,8 @@ class Composes:
             created = tx.ensure_compose(compose, label=info.label, location=info.location)
             if info.source is not None:
                 tx.set_compose_source(info.id, info.source)
+            if created and self.decide_first is not None:
+                self.decide_first(tx, info.id, owed)
             builds: Sequence[Build] | None = None  # None: the stored ones
             if created or not tx.has_builds(info.id):
                 variants = {k: list(v) for k, v in info.variants.items()}
@@ -261,16 +268,37 @@ class Composes:
         return mr, existing is None
 
     # -- publish --------------------------------------------------------------------------
-    def publish(self, compose_id: str) -> PublishReport:
-        """The compose is on the mirrors: merge its MR, supersede older ones, re-render newer."""
+    def publish(
+        self, compose_id: str, *, force: bool = False, by: str | None = None
+    ) -> PublishReport:
+        """The compose is on the mirrors: merge its MR, supersede older ones, re-render newer.
+
+        A compose that is not promoted (its gate never passed, or its promotion was revoked)
+        is refused with :class:`Conflict` unless ``force``; forced, the merge request and the
+        merge commit say it was published without promotion, and by whom (``by``)."""
         with self.ctx.step() as (tx, undo, owed):
             row = self.ctx.lock(tx, compose_id)
             if row["state"] == ComposeState.PUBLISHED:
                 mr = tx.merge_request_for(compose_id) or {}
                 return PublishReport(compose_id, mr.get("head_commit") or "", (), (), True)
+            unpromoted = not row.get("promoted")
+            if unpromoted and not force:
+                raise Conflict(
+                    f"compose {compose_id} is not promoted (its gate has not passed): "
+                    "to publish it anyway, use --force (force=true in the API); its merge "
+                    "request will say so"
+                )
             mr, _ = self._propose_in(tx, compose_id, undo, owed)
             now = self.ctx.clock()
-            commit = self.forge.merge(row["product"], mr["branch"], message=mr["title"], when=now)
+            message = mr["title"]
+            if unpromoted:  # forced: the merge request and the merge commit say so
+                note = f"Published without promotion (forced by {by or 'an unnamed operator'})."
+                message = f"{message}\n\n{note}"
+                description = f"**{note}**\n\n{mr['description']}"
+                self.forge.describe(row["product"], mr["branch"], title=mr["title"],
+                                    description=description)  # fmt: skip
+                mr = tx.upsert_merge_request(compose_id, description=description)
+            commit = self.forge.merge(row["product"], mr["branch"], message=message, when=now)
             merged = tx.upsert_merge_request(
                 compose_id, state=MergeRequestState.MERGED.value, head_commit=commit
             )
@@ -315,13 +343,18 @@ class Composes:
 
     # -- decisions on the MR ----------------------------------------------------------------
     def refresh_gate(
-        self, tx: Tx, compose_id: str, decision: Decision, version: int, *, promoted: bool
-    ) -> None:
-        """Put the new decision into the MR description (same transaction as the decision)."""
+        self, tx: Tx, compose_id: str, decision: Callable[[], Decision | None], version: int,
+        *, promoted: bool,
+    ) -> None:  # fmt: skip
+        """Put the new decision (read by ``decision()`` only when the MR is open) into the MR
+        description, in the decision's transaction."""
         mr = tx.merge_request_for(compose_id)
         if mr is None or mr["state"] != MergeRequestState.OPEN:
             return
-        gate = gate_section(decision.to_json(), version, promoted)
+        current = decision()
+        if current is None:
+            return
+        gate = gate_section(current.to_json(), version, promoted)
         tx.upsert_merge_request(compose_id, description=with_gate(mr["description"], gate))
 
 

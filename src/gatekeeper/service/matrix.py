@@ -302,6 +302,10 @@ def cause_text(cause: Mapping[str, Any] | None) -> str:
         return "decided"
     if cause.get("clock"):
         return "time passed (a deadline)"
+    if cause.get("announced"):
+        return "announced"
+    if cause.get("policies"):
+        return "the policies changed"
     if "waiver" in cause:
         what = "waiver" if cause.get("waived", True) else "waiver revoked"
         who = f" by {cause['by']}" if cause.get("by") else ""

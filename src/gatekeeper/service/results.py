@@ -9,14 +9,15 @@ entry for the dispatcher (:meth:`Results.record`, for streams nobody waits on).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any
 
 from gatekeeper.bounds import check_results, check_text
 from gatekeeper.errors import InputError, Unauthorized
 from gatekeeper.limits import MAX_NAME_CHARS, MAX_TEXT_CHARS
-from gatekeeper.model import Decision, Policy, Result, Waiver
+from gatekeeper.model import Decision, Policy, Result, Verdict, Waiver
 from gatekeeper.plugins import collect_named
 from gatekeeper.service.accounts import Actor
 from gatekeeper.service.context import Context
@@ -33,10 +34,25 @@ FORGE_EVENT = "gatekeeper_forge_event"
 
 @dataclass(frozen=True)
 class IngestReport:
+    """What a report did: the results stored, how many were known, the new decision version
+    (None: the decision did not change) and verdict; ``decision`` reads the decision as
+    stored then (on first use: a report need not pay for thousands of answers)."""
+
     stored: tuple[Result, ...]
     duplicates: int
-    decision: Decision
     version: int | None
+    verdict: Verdict
+    read: Callable[[Collection[str] | None], Decision] = field(repr=False, compare=False)
+
+    @cached_property
+    def decision(self) -> Decision:
+        return self.read(None)
+
+    @cached_property
+    def touched(self) -> Decision:
+        """The decision with only the answers of the testcases this report holds (its
+        verdict and summary are the whole decision's)."""
+        return self.read({r.testcase for r in self.stored})
 
 
 class Results:
@@ -80,8 +96,11 @@ class Results:
             row = ctx.lock(tx, compose_id)
             stored = tx.add_results(results, reporter=actor.name,  # never the payload's claim
                                     scope_of=ctx.teams(), data_json=data_json)  # fmt: skip
-            decision, version = self.decisions.record(tx, row, now, owed, _cause(stored, actor))
-        return IngestReport(tuple(stored), len(results) - len(stored), decision, version)
+            touched = {r.testcase for r in stored}
+            version, verdict = self.decisions.record(tx, row, now, owed, _cause(stored, actor),
+                                                     touched=touched)  # fmt: skip
+        return IngestReport(tuple(stored), len(results) - len(stored), version, verdict,
+                            partial(self.decisions.part, compose_id))  # fmt: skip
 
     def record(self, results: Sequence[Result], actor: Actor) -> list[Result]:
         """Store one report (all of it or none) and leave deciding to the dispatcher.
@@ -96,8 +115,9 @@ class Results:
             stored = tx.add_results(results, reporter=actor.name, scope_of=self.ctx.teams(),
                                     data_json=data_json)  # fmt: skip
             if stored:
-                tx.enqueue(REDECIDE, {"compose": compose_id, **_cause(stored, actor)},
-                           compose_id=compose_id)  # fmt: skip
+                touched = sorted({r.testcase for r in stored})  # what deciding looks at
+                tx.enqueue(REDECIDE, {"compose": compose_id, **_cause(stored, actor),
+                                      "testcases": touched}, compose_id=compose_id)  # fmt: skip
         return stored
 
     def _admit(self, results: Sequence[Result], actor: Actor) -> tuple[str, list[str | None]]:
@@ -192,8 +212,8 @@ class Results:
                 )
             )
             cause = {"waiver": waiver.id, "waived": waiver.waived, "by": actor.name}
-            decision, _ = self.decisions.record(tx, row, now, owed, cause)
-        return waiver, decision
+            self.decisions.record(tx, row, now, owed, cause, touched=[testcase])
+        return waiver, self.decisions.decide(compose_id)
 
     def accept_forge_event(self, forge: str, key: str, event: Mapping[str, Any]) -> bool:
         """Take one forge event (a webhook delivery) to handle later, once.

@@ -104,7 +104,7 @@ class ShownDecisions:
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
-        self._decoded: Kept[tuple[str, int], _Decoded] = Kept(DECISIONS_KEPT)
+        self._decoded: Kept[tuple[str, int, int], _Decoded] = Kept(DECISIONS_KEPT)
         self._changes: Kept[tuple[str, int], Changes] = Kept(CHANGES_KEPT)
         self._types: Kept[tuple[str, int], AnswerTypes] = Kept(TYPES_KEPT)
         self._facts: Kept[tuple[str, int], tuple[list[Policy], Facts, datetime]] = Kept(FACTS_KEPT)
@@ -127,7 +127,10 @@ class ShownDecisions:
         if not policies:
             reason = f"no policy applies to {compose.product} {compose.type} composes"
             return Shown(None, reason, version, False)
-        stored = self._decode(compose, version, payload, everyone, policies)
+        # a version's answers may name newer results since (amended, not a new version)
+        state = tx.decision_state(compose.id) if version else None
+        amended = state.amended if state is not None else 0
+        stored = self._decode(compose, (version, amended), payload, everyone, policies)
         if owed is None:
             owed = tx.redecide_owed(compose.id)
         if (
@@ -186,14 +189,15 @@ class ShownDecisions:
     def _decode(
         self,
         compose: Compose,
-        version: int | None,
+        revision: tuple[int | None, int],
         payload: Payloads,
         everyone: list[Policy],
         policies: Sequence[Policy],
     ) -> _Decoded | None:
+        version, amended = revision
         if not version:
             return None
-        key = (compose.id, version)
+        key = (compose.id, version, amended)
         kept = self._decoded.get(key)
         if kept is not None and kept.policies is everyone:
             return kept
@@ -209,7 +213,7 @@ class ShownDecisions:
     def _what_if(self, tx: Tx, compose: Compose, now: datetime) -> Decision | None:
         policies = self.ctx.policies
         gated = gated_testcases(compose, policies)
-        results = tx.results_for(compose.id, with_data=False, testcases=gated, latest=True)
+        results = tx.latest_results(compose.id, gated)
         try:
             return evaluate(compose, policies, results, tx.waivers_for(compose.id), now)
         except NoPolicyApplies:

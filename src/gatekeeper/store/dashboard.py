@@ -12,22 +12,17 @@ from collections.abc import Collection, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-import msgspec
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 from gatekeeper.model import Build, Result
 from gatekeeper.store import tables as t
-from gatekeeper.store._base import TxBase
 from gatekeeper.store.composes import _NAMES, _RPM_ARCHES
+from gatekeeper.store.decisions import DecisionQueries
 from gatekeeper.store.results import NO_DATA, RESULT_COLUMNS_WITHOUT_DATA, results_of_rows
 
 _ID_CHUNK = 2000  # ids per IN (...)
 REDECIDE_KIND = "redecide"  # the outbox kind of "decide this compose again"
-# A decision's JSON read as text and decoded here: a few times faster than the JSON type's
-# json.loads, for payloads of thousands of answers.
-_PAYLOAD = msgspec.json.Decoder(dict[str, Any])
-_PAYLOAD_TEXT = sa.cast(t.decisions.c.payload, sa.Text).label("payload")
 
 
 def _utc(value: datetime) -> datetime:
@@ -37,16 +32,12 @@ def _utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def _payload(text: str | None) -> dict[str, Any] | None:
-    return None if text is None else _PAYLOAD.decode(text)
-
-
 def _chunks(values: Iterable[Any]) -> list[list[Any]]:
     items = sorted(set(values))
     return [items[i : i + _ID_CHUNK] for i in range(0, len(items), _ID_CHUNK)]
 
 
-class DashboardQueries(TxBase):
+class DashboardQueries(DecisionQueries):
     def compose_listing(
         self,
         *,
@@ -110,16 +101,11 @@ class DashboardQueries(TxBase):
     def latest_decisions(self, compose_ids: Collection[str]) -> dict[str, dict[str, Any]]:
         """The latest stored decision (``version``, ``verdict``, ``payload``,
         ``evaluated_at``) of each of the composes that has one, by compose id."""
-        c, d = t.composes.c, t.decisions.c
         found: dict[str, dict[str, Any]] = {}
-        for chunk in _chunks(compose_ids):
-            stmt = (
-                sa.select(d.compose_id, d.version, d.verdict, _PAYLOAD_TEXT, d.evaluated_at)
-                .join(t.composes, sa.and_(c.id == d.compose_id, c.decision_version == d.version))
-                .where(d.compose_id.in_(chunk))
-            )
-            for row in self._conn.execute(stmt).mappings():
-                found[row["compose_id"]] = {**row, "payload": _payload(row["payload"])}
+        for compose_id in sorted(set(compose_ids)):
+            latest = self.latest_decision(compose_id)
+            if latest is not None:
+                found[compose_id] = {"compose_id": compose_id, **latest}
         return found
 
     def decision_versions(self, compose_id: str, *, limit: int) -> tuple[list[dict[str, Any]], int]:
@@ -138,13 +124,8 @@ class DashboardQueries(TxBase):
         self, compose_id: str, versions: Collection[int]
     ) -> dict[int, dict[str, Any]]:
         """The Decision JSON of these stored versions of the compose, by version."""
-        if not versions:
-            return {}
-        d = t.decisions.c
-        stmt = sa.select(d.version, _PAYLOAD_TEXT).where(
-            d.compose_id == compose_id, d.version.in_(sorted(set(versions)))
-        )
-        return {int(v): _PAYLOAD.decode(text) for v, text in self._conn.execute(stmt)}
+        return {int(row["version"]): payload
+                for row, payload in self.replayed(compose_id, versions)}  # fmt: skip
 
     def compose_heads(self, *, limit: int, offset: int = 0) -> list[dict[str, Any]]:
         """The composes newest first (announcement, then id): ``id``, ``product``,

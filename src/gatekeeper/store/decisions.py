@@ -2,36 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection
 from dataclasses import replace
 from typing import Any
 
 import sqlalchemy as sa
 
 from gatekeeper.errors import InputError
+from gatekeeper.evaluate import DecisionState, assemble
 from gatekeeper.model import Decision, Waiver
 from gatekeeper.store import tables as t
-from gatekeeper.store._base import TxBase
-from gatekeeper.store.result_keys import canonical_json as _canonical_json
-from gatekeeper.timeutil import utcnow
-
-_DECISION_COLUMNS = (
-    t.decisions.c.version,
-    t.decisions.c.verdict,
-    t.decisions.c.summary,
-    t.decisions.c.payload,
-    t.decisions.c.evaluated_at,
-    t.decisions.c.created_at,
-    t.decisions.c.cause,
-)
+from gatekeeper.store.answers import AnswerQueries
 
 
-def _decision_content(payload: Mapping[str, Any]) -> str:
-    """A decision's JSON without its evaluation time: what makes it a new version."""
-    return _canonical_json({k: v for k, v in payload.items() if k != "evaluated_at"})
-
-
-class DecisionQueries(TxBase):
+class DecisionQueries(AnswerQueries):
     def add_waiver(self, waiver: Waiver) -> Waiver:
         """Store a waiver (its ``id`` is ignored); returns it with its database id."""
         if not waiver.comment or not waiver.username:
@@ -56,14 +40,19 @@ class DecisionQueries(TxBase):
         db_id = self._conn.execute(stmt).scalar_one()
         return replace(waiver, id=str(db_id), time=t.to_utc(waiver.time))
 
-    def waivers_for(self, compose_id: str) -> list[Waiver]:
-        """All waivers (and revocations) of the compose, in the order they were stored."""
+    def waivers_for(
+        self, compose_id: str, *, testcases: Collection[str] | None = None
+    ) -> list[Waiver]:
+        """All waivers (and revocations) of the compose (of ``testcases`` only, when
+        given), in the order they were stored."""
         c = t.waivers.c
         stmt = (
             sa.select(c.id, c.testcase, c.time, c.scenario, c.arch, c.waived, c.comment, c.username)
             .where(c.compose_id == compose_id)
             .order_by(c.id)
         )
+        if testcases is not None:
+            stmt = stmt.where(c.testcase.in_(sorted(set(testcases))))
         return [
             Waiver(
                 id=str(db_id),
@@ -81,77 +70,54 @@ class DecisionQueries(TxBase):
             )
         ]
 
-    def record_decision(
-        self,
-        decision: Decision,
-        cause: Mapping[str, Any] | None = None,
-        *,
-        locked: tuple[Mapping[str, Any], Mapping[str, Any] | None] | None = None,
-    ) -> int | None:
-        """Store the decision if it differs from the latest one (``evaluated_at`` aside).
-
-        ``cause`` says what made this version (results, a waiver, the clock): kept with it.
-
-        Returns the new version (the compose's ``decision_version`` plus one, which is
-        updated too), or None when nothing changed. Locks the compose's row, so
-        concurrent writers get consecutive versions; a caller already holding the lock
-        passes ``locked=(its compose row, the latest decision it read)``.
-        """
-        latest: Mapping[str, Any] | None
-        if locked is None:
-            compose: Mapping[str, Any] = self._lock_compose_row(decision.compose)
-            latest = self.latest_decision(decision.compose)
-        else:
-            compose, latest = locked
-        payload = decision.to_json()
-        if latest is not None and _decision_content(latest["payload"]) == _decision_content(
-            payload
-        ):
+    def current_decision(self, compose_id: str) -> Decision | None:
+        """The compose's stored decision as it stands: its latest version, naming the latest
+        results (a result that only replaced the passing one makes no version), with that
+        version's evaluation time. None before the first version."""
+        stmt = sa.select(t.composes.c.decision_state, t.composes.c.decision_version).where(
+            t.composes.c.id == compose_id
+        )
+        found = self._conn.execute(stmt).first()
+        if found is None or not found[1]:
             return None
-        version = int(compose["decision_version"]) + 1
-        now = utcnow()
-        self._conn.execute(
-            sa.update(t.composes)
-            .where(t.composes.c.id == decision.compose)
-            .values(decision_version=version, updated_at=now)
-        )
-        self._conn.execute(
-            sa.insert(t.decisions).values(
-                compose_id=decision.compose,
-                version=version,
-                verdict=decision.verdict,
-                summary=decision.summary,
-                payload=payload,
-                evaluated_at=decision.evaluated_at,
-                created_at=now,
-                cause=dict(cause) if cause is not None else None,
-            )
-        )
-        return version
+        if found[0] is None:  # versions from before decision states: the latest, replayed
+            [(_, payload)] = self.replayed(compose_id, [int(found[1])])
+            return Decision.from_json(payload)
+        state = DecisionState.from_json(found[0])
+        answers = self.answers_of(compose_id)
+        return assemble(compose_id, state.names, answers, state.evaluated_at, state.counts)
 
-    def is_latest_decision(self, decision: Decision) -> bool:
-        """Whether ``decision`` is what the latest stored version says (``evaluated_at`` aside)."""
-        latest = self.latest_decision(decision.compose)
-        return latest is not None and _decision_content(latest["payload"]) == _decision_content(
-            decision.to_json()
-        )
+    def decision_state(self, compose_id: str) -> DecisionState | None:
+        stmt = sa.select(t.composes.c.decision_state).where(t.composes.c.id == compose_id)
+        found = self._conn.execute(stmt).scalar_one_or_none()
+        return None if found is None else DecisionState.from_json(found)
 
     def latest_decision(self, compose_id: str) -> dict[str, Any] | None:
-        """The newest stored decision: version, verdict, summary, payload, times."""
+        """The newest decision: its version's ``version``, ``verdict``, ``summary``,
+        ``evaluated_at``, ``created_at``, ``cause``, and as ``payload`` the Decision JSON of
+        :meth:`current_decision`."""
+        d = t.decisions.c
+        columns = (d.version, d.verdict, d.summary, d.evaluated_at, d.created_at, d.cause)
         stmt = (
-            sa.select(*_DECISION_COLUMNS)
-            .where(t.decisions.c.compose_id == compose_id)
-            .order_by(t.decisions.c.version.desc())
-            .limit(1)
+            sa.select(*columns)
+            .join(
+                t.composes,
+                sa.and_(
+                    t.composes.c.id == d.compose_id, t.composes.c.decision_version == d.version
+                ),
+            )
+            .where(d.compose_id == compose_id)
         )
         row = self._conn.execute(stmt).mappings().first()
-        return dict(row) if row is not None else None
+        if row is None:
+            return None
+        decision = self.current_decision(compose_id)
+        assert decision is not None
+        return {**row, "payload": decision.to_json()}
 
     def decision_history(self, compose_id: str) -> list[dict[str, Any]]:
-        """Every stored decision of the compose, oldest first."""
-        stmt = (
-            sa.select(*_DECISION_COLUMNS)
-            .where(t.decisions.c.compose_id == compose_id)
-            .order_by(t.decisions.c.version)
-        )
-        return [dict(row) for row in self._conn.execute(stmt).mappings()]
+        """Every stored decision of the compose, oldest first: ``version``, ``verdict``,
+        ``summary``, ``payload`` (its Decision JSON), ``evaluated_at``, ``created_at``,
+        ``cause``."""
+        return [{**{k: v for k, v in row.items() if k != "delta"}, "payload": payload}
+                for row, payload in self.replayed(compose_id)]  # fmt: skip

@@ -15,6 +15,7 @@ from gatekeeper.errors import Conflict, NotFound
 from gatekeeper.model import Outcome, Result
 from gatekeeper.store import tables as t
 from gatekeeper.store._base import TxBase
+from gatekeeper.store.latest import track_latest
 from gatekeeper.store.result_inserts import insert_postgresql
 from gatekeeper.store.result_keys import (
     RESCOPE as RESCOPE,
@@ -194,6 +195,10 @@ class ResultQueries(TxBase):
                  if key not in stored and result.id is not None]  # fmt: skip
         if known:
             refuse_changed(self._conn, {key: pending[key][0] for key in known})
+        track_latest(self._conn, [
+            (r.compose, r.testcase, r.scenario, r.arch, r.variant, stored[key], submit_time)
+            for key, (r, submit_time, _) in pending.items() if key in stored
+        ])  # fmt: skip
         return [
             _stored(result, str(stored[key]), submit_time, data, reporter)
             for key, (result, submit_time, data) in pending.items()

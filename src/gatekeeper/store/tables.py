@@ -105,6 +105,9 @@ composes = sa.Table(
     sa.Column(
         "decision_version", sa.Integer(), nullable=False, default=0, server_default=sa.text("0")
     ),
+    # what the current decision's answers (decision_answers) add up to, and when they are
+    # true: the digest of the requirements, tally, verdict, times (0007)
+    sa.Column("decision_state", sa.JSON(), nullable=True),
     sa.CheckConstraint(_check_in("state", COMPOSE_STATES), name="state"),
 )
 
@@ -183,12 +186,47 @@ decisions = sa.Table(
     sa.Column("version", sa.Integer(), nullable=False),
     sa.Column("verdict", sa.String(), nullable=False),
     sa.Column("summary", sa.Text(), nullable=False),
-    sa.Column("payload", sa.JSON(), nullable=False),
+    # a snapshot: the whole Decision JSON (and in ``delta`` the ordinals of its answers);
+    # else NULL, and ``delta`` holds the answers that changed since the version before (0007)
+    sa.Column("payload", sa.JSON(), nullable=True),
+    sa.Column("delta", sa.JSON(), nullable=True),
     sa.Column("evaluated_at", UTCDateTime(), nullable=False),
     sa.Column("created_at", UTCDateTime(), nullable=False),
     sa.Column("cause", sa.JSON(), nullable=True),
     sa.UniqueConstraint("compose_id", "version"),
 )
+
+latest_results = sa.Table(
+    "latest_results",
+    metadata,
+    sa.Column("compose_id", sa.String(), sa.ForeignKey("composes.id"), primary_key=True),
+    sa.Column("key", sa.String(64), primary_key=True),  # of (testcase, scenario, arch, variant)
+    sa.Column("testcase", sa.String(), nullable=False),
+    sa.Column("result_id", sa.Integer(), nullable=False),
+    sa.Column("submit_time", UTCDateTime(), nullable=False),
+    sa.Index("ix_latest_results_compose_id_testcase", "compose_id", "testcase"),
+)
+"""The latest result of each key of a compose (0007), kept by every insert of results."""
+
+decision_answers = sa.Table(
+    "decision_answers",
+    metadata,
+    sa.Column("compose_id", sa.String(), sa.ForeignKey("composes.id"), primary_key=True),
+    sa.Column("ordinal", sa.Integer(), primary_key=True),
+    sa.Column("testcase", sa.String(), nullable=False),
+    sa.Column("type", sa.String(), nullable=False),
+    sa.Column("team", sa.String(), nullable=False),
+    sa.Column("required", sa.Boolean(), nullable=False),
+    sa.Column("is_satisfied", sa.Boolean(), nullable=False),
+    sa.Column("scenario", sa.String(), nullable=True),
+    sa.Column("arch", sa.String(), nullable=True),
+    sa.Column("variant", sa.String(), nullable=True),
+    sa.Column("result_id", sa.String(), nullable=True),
+    sa.Column("ref_url", sa.Text(), nullable=True),
+    sa.Column("waiver_id", sa.String(), nullable=True),
+    sa.Index("ix_decision_answers_compose_id_testcase", "compose_id", "testcase"),
+)
+"""The current decision's answers, one per requirement (its ordinal), of each compose (0007)."""
 
 identities = sa.Table(
     "identities",

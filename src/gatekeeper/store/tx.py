@@ -10,7 +10,6 @@ from __future__ import annotations
 from gatekeeper.store.accounts import AccountQueries
 from gatekeeper.store.composes import ComposeQueries
 from gatekeeper.store.dashboard import DashboardQueries
-from gatekeeper.store.decisions import DecisionQueries
 from gatekeeper.store.outbox import OutboxQueries
 from gatekeeper.store.results import ResultQueries, result_dedupe_key
 
@@ -18,10 +17,9 @@ from gatekeeper.store.results import ResultQueries, result_dedupe_key
 class Tx(
     ComposeQueries,
     ResultQueries,
-    DecisionQueries,
     AccountQueries,
     OutboxQueries,
-    DashboardQueries,
+    DashboardQueries,  # and through it DecisionQueries, AnswerQueries
 ):
     """One open database transaction and all of gatekeeper's queries."""
 

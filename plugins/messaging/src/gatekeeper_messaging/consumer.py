@@ -6,7 +6,12 @@
 Its settings are ``[consumer_config]`` of that file (see :mod:`gatekeeper_messaging.settings`);
 gatekeeper's own are found as usual (``gatekeeper_config``, else ``GATEKEEPER_CONFIG``,
 ``GATEKEEPER_DATABASE_URL``, ``./gatekeeper.toml``). The application is built once, and the
-outbox dispatcher runs in the consumer's process.
+outbox dispatcher (unless ``dispatch_interval = 0``) and the deadline timer (unless
+``deadline_timer = false``: it re-decides each open compose at its next deadline instant) run
+in the consumer's process.
+
+The "published" topic says a compose is on the mirrors already: it is recorded even when the
+compose was never promoted (forced, as the topic's identity: its merge request says so).
 
 Delivery is at least once: the broker gives a message again when its acknowledgement was
 lost. Storing it again changes nothing: a result's id is derived from the message id (or is
@@ -51,6 +56,7 @@ from gatekeeper_messaging.settings import ConsumerSettings
 
 if TYPE_CHECKING:
     from gatekeeper.outbox import Dispatcher
+    from gatekeeper.service.deadline_timer import DeadlineTimer
 
 __all__ = ["Consumer", "Refused", "kv"]
 
@@ -79,7 +85,9 @@ class Consumer:
 
     ``bindings``: fedora-messaging's queue bindings (default: its ``bindings`` setting, as
     ``fedora-messaging consume`` runs them); their routing keys give the topic prefixes when
-    ``topic_prefixes`` is not set, and each is checked to reach a handler.
+    ``topic_prefixes`` is not set, and each is checked to reach a handler. ``dispatch``
+    false: no background thread at all (neither the outbox dispatcher nor the deadline
+    timer), for a consumer embedded in another process or driven by a test.
     """
 
     def __init__(
@@ -115,6 +123,11 @@ class Consumer:
         if dispatch and settings.dispatch_interval > 0:
             self.dispatcher = app.dispatcher
             self.dispatcher.start(interval=settings.dispatch_interval)
+        self.timer: DeadlineTimer | None = None
+        if dispatch and settings.deadline_timer:
+            app.store.claim_single_writer()  # SQLite: a long-running writer, as a dispatcher
+            self.timer = app.deadline_timer
+            self.timer.start()
         prefixes = ",".join(self.routes.prefixes) or None
         log.info(
             "consumer started: %s",
@@ -123,6 +136,8 @@ class Consumer:
                 prefixes=prefixes,
                 prefixes_from="bindings" if self.routes.derived else "topic_prefixes",
                 identities=len(settings.identities),
+                dispatcher="on" if self.dispatcher is not None else "off",
+                deadline_timer="on" if self.timer is not None else "off",
             ),
         )
         for key in keys:
@@ -148,6 +163,9 @@ class Consumer:
         return cached[1]
 
     def stop(self) -> None:
+        if self.timer is not None:
+            self.timer.stop()
+            self.timer = None
         if self.dispatcher is not None:
             self.dispatcher.stop()
             self.dispatcher = None
@@ -233,7 +251,8 @@ class Consumer:
             return ("proposed" if report.proposed else "known"), report.compose.id, None
         if action == "publish":
             compose_id = inbound.published_compose(body)
-            published = self.app.publish(compose_id)
+            # a fact, not a request: the compose is on the mirrors, promoted or not
+            published = self.app.publish(compose_id, force=True, by=identity)
             return ("already" if published.already else "published"), compose_id, None
         if action == "result-ci":
             result = inbound.ci_result(

@@ -18,6 +18,7 @@
     testcase = "{namespace}.{type}.{category}"
     retry_delay = 1.0                        # seconds before a Nack after a store error
     dispatch_interval = 1.0                  # the outbox dispatcher's period; 0: none
+    deadline_timer = true                    # re-decide composes at their deadlines here
     [consumer_config.identities]             # topic glob -> the identity its messages act as
     "org.centos.prod.ci.productmd-compose.test.*" = "t-functional-bot"
     [consumer_config.groups]                 # identity -> its groups (policy reporters.groups)
@@ -62,6 +63,8 @@ CONSUMER_KEYS: Mapping[str, str] = {
     "reporters.groups name them",
     "retry_delay": "seconds to wait before returning a message after a store error",
     "dispatch_interval": "seconds between outbox rounds in the consumer (0: no dispatcher)",
+    "deadline_timer": "re-decide each open compose at its next deadline instant in the "
+    "consumer (true or false; default true)",
 }
 
 
@@ -118,6 +121,7 @@ class ConsumerSettings:
     groups: tuple[tuple[str, tuple[str, ...]], ...] = ()
     retry_delay: float = 1.0
     dispatch_interval: float = 1.0
+    deadline_timer: bool = True
     source: str | None = field(default=None, compare=False)
 
     @classmethod
@@ -144,6 +148,13 @@ class ConsumerSettings:
         if published is not None:
             published = _topic(published, source, f"{key}.published_topic") or None
         identities = _identities(section.get("identities", {}), source)
+        deadline_timer = section.get("deadline_timer", True)
+        if not isinstance(deadline_timer, bool):
+            raise ConfigError(
+                f"expected true or false, got {deadline_timer!r}",
+                file=source,
+                key=f"{key}.deadline_timer",
+            )
         return cls(
             gatekeeper_config=config,
             topic_prefixes=None
@@ -157,6 +168,7 @@ class ConsumerSettings:
             groups=_groups(section.get("groups", {}), {name for _, name in identities}, source),
             retry_delay=_positive(section, "retry_delay", 1.0, source, key, zero=True),
             dispatch_interval=_positive(section, "dispatch_interval", 1.0, source, key, zero=True),
+            deadline_timer=deadline_timer,
             source=source,
         )
 
