@@ -193,26 +193,7 @@ def grid(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 def served(asgi: Any, *, timeout: float = 20.0) -> Iterator[str]:
     """Any ASGI application served as ``gatekeeper.testing.serving`` serves gatekeeper's:
     uvicorn on a free loopback port in a thread. Yields the base URL (a baseline's server)."""
-    import socket
-    import threading
+    from gatekeeper.testing import serving_asgi
 
-    import uvicorn
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    config = uvicorn.Config(asgi, host="127.0.0.1", port=port, log_level="warning",
-                            lifespan="off")  # fmt: skip
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="bench-server", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + timeout
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError(f"the server did not start on port {port}")
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout)
+    with serving_asgi(asgi, timeout=timeout, name="bench-server") as url:
+        yield url

@@ -696,7 +696,8 @@ def _ingest_parts(workdir: str, path: str) -> dict[str, float]:
     from gatekeeper.service import Actor, decisions
     from gatekeeper.service.results import Results
     from gatekeeper.store import Store
-    from gatekeeper.store.decisions import DecisionQueries
+    from gatekeeper.store import results as result_queries
+    from gatekeeper.store.answers import AnswerQueries
     from gatekeeper.store.results import ResultQueries
 
     results = parsed_junit(Path(path))
@@ -705,9 +706,12 @@ def _ingest_parts(workdir: str, path: str) -> dict[str, float]:
     for owner, attr, label in (
         (Results, "authorize", "authorise (who owns each testcase)"),
         (ResultQueries, "_insert_results_sqlite", "add_results: the INSERTs"),
-        (ResultQueries, "results_for", "read the gated testcases' results back"),
-        (decisions, "evaluate", "evaluate"),
-        (DecisionQueries, "record_decision", "record the decision"),
+        (result_queries, "track_latest", "keep each key's latest result"),
+        (AnswerQueries, "latest_results", "read the touched testcases' latest results"),
+        (AnswerQueries, "answers_of", "read their current answers"),
+        (decisions, "answer_gates", "evaluate the touched requirements"),
+        (AnswerQueries, "put_answers", "store the answers that changed"),
+        (AnswerQueries, "add_decision_version", "record the version"),
     ):
         parts.wrap(owner, attr, label)
     parts.time_commits(Store, "commit")

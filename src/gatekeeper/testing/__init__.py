@@ -139,23 +139,30 @@ def gk_app(gk_settings: Settings, gk_clock: Clock) -> Iterator[object]:
 def serving(app: Any, *, timeout: float = 20.0) -> Iterator[str]:
     """Serve ``create_app(app)`` with uvicorn on 127.0.0.1 (a free port) in a thread;
     yields its base URL, and stops the server when the block ends."""
-    import uvicorn
-
     from gatekeeper.api import create_app
+
+    with serving_asgi(create_app(app), timeout=timeout, name="gatekeeper-test-server") as url:
+        yield url
+
+
+@contextmanager
+def serving_asgi(asgi: Any, *, timeout: float = 20.0, name: str = "asgi-server") -> Iterator[str]:
+    """Any ASGI application served with uvicorn on 127.0.0.1 (a free port) in a thread
+    (what :func:`serving` does for gatekeeper's); yields its base URL."""
+    import uvicorn
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    config = uvicorn.Config(
-        create_app(app), host="127.0.0.1", port=port, log_level="warning", lifespan="off"
-    )
+    config = uvicorn.Config(asgi, host="127.0.0.1", port=port, log_level="warning",
+                            lifespan="off")  # fmt: skip
     server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="gatekeeper-test-server", daemon=True)
+    thread = threading.Thread(target=server.run, name=name, daemon=True)
     thread.start()
     deadline = time.monotonic() + timeout
     while not server.started:
         if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError(f"the test server did not start on port {port}")
+            raise RuntimeError(f"the server did not start on port {port}")
         time.sleep(0.02)
     try:
         yield f"http://127.0.0.1:{port}"
