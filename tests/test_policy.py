@@ -558,7 +558,7 @@ def test_single_error_in_a_directory_is_raised_alone(tmp_path: Path) -> None:
     assert not isinstance(info.value, ErrorGroup)
     assert str(info.value) == (
         f"{tmp_path / 'rdo.yaml'}:2: colour: unknown key 'colour'; expected one of: team, "
-        "description, contact, owns, reporters, applies_to, gates"
+        "description, contact, owns, reporters, applies_to, gates, decision_context"
     )
 
 
@@ -837,3 +837,47 @@ def test_a_tagged_list_or_mapping_is_refused_where_it_stands(
     error = only_error(text)
     assert (error.line, error.key) == (line, key)
     assert "tagged" in error.message and "remove the tag" in error.message
+
+
+# -- decision_context (Greenwave's decision contexts) -------------------------------------------
+
+
+def test_a_policy_answers_the_gatekeeper_context_by_default() -> None:
+    policy, errors = parse("team: rdo\n")
+    assert errors == []
+    assert policy is not None and policy.decision_contexts == ("gatekeeper",)
+
+
+@pytest.mark.parametrize(
+    ("value", "contexts"),
+    [
+        ("bodhi_update_push_stable", ("bodhi_update_push_stable",)),
+        ("[gatekeeper, osci_compose_gate]", ("gatekeeper", "osci_compose_gate")),
+    ],
+)
+def test_decision_context_is_a_name_or_a_list(value: str, contexts: tuple[str, ...]) -> None:
+    policy, errors = parse(f"team: rdo\ndecision_context: {value}\n")
+    assert errors == []
+    assert policy is not None and policy.decision_contexts == contexts
+    data = yaml.safe_load(f"team: rdo\ndecision_context: {value}\n")
+    jsonschema.validate(data, policy_schema(), jsonschema.Draft202012Validator)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("[]", "the list is empty"),
+        ("[a, a]", "duplicate 'a'"),
+        ('""', "got an empty string"),
+        ("{a: b}", "expected a decision context or a list of them"),
+        ("[1]", "quote it"),
+    ],
+)
+def test_a_bad_decision_context_is_located(value: str, expected: str) -> None:
+    error = only_error(f"team: rdo\ndecision_context: {value}\n")
+    assert error.line == 2 and error.key is not None
+    assert error.key.startswith("decision_context")
+    assert expected in error.message
+    data = yaml.safe_load(f"team: rdo\ndecision_context: {value}\n")
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(data, policy_schema(), jsonschema.Draft202012Validator)

@@ -152,6 +152,47 @@ def test_every_route_answers_as_the_served_schema_says(
         ("GET", f"{API}/composes/nope", None, None),
         ("POST", RESULTS, [{"testcase": "idm.install", "outcome": "PASSED"}], rdo),
         ("POST", RESULTS, b"[", rdo),
+        # the ResultsDB v2.0, WaiverDB v1.0 and Greenwave decision APIs (#16)
+        (
+            "POST",
+            "/api/v2.0/results",
+            {
+                "outcome": "PASSED",
+                "testcase": "rdo.smoke",
+                "data": {"productmd.compose.id": CID, "system_architecture": "x86_64"},
+            },
+            rdo,
+        ),
+        (
+            "POST",
+            "/api/v1.0/waivers/",
+            {
+                "subject_type": "compose",
+                "subject_identifier": CID,
+                "testcase": "rdo.smoke",
+                "comment": "flaky",
+            },
+            admin,
+        ),
+        ("GET", "/api/v1.0/waivers/", None, None),
+        ("GET", "/api/v1.0/waivers/1", None, None),
+        ("GET", "/api/v2.0/results?limit=1", None, None),
+        ("GET", "/api/v2.0/results/latest", None, None),
+        ("GET", "/api/v2.0/results/1", None, None),
+        ("GET", "/api/v2.0/testcases", None, None),
+        ("GET", "/api/v2.0/groups", None, None),
+        ("GET", "/api/v2.0/groups/x", None, None),
+        (
+            "POST",
+            "/api/v1.0/decision",
+            {
+                "subject_type": "compose",
+                "subject_identifier": CID,
+                "decision_context": "gatekeeper",
+                "product_version": "cs-9",
+            },
+            None,
+        ),
     ]
     junit = b'<testsuite name="s"><testcase classname="c" name="n"/></testsuite>'
     for method, url, body, headers in calls:

@@ -16,7 +16,16 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from gatekeeper.api import errors, routes_composes, routes_ops, routes_results, web
+from gatekeeper.api import (
+    compat_greenwave,
+    compat_resultsdb,
+    compat_waiverdb,
+    errors,
+    routes_composes,
+    routes_ops,
+    routes_results,
+    web,
+)
 from gatekeeper.api.metrics import ApiMetrics
 from gatekeeper.api.middleware import BodyLimit, NoNulUrl, Observe
 from gatekeeper.api.models import ResultIn
@@ -57,6 +66,9 @@ def create_app(app: Gatekeeper) -> FastAPI:
     api.include_router(routes_composes.router(app))
     api.include_router(routes_results.router(app, metrics))
     api.include_router(routes_ops.router(app, metrics))
+    api.include_router(compat_greenwave.router(app))  # Greenwave's POST /api/v1.0/decision
+    api.include_router(compat_resultsdb.router(app))
+    api.include_router(compat_waiverdb.router(app))  # WaiverDB's /api/v1.0/waivers/
     web.install(api, app)  # the dashboard: pages under /, static files under /static
     api.add_middleware(BodyLimit, limit=limit)
     api.add_middleware(NoNulUrl)

@@ -45,3 +45,5 @@ class Policy:
     reporters: Reporters = Reporters()
     applies_to: AppliesTo = AppliesTo()
     file: str | None = None
+    #: the Greenwave decision contexts the policy answers (``decision_context:``)
+    decision_contexts: tuple[str, ...] = ("gatekeeper",)

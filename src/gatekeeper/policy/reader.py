@@ -24,11 +24,15 @@ from gatekeeper.policy import yamlsafe
 from gatekeeper.policy.globs import glob_problem, is_glob, overlap_example
 from gatekeeper.policy.schema import (
     COMPOSE_TYPES,
+    DEFAULT_DECISION_CONTEXT,
     ON_MISSING,
     TEAM_PATTERN,
 )
 
-TOP_KEYS = ("team", "description", "contact", "owns", "reporters", "applies_to", "gates")
+TOP_KEYS = (
+    "team", "description", "contact", "owns", "reporters", "applies_to", "gates",
+    "decision_context",
+)  # fmt: skip
 REPORTER_KEYS = ("users", "groups")
 APPLIES_KEYS = ("products", "types")
 GATE_KEYS = ("testcase", "arches", "scenario", "required", "deadline", "on_missing")
@@ -117,6 +121,9 @@ class _PolicyReader:
         reporters = self.reporters(top["reporters"]) if "reporters" in top else Reporters()
         applies_to = self.applies_to(top["applies_to"]) if "applies_to" in top else AppliesTo()
         gates = self.gates(top.get("gates"), team, owned if complete else None)
+        contexts: tuple[str, ...] = (DEFAULT_DECISION_CONTEXT,)
+        if "decision_context" in top:
+            contexts = self.decision_contexts(top["decision_context"]) or contexts
         if team is not None:
             self.parsed.policy = Policy(
                 team=team,
@@ -125,6 +132,7 @@ class _PolicyReader:
                 reporters=reporters,
                 applies_to=applies_to,
                 file=self.parsed.file,
+                decision_contexts=contexts,
                 **text,
             )
 
@@ -139,6 +147,17 @@ class _PolicyReader:
             self.r.report(node, "team", f"invalid team name '{team}': {rule}")
             return None
         return team
+
+    def decision_contexts(self, node: yaml.Node) -> tuple[str, ...] | None:
+        """A decision context's name, or a list of them (Greenwave's ``decision_context``)."""
+        if isinstance(node, yaml.ScalarNode):
+            name = self.r.string(node, "decision_context", "a decision context")
+            return None if name is None else (name,)
+        if not isinstance(node, yaml.SequenceNode):
+            self.r.wrong(node, "decision_context", "a decision context or a list of them")
+            return None
+        hint = "or remove the key to answer the 'gatekeeper' context"
+        return self.r.unique_strings(node, "decision_context", "decision contexts", hint)
 
     def globs(self, node: yaml.Node, path: str) -> list[yamlsafe.Item] | None:
         items = self.r.strings(node, path, "globs", empty=True)

@@ -14,6 +14,7 @@ ON_MISSING = ("block", "ignore")
 COMPOSE_TYPES = tuple(COMPOSE_TYPE_SUFFIXES.values())
 TEAM_PATTERN = r"[a-z0-9][a-z0-9_-]*"
 SCHEMA_ID = "urn:gatekeeper:schema:policy:1"
+DEFAULT_DECISION_CONTEXT = "gatekeeper"
 
 # -- JSON Schema ------------------------------------------------------------------------------
 
@@ -90,6 +91,17 @@ def policy_schema() -> dict[str, Any]:
             types=_list(compose_type, f"Compose types ({', '.join(COMPOSE_TYPES)}) or globs."),
         ),
         gates=_list(gate, "The testcases this team requires."),
+        decision_context={
+            "anyOf": [
+                _text("A decision context."),
+                _list(
+                    _text("A decision context."), "Decision contexts.", minItems=1, uniqueItems=True
+                ),
+            ],
+            "default": DEFAULT_DECISION_CONTEXT,
+            "description": "The Greenwave decision context(s) the policy answers "
+            "(POST /api/v1.0/decision): a name or a list.",
+        },
     )
     head = {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": SCHEMA_ID}
     return {**head, "title": "gatekeeper policy", **schema}

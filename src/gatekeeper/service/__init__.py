@@ -31,6 +31,9 @@ from gatekeeper.errors import GatekeeperError
 from gatekeeper.model import Compose, Decision, Policy, Result, Waiver
 from gatekeeper.outbox import Dispatcher
 from gatekeeper.service.accounts import Accounts, Actor, IssuedToken
+from gatekeeper.service.compat_greenwave import GreenwaveDecisions, GreenwaveQuery
+from gatekeeper.service.compat_resultsdb import ResultsdbCompat
+from gatekeeper.service.compat_waiverdb import CompatWaiver, WaiverDB, WaiverRequest
 from gatekeeper.service.composes import Composes, ImportReport, PublishReport
 from gatekeeper.service.context import Context
 from gatekeeper.service.dashboard import Dashboard
@@ -87,6 +90,9 @@ class Gatekeeper:
         self._outbox = OutboxEntries(self.ctx)
         self._dashboard = Dashboard(self.ctx, lambda: self._composes.forge)
         HookCalls(self.ctx, self).register()
+        self._greenwave = GreenwaveDecisions(self)  # the Greenwave decision API
+        self._resultsdb = ResultsdbCompat(self.ctx, self)
+        self._waiverdb = WaiverDB(self.ctx, self)  # the WaiverDB API's use cases
         # re-decides open composes at their deadline instants (serve and the consumer start it)
         self.deadline_timer = DeadlineTimer(self.next_deadline, self.act_on_deadlines, clock=clock)
         # what /healthz checks besides the store: callables raising when a part is down
@@ -267,6 +273,58 @@ class Gatekeeper:
     def history(self, compose_id: str) -> list[dict[str, Any]]:
         """Every version of the compose's decision, oldest first, each with its cause."""
         return self._decisions.history(compose_id)
+
+    # -- ResultsDB, WaiverDB and Greenwave compatibility (gatekeeper.api.compat_*) ----------
+    # resultsdb: (methods of the ResultsDB v2.0 API go here)
+    def resultsdb_create(self, body: Mapping[str, Any], actor: Actor) -> Result:
+        """Store a result posted in ResultsDB's shape (through :meth:`ingest`); the stored
+        one (the one stored before, when the same result is posted again)."""
+        return self._resultsdb.create(body, actor)
+
+    def resultsdb_result(self, result_id: int) -> Result:
+        """The result with database id ``result_id`` (NotFound when there is none)."""
+        return self._resultsdb.get(result_id)
+
+    def resultsdb_results(
+        self, params: Iterable[tuple[str, str]], *, limit: int, offset: int = 0,
+        latest: bool = False,
+    ) -> list[Result]:  # fmt: skip
+        """Results kept by ResultsDB's query ``params``, newest first (``latest``: the
+        newest of each testcase and ``_distinct_on`` values)."""
+        return self._resultsdb.results(params, limit=limit, offset=offset, latest=latest)
+
+    def resultsdb_groups(
+        self, uuids: Sequence[str], descriptions: Sequence[str], likes: Sequence[str]
+    ) -> list[dict[str, Any]]:
+        """The ResultsDB groups the stored results name (uuid, description, ref_url)."""
+        return self._resultsdb.groups(uuids, descriptions, likes)
+
+    def resultsdb_testcases(
+        self, names: Sequence[str], likes: Sequence[str], *, limit: int, offset: int = 0
+    ) -> list[str]:
+        """The names of the testcases results were stored for (filtered), by name."""
+        return self._resultsdb.testcases(names, likes, limit=limit, offset=offset)
+
+    # waiverdb: (methods of the WaiverDB v1.0 API go here)
+    def waiverdb_create(
+        self, requests: Sequence[WaiverRequest], actor: Actor
+    ) -> list[CompatWaiver]:
+        """Waive (``waived: false``: revoke) as WaiverDB's POST does, every request checked
+        before any is waived."""
+        return self._waiverdb.create(requests, actor)
+
+    def waiverdb_waiver(self, waiver_id: int) -> CompatWaiver:
+        """One waiver as WaiverDB shows it (NotFound: ``Waiver not found``)."""
+        return self._waiverdb.get(waiver_id)
+
+    def waiverdb_waivers(self, **filters: Any) -> tuple[list[CompatWaiver], int]:
+        """A page of waivers filtered as WaiverDB's GET does, newest first; the total."""
+        return self._waiverdb.listing(**filters)
+
+    # greenwave: (methods of the Greenwave decision API go here)
+    def greenwave_decision(self, query: GreenwaveQuery) -> dict[str, Any]:
+        """Greenwave's answer for a compose (``POST /api/v1.0/decision``), never recorded."""
+        return self._greenwave.decide(query)
 
     # -- identities ----------------------------------------------------------------------
     def actor(self, name: str) -> Actor:

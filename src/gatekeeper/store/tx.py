@@ -12,6 +12,8 @@ from gatekeeper.store.composes import ComposeQueries
 from gatekeeper.store.dashboard import DashboardQueries
 from gatekeeper.store.outbox import OutboxQueries
 from gatekeeper.store.results import ResultQueries, result_dedupe_key
+from gatekeeper.store.resultsdb import ResultsdbQueries
+from gatekeeper.store.waiverdb import WaiverDBQueries
 
 
 class Tx(
@@ -20,6 +22,8 @@ class Tx(
     AccountQueries,
     OutboxQueries,
     DashboardQueries,  # and through it DecisionQueries, AnswerQueries
+    ResultsdbQueries,
+    WaiverDBQueries,
 ):
     """One open database transaction and all of gatekeeper's queries."""
 
