@@ -6,7 +6,7 @@ versions), with 3,000 builds; the compose before it (published: ``main``) passed
 gate, so each failed or errored cell has suspects (the 180 builds changed since). Figures,
 on SQLite and PostgreSQL, each next to its baseline measured in the same run:
 
-- the compose page: ``Gatekeeper.compose_view(id)`` (the read model: decision shown,
+- the compose page: ``Gatekeeper.dashboard.compose_view(id)`` (the read model: decision shown,
   matrix, the results its answers name, suspects, build diff, history) and rendering it
   to HTML with the dashboard's templates (``gatekeeper.api.web.routes.compose_page``),
   shown again (what an open page costs when it is fetched again). Target: <= 150 ms.
@@ -138,10 +138,10 @@ def after_each_report(app: Gatekeeper, render: Callable[[], str]) -> Timing:
     runs = []
     for n in range(REPEAT + 1):
         outcome = Outcome.FAILED if n % 2 else Outcome.PASSED
-        before = app.decision_version(COMPOSE_ID)
+        before = app.dashboard.decision_version(COMPOSE_ID)
         app.ingest([Result(COMPOSE_ID, testcase, outcome, NOW, id=f"rerun{n}", arch=arch,
                            ref_url=f"https://ci.example.org/rerun/{n}")], ACTOR)  # fmt: skip
-        if app.decision_version(COMPOSE_ID) == before:
+        if app.dashboard.decision_version(COMPOSE_ID) == before:
             raise RuntimeError("the rerun made no new decision version")
         gc.collect()
         start = time.perf_counter()
@@ -155,7 +155,7 @@ def page_renderer(app: Gatekeeper) -> Callable[[], str]:
     """The compose page as the dashboard renders it: read model, then templates."""
     from gatekeeper.api.web.routes import compose_page
 
-    return lambda: compose_page(app.compose_view(COMPOSE_ID))
+    return lambda: compose_page(app.dashboard.compose_view(COMPOSE_ID))
 
 
 def run(name: str, url: str, workdir: Path, policies_dir: Path) -> list[Row]:
@@ -165,7 +165,7 @@ def run(name: str, url: str, workdir: Path, policies_dir: Path) -> list[Row]:
     try:
         app.start()
         setup, _ = once(lambda: prepare(app, random.Random(SEED)))
-        view = app.compose_view(COMPOSE_ID)
+        view = app.dashboard.compose_view(COMPOSE_ID)
         cells = len(view.matrix.cells)
         suspects = sum(1 for c in view.matrix.cells if c.suspects and c.suspects.passed_in)
         print(f"  {name}: set up in {setup:.1f} s; {cells} cells, {suspects} with suspects, "
@@ -195,7 +195,7 @@ def run(name: str, url: str, workdir: Path, policies_dir: Path) -> list[Row]:
 
             cold_time = measure(first_ever, REPEAT)
             page_time = measure(render, REPEAT)
-            view_time = measure(lambda: app.compose_view(COMPOSE_ID), REPEAT)
+            view_time = measure(lambda: app.dashboard.compose_view(COMPOSE_ID), REPEAT)
             http_time = measure(lambda: client.get(f"/composes/{COMPOSE_ID}"), REPEAT)
     finally:
         app.store.dispose()

@@ -131,7 +131,7 @@ def test_a_row_counts_required_answers_and_names_the_teams_waited_for(app: Gatek
         ("tf.smoke", "RUNNING", "aarch64"),
         ("tf.docs", "FAILED", None),
     )
-    (row,) = app.dashboard_composes().items
+    (row,) = app.dashboard.composes().items
     assert (row.id, row.product, row.state, row.verdict) == (
         CID,
         "CentOS-Stream-9",
@@ -143,7 +143,7 @@ def test_a_row_counts_required_answers_and_names_the_teams_waited_for(app: Gatek
     assert row.summary == "Of 5 required tests, 3 results missing, 1 test pending"
     assert row.age == timedelta(hours=1) and row.undecided is None
     report(app, CID, ("tf.smoke", "PASSED", "aarch64"), ("tf.install", "PASSED", None))
-    (row,) = app.dashboard_composes().items
+    (row,) = app.dashboard.composes().items
     assert (row.satisfied, row.waiting_for) == (3, ("qa",))
 
 
@@ -152,21 +152,21 @@ def test_the_next_deadline_is_the_earliest_ahead_among_unsatisfied_required_gate
 ) -> None:
     announced = app.compose(CID).announced_at
     report(app, CID, ("qa.boot", "FAILED", None))
-    assert app.dashboard_composes().items[0].next_deadline == announced + timedelta(hours=2)
+    assert app.dashboard.composes().items[0].next_deadline == announced + timedelta(hours=2)
     clock.now = announced + timedelta(hours=3)  # tf.install is ignored now: satisfied
-    assert app.dashboard_composes().items[0].next_deadline == announced + timedelta(hours=4)
+    assert app.dashboard.composes().items[0].next_deadline == announced + timedelta(hours=4)
     clock.now = announced + timedelta(hours=5)  # qa.fips overdue; qa.boot failed, due at +12h
-    assert app.dashboard_composes().items[0].next_deadline == announced + timedelta(hours=12)
+    assert app.dashboard.composes().items[0].next_deadline == announced + timedelta(hours=12)
     pass_all(app, CID)
-    assert app.dashboard_composes().items[0].next_deadline is None
+    assert app.dashboard.composes().items[0].next_deadline is None
 
 
 def test_a_compose_no_policy_gates_has_no_verdict_and_says_why(gk_app: Gatekeeper) -> None:
     gk_app.announce("Fedora-ELN-20261124.n.0")
-    (row,) = gk_app.dashboard_composes().items
+    (row,) = gk_app.dashboard.composes().items
     assert row.verdict is None
     assert row.undecided == "no policy applies to Fedora-ELN nightly composes"
-    view = gk_app.compose_view("Fedora-ELN-20261124.n.0")
+    view = gk_app.dashboard.compose_view("Fedora-ELN-20261124.n.0")
     assert view.decision is None and view.matrix.rows == ()
 
 
@@ -175,20 +175,22 @@ def test_the_decision_shown_is_the_apis_answer_for_answer_after_time_moved_it(
     app: Gatekeeper, clock: Clock
 ) -> None:
     report(app, CID, ("tf.smoke", "PASSED", "x86_64"))
-    stored = app.compose_view(CID)
-    assert stored.stored and stored.version == app.decision_version(CID)
+    stored = app.dashboard.compose_view(CID)
+    assert stored.stored and stored.version == app.dashboard.decision_version(CID)
     clock.now += timedelta(hours=4)  # past tf.install's and qa.fips's deadlines
-    moved = app.compose_view(CID)
+    moved = app.dashboard.compose_view(CID)
     assert not moved.stored and moved.version == stored.version
     assert moved.decision is not None and moved.row.verdict == "failed"
     api = app.decide(CID)  # what GET /api/v1/composes/{id}/decision answers (a what-if)
     assert moved.decision.answers == api.answers
     assert (moved.decision.verdict, moved.decision.summary) == (api.verdict, api.summary)
-    assert app.decision_version(CID) == stored.version  # neither read recorded it
-    assert not app.compose_view(CID).stored
+    assert app.dashboard.decision_version(CID) == stored.version  # neither read recorded it
+    assert not app.dashboard.compose_view(CID).stored
     assert app.act_on_deadlines() == [CID]  # time's change is recorded by the deadline timer
-    again = app.compose_view(CID)
-    assert again.stored and again.version == app.decision_version(CID) == stored.version + 1
+    again = app.dashboard.compose_view(CID)
+    assert (
+        again.stored and again.version == app.dashboard.decision_version(CID) == stored.version + 1
+    )
     assert again.decision is not None and again.decision.to_json() == api.to_json()
 
 
@@ -196,10 +198,10 @@ def test_a_policy_changed_since_the_decision_shows_at_once(
     app: Gatekeeper, gk_policies: Callable[..., Path]
 ) -> None:
     report(app, CID, ("qa.boot", "PASSED", None))
-    assert app.compose_view(CID).stored  # and kept decoded for the next page
+    assert app.dashboard.compose_view(CID).stored  # and kept decoded for the next page
     gk_policies(qa=QA + "  - testcase: qa.new\n")
     app.reload_policies()
-    view = app.compose_view(CID)
+    view = app.dashboard.compose_view(CID)
     assert not view.stored and cell(view, "qa.new").state == "missing"
     assert view.decision is not None and view.decision.answers == app.decide(CID).answers
 
@@ -208,17 +210,17 @@ def test_a_deadline_given_since_the_decision_shows_at_once(
     app: Gatekeeper, gk_policies: Callable[..., Path]
 ) -> None:
     report(app, CID, ("qa.boot", "PASSED", None))
-    assert cell(app.compose_view(CID), "tf.docs").state == "missing"
+    assert cell(app.dashboard.compose_view(CID), "tf.docs").state == "missing"
     gk_policies(tf=TF + "    deadline: 30m\n")  # tf.docs, announced an hour ago
     app.reload_policies()
-    view = app.compose_view(CID)
+    view = app.dashboard.compose_view(CID)
     assert not view.stored and cell(view, "tf.docs").state == "overdue"
     assert view.decision is not None and view.decision.answers == app.decide(CID).answers
 
 
 def test_every_cell_is_the_decisions_answer_with_its_state_word(app: Gatekeeper) -> None:
     report(app, CID, ("tf.smoke", "ERROR", "aarch64"), ("qa.fips", "QUEUED", "x86_64", "fips"))
-    view = app.compose_view(CID)
+    view = app.dashboard.compose_view(CID)
     assert view.decision is not None
     assert sorted(
         (c.team, c.testcase, c.scenario, c.arch, c.answer_type) for c in view.matrix.cells
@@ -254,7 +256,7 @@ def test_a_cell_carries_its_result_and_its_waiver(app: Gatekeeper) -> None:
         note="kernel panic",
     )
     app.waive(CID, "qa.boot", actor=OPERATOR, comment="known kernel bug, RHEL-1")
-    boot = cell(app.compose_view(CID), "qa.boot")
+    boot = cell(app.dashboard.compose_view(CID), "qa.boot")
     assert (boot.state, boot.answer_type, boot.satisfied) == (
         "waived",
         "test-result-failed-waived",
@@ -269,21 +271,21 @@ def test_a_cell_carries_its_result_and_its_waiver(app: Gatekeeper) -> None:
     )
     assert boot.result.submit_time == app.clock()
     assert (boot.waiver.comment, boot.waiver.username) == ("known kernel bug, RHEL-1", "releng")
-    assert cell(app.compose_view(CID), "tf.install").result is None
+    assert cell(app.dashboard.compose_view(CID), "tf.install").result is None
 
 
 def test_an_overdue_gate_that_ignores_missing_results_is_an_ignored_cell(
     app: Gatekeeper, clock: Clock
 ) -> None:
     clock.now += timedelta(hours=2)
-    install = cell(app.compose_view(CID), "tf.install")
+    install = cell(app.dashboard.compose_view(CID), "tf.install")
     assert (install.state, install.answer_type) == ("ignored", "test-result-overdue-ignored")
     assert install.satisfied and install.deadline == app.compose(CID).announced_at + timedelta(
         hours=2
     )
-    assert cell(app.compose_view(CID), "qa.fips", "x86_64").state == "missing"
+    assert cell(app.dashboard.compose_view(CID), "qa.fips", "x86_64").state == "missing"
     clock.now += timedelta(hours=2)
-    assert cell(app.compose_view(CID), "qa.fips", "x86_64").state == "overdue"
+    assert cell(app.dashboard.compose_view(CID), "qa.fips", "x86_64").state == "overdue"
 
 
 # -- imported composes: suspects, build diff, team strips, the merge request ---------------------
@@ -313,30 +315,30 @@ def test_suspects_are_the_builds_changed_since_the_gate_last_passed(
     report(gk_app, second, ("tf.smoke", "FAILED", "x86_64"), ("qa.boot", "ERROR", None))
     report(gk_app, third, ("tf.smoke", "ERROR", "x86_64"))
     builds = {cid: gk_app.compose_builds(cid) for cid in imported}
-    smoke = cell(gk_app.compose_view(second), "tf.smoke", "x86_64").suspects
+    smoke = cell(gk_app.dashboard.compose_view(second), "tf.smoke", "x86_64").suspects
     assert smoke is not None and smoke.passed_in == first and smoke.reason is None
     assert smoke.changes == diff_builds(builds[first], builds[second])
     assert smoke.changes.counts == {"added": 2, "removed": 1, "updated": 4}
     # the newest earlier pass, skipping the failure in between
-    later = cell(gk_app.compose_view(third), "tf.smoke", "x86_64").suspects
+    later = cell(gk_app.dashboard.compose_view(third), "tf.smoke", "x86_64").suspects
     assert later is not None and later.passed_in == first
     assert later.changes == diff_builds(builds[first], builds[third])
-    boot = cell(gk_app.compose_view(second), "qa.boot").suspects
+    boot = cell(gk_app.dashboard.compose_view(second), "qa.boot").suspects
     assert boot is not None and boot.passed_in is None and not names(boot.changes)
     assert boot.reason is not None and "never passed" in boot.reason
-    oldest = cell(gk_app.compose_view(first), "qa.boot").suspects
+    oldest = cell(gk_app.dashboard.compose_view(first), "qa.boot").suspects
     assert oldest is not None and oldest.reason == "no earlier compose of CentOS-Stream-9"
-    assert cell(gk_app.compose_view(second), "tf.install").suspects is None  # missing
+    assert cell(gk_app.dashboard.compose_view(second), "tf.install").suspects is None  # missing
 
 
 def test_the_build_diff_is_against_main_and_lockfiles_are_linked(
     gk_app: Gatekeeper, imported: list[str]
 ) -> None:
     first, second, _ = imported
-    view = gk_app.compose_view(second)
+    view = gk_app.dashboard.compose_view(second)
     assert view.base is None and len(view.diff.added) == len(NEXT)  # nothing published yet
     gk_app.publish(first, force=True)  # no results: never promoted
-    view = gk_app.compose_view(second)
+    view = gk_app.dashboard.compose_view(second)
     assert view.base == first and view.diff == gk_app.compose_diff(second)[1]
     assert view.diff.counts == {"added": 2, "removed": 1, "updated": 4}
     links = {(link.format, link.arch): link.url for link in view.lockfiles}
@@ -356,7 +358,7 @@ def test_team_strips_show_each_gate_over_the_last_composes_oldest_first(
     report(gk_app, second, ("tf.smoke", "FAILED", "x86_64"))
     report(gk_app, third, ("tf.smoke", "PASSED", "x86_64"))
     gk_app.waive(third, "tf.docs", actor=OPERATOR, comment="docs are optional")
-    view = gk_app.team_view("tf")
+    view = gk_app.dashboard.team_view("tf")
     assert view.policy.team == "tf" and view.composes == (first, second, third)
     strips = {(s.testcase, s.arch): [t.state for t in s.ticks] for s in view.strips}
     assert strips == {
@@ -372,16 +374,16 @@ def test_team_strips_show_each_gate_over_the_last_composes_oldest_first(
         (first, "tf.smoke", "aarch64", "PASSED"),
         (first, "tf.smoke", "x86_64", "PASSED"),
     ]
-    assert [t.state for t in gk_app.team_view("qa").strips[0].ticks] == ["missing"] * 3
+    assert [t.state for t in gk_app.dashboard.team_view("qa").strips[0].ticks] == ["missing"] * 3
     gk_app.announce("CentOS-Stream-9-20261125.n.0")  # decided when announced: all missing
-    newest = gk_app.team_view("tf")
+    newest = gk_app.dashboard.team_view("tf")
     assert newest.composes[-1] == "CentOS-Stream-9-20261125.n.0" and len(newest.composes) == 4
     assert {s.ticks[-1].state for s in newest.strips} == {"missing"}
-    page = gk_app.compose_view("CentOS-Stream-9-20261125.n.0")
+    page = gk_app.dashboard.compose_view("CentOS-Stream-9-20261125.n.0")
     assert page.stored and page.version == 1
     assert {c.state for c in page.matrix.cells} == {"missing"}
     with pytest.raises(NotFound):
-        gk_app.team_view("nobody")
+        gk_app.dashboard.team_view("nobody")
 
 
 def test_the_merge_request_view_diffs_the_compose_repo_file_by_file(
@@ -389,7 +391,7 @@ def test_the_merge_request_view_diffs_the_compose_repo_file_by_file(
 ) -> None:
     first, second, _ = imported
     gk_app.publish(first, force=True)  # the second's MR is re-rendered onto the new main
-    view = gk_app.merge_request_view(second)
+    view = gk_app.dashboard.merge_request_view(second)
     mr = gk_app.merge_request(second)
     assert mr is not None
     assert (view.title, view.description, view.number, view.state) == (
@@ -421,12 +423,12 @@ def test_the_merge_request_view_diffs_the_compose_repo_file_by_file(
     gk_app.announce("CentOS-Stream-9-20261130.n.0")  # known, never proposed
     for unproposed in ("CentOS-Stream-9-20261130.n.0", "CentOS-Stream-9-20990101.n.0"):
         with pytest.raises(NotFound):
-            gk_app.merge_request_view(unproposed)
+            gk_app.dashboard.merge_request_view(unproposed)
 
 
 # -- history ---------------------------------------------------------------------------------
 def test_history_says_what_changed_when_and_why(app: Gatekeeper, clock: Clock) -> None:
-    only = app.compose_view(CID).history  # decided when announced: what is missing
+    only = app.dashboard.compose_view(CID).history  # decided when announced: what is missing
     assert [(h.version, h.changes_shown, h.changes_total) for h in only] == [(1, True, 6)]
     assert only[0].cause == {"announced": True} and only[0].verdict == "pending"
     assert {c.old for c in only[0].changes} == {None}  # the first version: every answer new
@@ -435,7 +437,7 @@ def test_history_says_what_changed_when_and_why(app: Gatekeeper, clock: Clock) -
     clock.now += timedelta(minutes=5)
     report(app, CID, ("tf.smoke", "PASSED", "aarch64"))
     app.waive(CID, "qa.boot", actor=OPERATOR, comment="known")
-    view = app.compose_view(CID)
+    view = app.dashboard.compose_view(CID)
     assert [h.version for h in view.history] == [4, 3, 2, 1] and view.history_total == 4
     waived, reported, results, first = view.history
     assert [(c.testcase, c.old, c.new) for c in waived.changes] == [
@@ -468,7 +470,7 @@ def test_only_the_newest_versions_say_what_changed(
     report(app, CID, ("tf.smoke", "PASSED", "x86_64"))
     clock.now += timedelta(minutes=5)
     report(app, CID, ("tf.smoke", "PASSED", "aarch64"))
-    newest, older, announced = app.compose_view(CID).history
+    newest, older, announced = app.dashboard.compose_view(CID).history
     assert newest.changes_shown and newest.changes_total == 1
     assert older.cause_text.startswith("1 result from releng") and older.verdict
     assert (older.changes_shown, older.changes, older.changes_total) == (False, (), 0)
@@ -486,7 +488,7 @@ def test_a_history_entry_lists_the_first_changes_and_counts_them_all(
         ("tf.wide", "FAILED" if n == 7 else "PASSED", f"a{n:03d}") for n in range(CHANGES_KEPT + 50)
     ]
     report(gk_app, CID, *wide)
-    reported, announced = gk_app.compose_view(CID).history
+    reported, announced = gk_app.dashboard.compose_view(CID).history
     # the announcement's version: qa's 2 answers, then tf's 250, all new
     assert (len(announced.changes), announced.changes_total) == (CHANGES_KEPT, CHANGES_KEPT + 52)
     assert [(c.testcase, c.arch) for c in announced.changes[:4]] == [
@@ -516,10 +518,10 @@ def test_the_list_filters_by_product_state_and_the_verdict_shown_and_pages(
     gk_app.announce("Fedora-ELN-20261123.n.0", at=clock.now - timedelta(hours=1))
     pass_all(gk_app, ids[0])
     report(gk_app, ids[1], ("qa.boot", "FAILED", None))
-    assert gk_app.dashboard_products() == ("CentOS-Stream-10", "CentOS-Stream-9", "Fedora-ELN")
+    assert gk_app.dashboard.products() == ("CentOS-Stream-10", "CentOS-Stream-9", "Fedora-ELN")
 
     def listed(**filters: Any) -> list[str]:
-        return [row.id for row in gk_app.dashboard_composes(**filters).items]
+        return [row.id for row in gk_app.dashboard.composes(**filters).items]
 
     assert listed(product="CentOS-Stream-9") == ids[::-1]
     assert listed(verdict="passed") == [ids[0]]
@@ -530,28 +532,28 @@ def test_the_list_filters_by_product_state_and_the_verdict_shown_and_pages(
     clock.now += timedelta(hours=4)  # the pending ones are overdue now: failed as shown
     assert listed(product="CentOS-Stream-9", verdict="failed") == [ids[2], ids[1]]
     assert listed(verdict="pending") == []
-    first = gk_app.dashboard_composes(product="CentOS-Stream-9", limit=2)
+    first = gk_app.dashboard.composes(product="CentOS-Stream-9", limit=2)
     assert [r.id for r in first.items] == [ids[2], ids[1]] and first.next_offset == 2
-    last = gk_app.dashboard_composes(product="CentOS-Stream-9", limit=2, offset=2)
+    last = gk_app.dashboard.composes(product="CentOS-Stream-9", limit=2, offset=2)
     assert [r.id for r in last.items] == [ids[0]] and not last.more
-    paged = gk_app.dashboard_composes(verdict="failed", limit=1, offset=1)
+    paged = gk_app.dashboard.composes(verdict="failed", limit=1, offset=1)
     assert [r.id for r in paged.items] == [ids[1]] and paged.more
     with pytest.raises(InputError):
-        gk_app.dashboard_composes(verdict="green")
+        gk_app.dashboard.composes(verdict="green")
     with pytest.raises(InputError):
-        gk_app.dashboard_composes(state="shipped")
+        gk_app.dashboard.composes(state="shipped")
 
 
 def test_decision_version_is_the_latest_stored_one(gk_app: Gatekeeper, clock: Clock) -> None:
     gk_app.announce(CID, at=clock.now)
-    assert gk_app.decision_version(CID) == 1  # decided when announced: what is missing
+    assert gk_app.dashboard.decision_version(CID) == 1  # decided when announced: what is missing
     report(gk_app, CID, ("qa.boot", "FAILED", None))
-    assert gk_app.decision_version(CID) == 2
+    assert gk_app.dashboard.decision_version(CID) == 2
     report(gk_app, CID, ("qa.boot", "PASSED", None))
-    assert gk_app.decision_version(CID) == 3
+    assert gk_app.dashboard.decision_version(CID) == 3
     gk_app.announce("Fedora-ELN-20261124.n.0")  # no policy gates it: never decided
-    assert gk_app.decision_version("Fedora-ELN-20261124.n.0") is None
-    for read in (gk_app.decision_version, gk_app.compose_view):
+    assert gk_app.dashboard.decision_version("Fedora-ELN-20261124.n.0") is None
+    for read in (gk_app.dashboard.decision_version, gk_app.dashboard.compose_view):
         with pytest.raises(NotFound):
             read("CentOS-Stream-9-20990101.n.0")
 
@@ -563,15 +565,15 @@ def test_no_view_writes_anything(gk_app: Gatekeeper, imported: list[str], clock:
     clock.now += timedelta(hours=5)  # every view is a what-if now: deadlines passed
     before = snapshot(gk_app)
     for verdict in (None, "failed", "passed", "pending", "none"):
-        gk_app.dashboard_composes(verdict=verdict)
-    gk_app.dashboard_products()
+        gk_app.dashboard.composes(verdict=verdict)
+    gk_app.dashboard.products()
     for cid in imported:
-        view = gk_app.compose_view(cid)
+        view = gk_app.dashboard.compose_view(cid)
         assert not view.stored
-        gk_app.merge_request_view(cid)
-        gk_app.decision_version(cid)
-    gk_app.team_view("tf")
-    gk_app.team_view("qa")
+        gk_app.dashboard.merge_request_view(cid)
+        gk_app.dashboard.decision_version(cid)
+    gk_app.dashboard.team_view("tf")
+    gk_app.dashboard.team_view("qa")
     assert snapshot(gk_app) == before
 
 

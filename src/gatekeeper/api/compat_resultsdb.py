@@ -253,7 +253,7 @@ def router(app: Gatekeeper) -> APIRouter:
         actor = actor_of(body.auth_token, bearer_credentials, basic_credentials)
         request.state.actor = actor.name
         posted = body.model_dump(exclude={"auth_token"}, exclude_none=True)
-        return result_json(request, app.resultsdb_create(posted, actor))
+        return result_json(request, app.compat.resultsdb_create(posted, actor))
 
     @api.get("/results", response_model=ResultsPage, responses=_errors(400))
     def get_results(
@@ -268,7 +268,7 @@ def router(app: Gatekeeper) -> APIRouter:
     ) -> dict[str, Any]:
         """Results, newest first. Any other parameter filters on that data key
         (``key=a,b``; ``key:like=glob*``)."""
-        found = app.resultsdb_results(_params(request), limit=limit + 1, offset=page * limit)
+        found = app.compat.resultsdb_results(_params(request), limit=limit + 1, offset=page * limit)
         prev, nxt = _pages(request, page, len(found) > limit)
         return {"prev": prev, "next": nxt,
                 "data": [result_json(request, r) for r in found[:limit]]}  # fmt: skip
@@ -287,7 +287,7 @@ def router(app: Gatekeeper) -> APIRouter:
     ) -> dict[str, Any]:
         """The newest result of each testcase (and ``_distinct_on`` data values) among
         those the filters keep (as ``GET /results``: data keys, ``:like``)."""
-        found = app.resultsdb_results(_params(request), limit=MAX_LIMIT, latest=True)
+        found = app.compat.resultsdb_results(_params(request), limit=MAX_LIMIT, latest=True)
         return {"data": [result_json(request, r) for r in found]}
 
     @api.get("/results/{result_id}", response_model=ResultOut, responses=_errors(400, 404))
@@ -295,7 +295,7 @@ def router(app: Gatekeeper) -> APIRouter:
         request: Request, result_id: Annotated[int, Path(ge=0, le=2**63 - 1)]
     ) -> dict[str, Any]:
         """One result."""
-        return result_json(request, app.resultsdb_result(result_id))
+        return result_json(request, app.compat.resultsdb_result(result_id))
 
     @api.get("/testcases", response_model=TestcasesPage, responses=_errors(400))
     def get_testcases(
@@ -306,8 +306,10 @@ def router(app: Gatekeeper) -> APIRouter:
         name_like: Annotated[str | None, Query(alias="name:like")] = None,
     ) -> dict[str, Any]:
         """The testcases results were stored for, by name."""
-        names = app.resultsdb_testcases([name] if name else [], [name_like] if name_like else [],
-                                        limit=limit + 1, offset=page * limit)  # fmt: skip
+        names = app.compat.resultsdb_testcases(
+            [name] if name else [], [name_like] if name_like else [],
+            limit=limit + 1, offset=page * limit,
+        )  # fmt: skip
         prev, nxt = _pages(request, page, len(names) > limit)
         base = str(request.base_url).rstrip("/") + PREFIX
         return {"prev": prev, "next": nxt, "data": [testcase_json(base, n) for n in names[:limit]]}
@@ -322,8 +324,10 @@ def router(app: Gatekeeper) -> APIRouter:
         description_like: Annotated[str | None, Query(alias="description:like")] = None,
     ) -> dict[str, Any]:
         """The groups the stored results name, newest first."""
-        found = app.resultsdb_groups([uuid] if uuid else [], [description] if description else [],
-                                     [description_like] if description_like else [])  # fmt: skip
+        found = app.compat.resultsdb_groups(
+            [uuid] if uuid else [], [description] if description else [],
+            [description_like] if description_like else [],
+        )  # fmt: skip
         shown = found[page * limit : (page + 1) * limit]
         prev, nxt = _pages(request, page, len(found) > (page + 1) * limit)
         return {"prev": prev, "next": nxt, "data": [group_json(request, g) for g in shown]}
@@ -331,7 +335,7 @@ def router(app: Gatekeeper) -> APIRouter:
     @api.get("/groups/{group_uuid}", response_model=GroupOut, responses=_errors(400, 404))
     def get_group(request: Request, group_uuid: str) -> dict[str, Any]:
         """One group the stored results name."""
-        found = app.resultsdb_groups([group_uuid], [], [])
+        found = app.compat.resultsdb_groups([group_uuid], [], [])
         if not found:
             raise HTTPException(404, "Group not found")
         return group_json(request, found[0])

@@ -226,7 +226,7 @@ def router(app: Gatekeeper) -> APIRouter:
         a list: WaiverDB's POST. Nothing is waived when one of the list is refused."""
         items = body if isinstance(body, list) else [body]
         requests = [WaiverRequest(**item.model_dump()) for item in items]
-        made = [waiver_json(w) for w in app.waiverdb_create(requests, actor)]
+        made = [waiver_json(w) for w in app.compat.waiverdb_create(requests, actor)]
         return made if isinstance(body, list) else made[0]
 
     @api.get("/", response_model=WaiverDBPage, responses=_responses(400))
@@ -251,7 +251,7 @@ def router(app: Gatekeeper) -> APIRouter:
             start, end = parse_since(since) if since else (None, None)
         except ValueError as exc:
             return JSONResponse({"message": {"since": str(exc)}}, status_code=400)
-        found, total = app.waiverdb_waivers(
+        found, total = app.compat.waiverdb_waivers(
             subject_type=subject_type, subject_identifier=subject_identifier,
             testcase=testcase, scenario=scenario, product_version=product_version,
             username=username, proxied_by=proxied_by, since=start, until=end,
@@ -265,7 +265,7 @@ def router(app: Gatekeeper) -> APIRouter:
     @api.get("/{waiver_id}", response_model=WaiverDBOut, responses=_responses(400, 404))
     def get_waiver(waiver_id: Annotated[int, Path(ge=1, le=MAX_WAIVER_ID)]) -> dict[str, Any]:
         """One waiver (or revocation) by its id."""
-        return waiver_json(app.waiverdb_waiver(waiver_id))
+        return waiver_json(app.compat.waiverdb_waiver(waiver_id))
 
     return api
 

@@ -3,21 +3,16 @@
 Every adapter (CLI, HTTP API, bus consumer, webhooks, plugins) calls the facade's public
 methods; the facade hands each call to the collaborator whose job it is:
 
-- :class:`~gatekeeper.service.results.Results`: authorize, ingest, record, report, pull,
-  waive, forge events;
+- :class:`~gatekeeper.service.results.Results`: authorize, ingest, record, report, waive;
 - :class:`~gatekeeper.service.decisions.Decisions`: decide, record, deadlines, history
   (and :class:`~gatekeeper.service.deadline_timer.DeadlineTimer`, ``deadline_timer``);
-- :class:`~gatekeeper.service.composes.Composes`: announce, import, propose, publish,
-  supersede (the compose lifecycle), and the forge;
+- :class:`~gatekeeper.service.composes.Composes`: the compose lifecycle, and the forge;
 - ``Lockfiles`` (lockfiles, package diffs), ``Accounts`` (identities, tokens), ``Reads``
   (listings, pages), ``OutboxEntries`` (the outbox's entries and dead letters);
-- :class:`~gatekeeper.service.dashboard.Dashboard`: the dashboard's read models
-  (:mod:`gatekeeper.service.views`): the compose list, a compose's page, a team's page,
-  the local merge request, the live page's version.
-
-They share one :class:`~gatekeeper.service.context.Context` (settings, store, plugin
-manager, clock, outbox dispatcher). Each use case is one store transaction; the hook calls
-it owes are written to the outbox inside it and sent after the commit.
+Two parts are public attributes, each a read model or an API of its own: ``dashboard``
+(the dashboard's pages, :mod:`gatekeeper.service.views`) and ``compat`` (ResultsDB v2.0's
+and WaiverDB v1.0's use cases). All share one :class:`~gatekeeper.service.context.Context`;
+each use case is one store transaction, the hook calls it owes sent after its commit.
 """
 
 from __future__ import annotations
@@ -31,9 +26,10 @@ from gatekeeper.errors import GatekeeperError
 from gatekeeper.model import Compose, Decision, Policy, Result, Waiver
 from gatekeeper.outbox import Dispatcher
 from gatekeeper.service.accounts import Accounts, Actor, IssuedToken
+from gatekeeper.service.compat import Compat
 from gatekeeper.service.compat_greenwave import GreenwaveDecisions, GreenwaveQuery
 from gatekeeper.service.compat_resultsdb import ResultsdbCompat
-from gatekeeper.service.compat_waiverdb import CompatWaiver, WaiverDB, WaiverRequest
+from gatekeeper.service.compat_waiverdb import WaiverDB
 from gatekeeper.service.composes import Composes, ImportReport, PublishReport
 from gatekeeper.service.context import Context
 from gatekeeper.service.dashboard import Dashboard
@@ -44,7 +40,6 @@ from gatekeeper.service.lockfiles import Lockfiles, PackageChange
 from gatekeeper.service.outbox_entries import OutboxEntries
 from gatekeeper.service.reads import GateView, Page, Reads
 from gatekeeper.service.results import IngestReport, Results
-from gatekeeper.service.views import ComposeRow, ComposeView, MergeRequestView, TeamView
 from gatekeeper.timeutil import utcnow
 
 if TYPE_CHECKING:
@@ -88,15 +83,15 @@ class Gatekeeper:
         self._accounts = Accounts(self.ctx)
         self._reads = Reads(self.ctx)
         self._outbox = OutboxEntries(self.ctx)
-        self._dashboard = Dashboard(self.ctx, lambda: self._composes.forge)
+        # the dashboard's read models (gatekeeper.service.views): list, compose, team, MR
+        self.dashboard = Dashboard(self.ctx, lambda: self._composes.forge)
         HookCalls(self.ctx, self).register()
         self._greenwave = GreenwaveDecisions(self)  # the Greenwave decision API
-        self._resultsdb = ResultsdbCompat(self.ctx, self)
-        self._waiverdb = WaiverDB(self.ctx, self)  # the WaiverDB API's use cases
-        # re-decides open composes at their deadline instants (serve and the consumer start it)
+        # ResultsDB v2.0's and WaiverDB v1.0's use cases (gatekeeper.api.compat_*)
+        self.compat = Compat(ResultsdbCompat(self.ctx, self), WaiverDB(self.ctx, self))
+        # deciding open composes again at their deadlines (serve and the consumer start it)
         self.deadline_timer = DeadlineTimer(self.next_deadline, self.act_on_deadlines, clock=clock)
-        # what /healthz checks besides the store: callables raising when a part is down
-        # (plugins add theirs, e.g. the bus; a function's __name__ names it in the answer)
+        # what /healthz checks besides the store (plugins add theirs, e.g. the bus)
         self.health_checks: list[Callable[[], None]] = []
 
     # -- the shared parts --------------------------------------------------------------
@@ -274,54 +269,6 @@ class Gatekeeper:
         """Every version of the compose's decision, oldest first, each with its cause."""
         return self._decisions.history(compose_id)
 
-    # -- ResultsDB, WaiverDB and Greenwave compatibility (gatekeeper.api.compat_*) ----------
-    # resultsdb: (methods of the ResultsDB v2.0 API go here)
-    def resultsdb_create(self, body: Mapping[str, Any], actor: Actor) -> Result:
-        """Store a result posted in ResultsDB's shape (through :meth:`ingest`); the stored
-        one (the one stored before, when the same result is posted again)."""
-        return self._resultsdb.create(body, actor)
-
-    def resultsdb_result(self, result_id: int) -> Result:
-        """The result with database id ``result_id`` (NotFound when there is none)."""
-        return self._resultsdb.get(result_id)
-
-    def resultsdb_results(
-        self, params: Iterable[tuple[str, str]], *, limit: int, offset: int = 0,
-        latest: bool = False,
-    ) -> list[Result]:  # fmt: skip
-        """Results kept by ResultsDB's query ``params``, newest first (``latest``: the
-        newest of each testcase and ``_distinct_on`` values)."""
-        return self._resultsdb.results(params, limit=limit, offset=offset, latest=latest)
-
-    def resultsdb_groups(
-        self, uuids: Sequence[str], descriptions: Sequence[str], likes: Sequence[str]
-    ) -> list[dict[str, Any]]:
-        """The ResultsDB groups the stored results name (uuid, description, ref_url)."""
-        return self._resultsdb.groups(uuids, descriptions, likes)
-
-    def resultsdb_testcases(
-        self, names: Sequence[str], likes: Sequence[str], *, limit: int, offset: int = 0
-    ) -> list[str]:
-        """The names of the testcases results were stored for (filtered), by name."""
-        return self._resultsdb.testcases(names, likes, limit=limit, offset=offset)
-
-    # waiverdb: (methods of the WaiverDB v1.0 API go here)
-    def waiverdb_create(
-        self, requests: Sequence[WaiverRequest], actor: Actor
-    ) -> list[CompatWaiver]:
-        """Waive (``waived: false``: revoke) as WaiverDB's POST does, every request checked
-        before any is waived."""
-        return self._waiverdb.create(requests, actor)
-
-    def waiverdb_waiver(self, waiver_id: int) -> CompatWaiver:
-        """One waiver as WaiverDB shows it (NotFound: ``Waiver not found``)."""
-        return self._waiverdb.get(waiver_id)
-
-    def waiverdb_waivers(self, **filters: Any) -> tuple[list[CompatWaiver], int]:
-        """A page of waivers filtered as WaiverDB's GET does, newest first; the total."""
-        return self._waiverdb.listing(**filters)
-
-    # greenwave: (methods of the Greenwave decision API go here)
     def greenwave_decision(self, query: GreenwaveQuery) -> dict[str, Any]:
         """Greenwave's answer for a compose (``POST /api/v1.0/decision``), never recorded."""
         return self._greenwave.decide(query)
@@ -432,35 +379,6 @@ class Gatekeeper:
     ) -> Page[Result]:  # fmt: skip
         """The compose's results in stored order, filtered and paged."""
         return self._reads.result_page(compose_id, limit=limit, offset=offset, filters=filters)
-
-    # -- the dashboard's read models (gatekeeper.service.views) ---------------------------
-    def dashboard_composes(
-        self, product: str | None = None, state: str | None = None,
-        verdict: str | None = None, limit: int = 50, offset: int = 0,
-    ) -> Page[ComposeRow]:  # fmt: skip
-        """Composes newest first as the dashboard lists them, filtered and paged."""
-        return self._dashboard.composes(product=product, state=state, verdict=verdict,
-                                        limit=limit, offset=offset)  # fmt: skip
-
-    def dashboard_products(self) -> tuple[str, ...]:
-        """The distinct products of the known composes (the list's filter)."""
-        return self._dashboard.products()
-
-    def compose_view(self, compose_id: str) -> ComposeView:
-        """Everything the compose's page shows."""
-        return self._dashboard.compose_view(compose_id)
-
-    def team_view(self, team: str) -> TeamView:
-        """A team's policy, its gates over its last composes, its recent results."""
-        return self._dashboard.team_view(team)
-
-    def merge_request_view(self, compose_id: str) -> MergeRequestView:
-        """The compose's merge request with its Compose Repo diff (local forge)."""
-        return self._dashboard.merge_request_view(compose_id)
-
-    def decision_version(self, compose_id: str) -> int | None:
-        """The compose's latest stored decision version (None: none yet): the live poll."""
-        return self._dashboard.decision_version(compose_id)
 
 
 def open_app(settings: Settings, **kwargs: Any) -> Gatekeeper:

@@ -32,7 +32,7 @@ from gatekeeper.timeutil import utcnow
 
 _OUTCOMES: dict[str, Outcome] = {o.value: o for o in Outcome}
 
-_RESULT_COLUMNS = (
+RESULT_COLUMNS = (
     t.results.c.id,
     t.results.c.testcase,
     t.results.c.outcome,
@@ -48,7 +48,7 @@ _RESULT_COLUMNS = (
 )
 
 RESULT_COLUMNS_WITHOUT_DATA = tuple(
-    sa.null().label("data") if column is t.results.c.data else column for column in _RESULT_COLUMNS
+    sa.null().label("data") if column is t.results.c.data else column for column in RESULT_COLUMNS
 )
 NO_DATA: Mapping[str, Any] = MappingProxyType({})
 
@@ -288,7 +288,7 @@ class ResultQueries(TxBase):
         kept: the engine breaks them), which are all the engine looks at.
         """
         c = t.results.c
-        columns = _RESULT_COLUMNS if with_data else RESULT_COLUMNS_WITHOUT_DATA
+        columns = RESULT_COLUMNS if with_data else RESULT_COLUMNS_WITHOUT_DATA
         stmt = sa.select(*columns).where(c.compose_id == compose_id).order_by(c.id)
         if latest:
             rank = sa.func.rank().over(
@@ -332,7 +332,7 @@ class ResultQueries(TxBase):
         keeping those whose columns equal every non-None ``filters`` value (``testcase``,
         ``outcome``, ``arch``, ``scenario``, ``variant``, ``reporter``)."""
         c = t.results.c
-        stmt = sa.select(*_RESULT_COLUMNS).where(c.compose_id == compose_id)
+        stmt = sa.select(*RESULT_COLUMNS).where(c.compose_id == compose_id)
         for name, value in (filters or {}).items():
             if name not in _FILTERS:
                 raise TypeError(f"results: cannot filter on {name}; filters: {_FILTERS}")
@@ -348,7 +348,7 @@ _FILTERS = ("testcase", "outcome", "arch", "scenario", "variant", "reporter")
 def results_of_rows(
     compose_id: str, rows: Iterable[Any], no_data: Mapping[str, Any] | None
 ) -> list[Result]:
-    """Results of rows of ``_RESULT_COLUMNS`` (``no_data``: every result's data instead)."""
+    """Results of rows of ``RESULT_COLUMNS`` (``no_data``: every result's data instead)."""
     outcomes = _OUTCOMES
     return [
         Result(

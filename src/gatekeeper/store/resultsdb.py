@@ -23,24 +23,10 @@ from gatekeeper.model import Result
 from gatekeeper.store import tables as t
 from gatekeeper.store._base import TxBase
 from gatekeeper.store.result_keys import result_dedupe_key
-from gatekeeper.store.results import results_of_rows
+from gatekeeper.store.results import RESULT_COLUMNS, results_of_rows
 
 _COLUMNS = ("compose_id", "testcase", "scenario", "arch", "variant", "outcome")
-_ROW = (
-    t.results.c.compose_id,
-    t.results.c.id,
-    t.results.c.testcase,
-    t.results.c.outcome,
-    t.results.c.submit_time,
-    t.results.c.scenario,
-    t.results.c.arch,
-    t.results.c.variant,
-    t.results.c.ref_url,
-    t.results.c.note,
-    t.results.c.data,
-    t.results.c.reporter,
-    t.results.c.source,
-)
+_ROW = (t.results.c.compose_id, *RESULT_COLUMNS)  # a result's compose, then its row
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,11 @@ every hook does nothing (no broker needed).
 
 When it is enabled, the HTTP API's ``/healthz`` also checks the bus (``bus``): a short AMQP
 connection to the broker of the fedora-messaging configuration the hooks publish with.
+
+With ``[messaging] greenwave_compat = true`` a decision change also publishes Greenwave's
+``greenwave.decision.update``, one per decision context the compose's policies name, each
+only when that context's requirement lists changed (``result_id`` and ``ref_url`` aside),
+as Greenwave's listener does; the lists are those ``POST /api/v1.0/decision`` answers.
 """
 
 from __future__ import annotations
@@ -17,7 +22,10 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from gatekeeper import hookimpl
-from gatekeeper.model import Compose, Decision, MergeRequest
+from gatekeeper.evaluate import policy_applies, verdict_of
+from gatekeeper.model import PASSED, Compose, Decision, MergeRequest, Policy
+from gatekeeper.service.compat_greenwave import SUBJECT_TYPE, greenwave_summary, requirement
+from gatekeeper.service.compat_waiverdb import version_of
 from gatekeeper_messaging.bodies import (
     compose_body,
     decision_update_body,
@@ -84,13 +92,85 @@ def gatekeeper_compose_proposed(
 def gatekeeper_decision_changed(
     app: Gatekeeper, compose: Compose, old: Decision | None, new: Decision, version: int
 ) -> None:
-    if MessagingSettings.from_settings(app.settings) is None:
+    settings = MessagingSettings.from_settings(app.settings)
+    if settings is None:
         return
     body = decision_update_body(compose, old.to_json() if old else None, new, version)
     if body is None:
         log.debug("decision v%s of %s: no change a reader sees; not sent", version, compose.id)
-        return
-    publish(app, "DecisionUpdateV1", body, key=(compose.id, version))
+    else:
+        publish(app, "DecisionUpdateV1", body, key=(compose.id, version))
+    if settings.greenwave_compat:
+        for update in greenwave_updates(app.policies, compose, old, new):
+            key = (GREENWAVE_TOPIC, compose.id, version, update["decision_context"])
+            publish(app, "GreenwaveDecisionUpdate", update, key=key)
+
+
+GREENWAVE_TOPIC = "greenwave.decision.update"
+#: What Greenwave's listener ignores comparing requirements (the result's ref_url goes with it).
+IGNORED = ("result_id", "ref_url")
+
+
+def greenwave_decision(
+    compose: Compose, decision: Decision, selected: list[Policy], applicable: list[Policy]
+) -> dict[str, Any]:
+    """The decision as ``POST /api/v1.0/decision`` answers it for the selected policies."""
+    answers = decision.answers
+    satisfied = decision.policies_satisfied
+    if len(selected) < len(applicable):  # a context naming some policies: their answers
+        teams = {p.team for p in selected}
+        answers = tuple(a for a in answers if a.team in teams)
+        satisfied = verdict_of(answers) == PASSED
+    return {
+        "policies_satisfied": satisfied,
+        "summary": greenwave_summary(answers),
+        "applicable_policies": [p.team for p in selected],
+        "satisfied_requirements": [requirement(compose.id, a) for a in answers if a.is_satisfied],
+        "unsatisfied_requirements": [
+            requirement(compose.id, a) for a in answers if not a.is_satisfied
+        ],
+    }
+
+
+def _unchanged(old: dict[str, Any], new: dict[str, Any]) -> bool:
+    """Greenwave's ``_is_decision_unchanged``: equal but for the ignored requirement keys."""
+
+    def strip(decision: dict[str, Any]) -> dict[str, Any]:
+        return {
+            key: [{k: v for k, v in r.items() if k not in IGNORED} for r in value]
+            if key.endswith("_requirements")
+            else value
+            for key, value in decision.items()
+        }
+
+    return strip(old) == strip(new)
+
+
+def greenwave_updates(
+    policies: list[Policy], compose: Compose, old: Decision | None, new: Decision
+) -> list[dict[str, Any]]:
+    """The ``greenwave.decision.update`` bodies of a decision change: one per decision context
+    of the compose's policies whose decision changed, in the contexts' order."""
+    applicable = [p for p in policies if policy_applies(p, compose.product, compose.type)]
+    out = []
+    for context in sorted({c for p in applicable for c in p.decision_contexts}):
+        selected = [p for p in applicable if context in p.decision_contexts]
+        now = greenwave_decision(compose, new, selected, applicable)
+        before = None if old is None else greenwave_decision(compose, old, selected, applicable)
+        if before is not None and _unchanged(before, now):
+            continue
+        out.append(
+            {
+                **now,
+                "subject_type": SUBJECT_TYPE,
+                "subject_identifier": compose.id,
+                "subject": [{"productmd.compose.id": compose.id}],  # upstream: compatibility
+                "decision_context": context,
+                "product_version": version_of(compose.product),
+                "previous": before,
+            }
+        )
+    return out
 
 
 @hookimpl

@@ -8,6 +8,11 @@ breaks consumers is a new class with ``.v2``, published beside ``.v1`` until nob
 (fedora-messaging's deprecation path). On the bus a topic carries the deployment's prefix
 (``[messaging] topic_prefix``): ``org.centos.prod.gatekeeper.decision.update.v1``.
 
+With ``[messaging] greenwave_compat = true`` gatekeeper also publishes Greenwave's message,
+:class:`GreenwaveDecisionUpdate` (schema ``gatekeeper.greenwave.decision.update``), on
+Greenwave's topic ``greenwave.decision.update`` after the same prefix, for consumers written
+for Greenwave (Bodhi). Its body is Greenwave's, with no ``compose``.
+
 Bodies are JSON Schema (draft 4, as fedora-messaging validates them) checked on publish and on
 receipt. Every body has ``compose`` (id, product, type, date, respin, label).
 """
@@ -279,6 +284,90 @@ class ComposePublishedV1(GatekeeperMessage):
     @property
     def summary(self) -> str:
         return f"gatekeeper: {self.compose_id} published; {_mr(self.body)} merged into main"
+
+
+GREENWAVE_REQUIREMENT: dict[str, Any] = {
+    "type": "object",
+    "required": ["type", "testcase", "subject_type", "subject_identifier"],
+    "properties": {
+        "type": {"type": "string"},
+        "testcase": {"type": "string"},
+        "subject_type": {"enum": ["compose"]},
+        "subject_identifier": {"type": "string"},
+        "scenario": {"type": ["string", "null"]},
+        "system_architecture": {"type": ["string", "null"]},
+        "system_variant": {"type": ["string", "null"]},
+        "result_id": {"type": ["integer", "string", "null"]},
+        "gatekeeper_type": {"type": "string"},
+    },
+}
+GREENWAVE_DECISION: dict[str, Any] = {
+    "type": "object",
+    "required": [
+        "policies_satisfied",
+        "summary",
+        "applicable_policies",
+        "satisfied_requirements",
+        "unsatisfied_requirements",
+    ],
+    "properties": {
+        "policies_satisfied": {"type": "boolean"},
+        "summary": {"type": "string"},
+        "applicable_policies": {"type": "array", "items": {"type": "string"}},
+        "satisfied_requirements": {"type": "array", "items": GREENWAVE_REQUIREMENT},
+        "unsatisfied_requirements": {"type": "array", "items": GREENWAVE_REQUIREMENT},
+    },
+}
+
+
+class GreenwaveDecisionUpdate(GatekeeperMessage):
+    """Greenwave's ``greenwave.decision.update``: a compose's decision in one decision
+    context changed its requirement lists (``result_id`` aside). ``previous`` is the decision
+    before, in the same shape (null for the compose's first decision)."""
+
+    topic = "greenwave.decision.update"
+    body_schema: ClassVar[dict[str, Any]] = {
+        "id": f"{SCHEMA_URL}gatekeeper.greenwave.decision.update#",
+        "$schema": "http://json-schema.org/draft-04/schema#",
+        "description": "Greenwave's decision update message, for a compose subject",
+        "type": "object",
+        "required": [
+            *GREENWAVE_DECISION["required"],
+            "subject_type",
+            "subject_identifier",
+            "subject",
+            "decision_context",
+            "product_version",
+            "previous",
+        ],
+        "properties": {
+            **GREENWAVE_DECISION["properties"],
+            "subject_type": {"enum": ["compose"]},
+            "subject_identifier": {"type": "string"},
+            "subject": {"type": "array", "items": {"type": "object"}},
+            "decision_context": {"type": "string"},
+            "product_version": {"type": "string"},
+            "previous": {"oneOf": [GREENWAVE_DECISION, {"type": "null"}]},
+        },
+    }
+
+    @property
+    def compose_id(self) -> str:
+        return str(self.body["subject_identifier"])
+
+    @property
+    def summary(self) -> str:
+        state = "satisfied" if self.body["policies_satisfied"] else "not satisfied"
+        return (
+            f"gatekeeper (as Greenwave): {self.compose_id} {state} at "
+            f"{self.body['decision_context']}: {self.body['summary']}"
+        )
+
+    def _details(self) -> str:
+        return (
+            f"Compose: {self.compose_id} ({self.body['product_version']})\n"
+            f"Policies: {', '.join(self.body['applicable_policies'])}"
+        )
 
 
 #: Every schema, by its name (= entry-point name = topic without prefix).

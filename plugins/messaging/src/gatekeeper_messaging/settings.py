@@ -7,6 +7,7 @@
     topic_prefix = "org.centos.prod"      # topics: <topic_prefix>.gatekeeper.<...>.v1
     fedora_messaging_config = "/etc/fedora-messaging/gatekeeper.toml"  # optional
     publish_timeout = 30                  # seconds to wait for the broker's confirm
+    greenwave_compat = false              # also <topic_prefix>.greenwave.decision.update
 
 ``[consumer_config]`` of the fedora-messaging configuration: the consumer
 (``fedora-messaging --conf FILE consume --callback gatekeeper_messaging.consumer:Consumer``)::
@@ -50,6 +51,8 @@ KEYS: Mapping[str, str] = {
     "fedora_messaging_config": "the fedora-messaging configuration file to publish with "
     "(default: FEDORA_MESSAGING_CONF, else /etc/fedora-messaging/config.toml)",
     "publish_timeout": "seconds to wait for the broker to confirm a message (a number > 0)",
+    "greenwave_compat": "also publish Greenwave's greenwave.decision.update messages, one per "
+    "decision context, when its requirement lists change (true or false; default false)",
 }
 #: The keys of ``[consumer_config]`` with their meaning.
 CONSUMER_KEYS: Mapping[str, str] = {
@@ -75,6 +78,7 @@ class MessagingSettings:
     topic_prefix: str = ""
     fedora_messaging_config: str | None = None
     publish_timeout: float = 30.0
+    greenwave_compat: bool = False
 
     @classmethod
     def from_mapping(
@@ -96,9 +100,21 @@ class MessagingSettings:
                 key=f"{SECTION}.fedora_messaging_config",
             )
         timeout = _positive(section, "publish_timeout", 30.0, source, SECTION)
+        greenwave = section.get("greenwave_compat", False)
+        if not isinstance(greenwave, bool):
+            raise ConfigError(
+                f"expected true or false, got {greenwave!r}",
+                file=source,
+                key=f"{SECTION}.greenwave_compat",
+            )
         if not enabled:
             return None
-        return cls(topic_prefix=prefix, fedora_messaging_config=conf, publish_timeout=timeout)
+        return cls(
+            topic_prefix=prefix,
+            fedora_messaging_config=conf,
+            publish_timeout=timeout,
+            greenwave_compat=greenwave,
+        )
 
     @classmethod
     def from_settings(cls, settings: Settings) -> MessagingSettings | None:

@@ -94,7 +94,7 @@ def router(app: Gatekeeper) -> APIRouter:
     def composes(request: Request) -> HTMLResponse:
         def build() -> str:
             query = list_query(dict(request.query_params))
-            page = app.dashboard_composes(
+            page = app.dashboard.composes(
                 product=query.product, state=query.state, verdict=query.verdict,
                 limit=query.limit, offset=query.offset,
             )  # fmt: skip
@@ -104,7 +104,7 @@ def router(app: Gatekeeper) -> APIRouter:
                 "list.html",
                 page=page,
                 rows=page.items,
-                products=app.dashboard_products(),
+                products=app.dashboard.products(),
                 filters=filters,
                 any_filter=any(filters.values()),
                 states=STATES,
@@ -120,23 +120,25 @@ def router(app: Gatekeeper) -> APIRouter:
     @web.get("/composes/{compose_id}")
     def compose(compose_id: str, q: str = "") -> HTMLResponse:
         def build() -> str:
-            return compose_page(app.compose_view(compose_id), q)
+            return compose_page(app.dashboard.compose_view(compose_id), q)
 
         return html(build)
 
     @web.get("/composes/{compose_id}/mr")
     def merge_request(compose_id: str) -> HTMLResponse:
-        return html(lambda: render("mr.html", view=app.merge_request_view(compose_id)))
+        return html(lambda: render("mr.html", view=app.dashboard.merge_request_view(compose_id)))
 
     @web.get("/composes/{compose_id}/version", response_class=JSONResponse)
     def version(compose_id: str) -> JSONResponse:
         """The compose's latest decision version (an unknown compose: the API's 404)."""
-        found = app.decision_version(compose_id)
+        found = app.dashboard.decision_version(compose_id)
         return JSONResponse({"version": found}, headers={"Cache-Control": "no-store"})
 
     @web.get("/teams/{team}")
     def team(team: str) -> HTMLResponse:
-        return html(lambda: render("team.html", view=app.team_view(team), symbols=SYMBOLS))
+        return html(
+            lambda: render("team.html", view=app.dashboard.team_view(team), symbols=SYMBOLS)
+        )
 
     return web
 
