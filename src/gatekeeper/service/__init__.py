@@ -28,8 +28,6 @@ from gatekeeper.outbox import Dispatcher
 from gatekeeper.service.accounts import Accounts, Actor, IssuedToken
 from gatekeeper.service.compat import Compat
 from gatekeeper.service.compat_greenwave import GreenwaveDecisions, GreenwaveQuery
-from gatekeeper.service.compat_resultsdb import ResultsdbCompat
-from gatekeeper.service.compat_waiverdb import WaiverDB
 from gatekeeper.service.composes import Composes, ImportReport, PublishReport
 from gatekeeper.service.context import Context
 from gatekeeper.service.dashboard import Dashboard
@@ -88,7 +86,7 @@ class Gatekeeper:
         HookCalls(self.ctx, self).register()
         self._greenwave = GreenwaveDecisions(self)  # the Greenwave decision API
         # ResultsDB v2.0's and WaiverDB v1.0's use cases (gatekeeper.api.compat_*)
-        self.compat = Compat(ResultsdbCompat(self.ctx, self), WaiverDB(self.ctx, self))
+        self.compat = Compat(self.ctx, self)
         # deciding open composes again at their deadlines (serve and the consumer start it)
         self.deadline_timer = DeadlineTimer(self.next_deadline, self.act_on_deadlines, clock=clock)
         # what /healthz checks besides the store (plugins add theirs, e.g. the bus)

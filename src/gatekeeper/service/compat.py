@@ -5,20 +5,24 @@ method hands the call to the collaborator whose job it is)."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gatekeeper.model import Result
 from gatekeeper.service.accounts import Actor
 from gatekeeper.service.compat_resultsdb import ResultsdbCompat
 from gatekeeper.service.compat_waiverdb import CompatWaiver, WaiverDB, WaiverRequest
+from gatekeeper.service.context import Context
+
+if TYPE_CHECKING:
+    from gatekeeper.service import Gatekeeper
 
 
 class Compat:
     """``app.compat``: ResultsDB v2.0's results and WaiverDB v1.0's waivers."""
 
-    def __init__(self, resultsdb: ResultsdbCompat, waiverdb: WaiverDB) -> None:
-        self._resultsdb = resultsdb
-        self._waiverdb = waiverdb
+    def __init__(self, ctx: Context, app: Gatekeeper) -> None:
+        self._resultsdb = ResultsdbCompat(ctx, app)
+        self._waiverdb = WaiverDB(ctx, app)
 
     def resultsdb_create(self, body: Mapping[str, Any], actor: Actor) -> Result:
         """Store a result posted in ResultsDB's shape (through :meth:`ingest`); the stored
