@@ -10,20 +10,18 @@ type, identifier, decision context, product version) agrees with gatekeeper's ow
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import signal
 import subprocess
 import sys
-import time
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from test_make_run import ROOT, SCRIPT, free_port, get
+from test_make_run import ROOT
+
+from gatekeeper.testing.make_run import SCRIPT, MakeRun, make_run
+from gatekeeper.testing.make_run import get_json as get
 
 # the nightly compose of the walk-through: t_functional.tests failed on s390x, passed elsewhere
 COMPOSE = "CentOS-Stream-9-20261125.n.0"
@@ -31,52 +29,20 @@ TESTCASE = "t_functional.tests"
 REPORT = ROOT / "examples" / "resultsdb_report.py"
 
 
-@dataclass
-class Run:
-    """``make run``'s server: its base URL, working directory and environment."""
-
-    base: str
-    cwd: Path
-    env: dict[str, str]
-
-    def cli(self, *args: str) -> str:
-        done = subprocess.run(
-            [SCRIPT, *args], cwd=self.cwd, env=self.env, capture_output=True, text=True,
-            timeout=60,
-        )  # fmt: skip
-        assert done.returncode == 0, done.stderr
-        return done.stdout
+def cli(run: MakeRun, *args: str) -> str:
+    """A ``gatekeeper`` command in the run's working directory and environment."""
+    done = subprocess.run(
+        [SCRIPT, *args], cwd=run.cwd, env=run.env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
 
 
 @pytest.fixture
-def run(tmp_path: Path) -> Iterator[Run]:
+def run(tmp_path: Path) -> Iterator[MakeRun]:
     """scripts/run.sh started as tests/test_make_run.py starts it, until it serves."""
-    for name in ("scripts", "examples", "policies"):
-        shutil.copytree(ROOT / name, tmp_path / name, symlinks=True)
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GATEKEEPER_")}
-    env.update(GATEKEEPER_BIN=SCRIPT, PORT=str(port), PYTHONUNBUFFERED="1")
-    log = tmp_path / "run.log"
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            ["bash", "scripts/run.sh"], cwd=tmp_path, env=env, stdout=out,
-            stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
-    try:
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                get(f"{base}/healthz")
-                break
-            except OSError:
-                assert process.poll() is None, log.read_text()
-                assert time.monotonic() < deadline, log.read_text()
-                time.sleep(0.3)
-        yield Run(base, tmp_path, env)
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(30)
+    with make_run(ROOT, tmp_path) as started:
+        yield started
 
 
 def post(url: str, body: dict[str, Any]) -> Any:
@@ -102,7 +68,7 @@ def greenwaves(requirement: dict[str, Any]) -> tuple[Any, ...]:
             r["system_variant"], result_id)  # fmt: skip
 
 
-def assert_agree(run: Run) -> dict[str, Any]:
+def assert_agree(run: MakeRun) -> dict[str, Any]:
     """Greenwave's answer for the compose is gatekeeper's decision; returns the latter."""
     decision = get(f"{run.base}/api/v1/composes/{COMPOSE}/decision")
     greenwave = post(f"{run.base}/api/v1.0/decision", {
@@ -125,14 +91,14 @@ def s390x(decision: dict[str, Any]) -> dict[str, Any]:
     return dict(answer)
 
 
-def test_a_resultsdb_producer_reports_unmodified_and_greenwave_agrees(run: Run) -> None:
+def test_a_resultsdb_producer_reports_unmodified_and_greenwave_agrees(run: MakeRun) -> None:
     before = assert_agree(run)
     assert before["verdict"] == "failed" and s390x(before)["type"] == "test-result-failed"
     history = get(f"{run.base}/api/v1/composes/{COMPOSE}/decisions")
     assert isinstance(history, list) and history
 
     # a reporter of the testcase's team (policies/t_functional.yaml), its token from the CLI
-    token = run.cli("token", "create", "--team", "t_functional", "--name", "t-functional-bot")
+    token = cli(run, "token", "create", "--team", "t_functional", "--name", "t-functional-bot")
     reported = subprocess.run(
         [sys.executable, str(REPORT), "--url", f"{run.base}/api/v2.0", "--token", token.strip(),
          COMPOSE, TESTCASE, "PASSED", "--arch", "s390x", "--source", "example",
@@ -144,7 +110,7 @@ def test_a_resultsdb_producer_reports_unmodified_and_greenwave_agrees(run: Run) 
     assert json.loads(sent.removeprefix("sent: "))["data"]["productmd.compose.id"] == COMPOSE
     result_id = str(json.loads(stored)["id"])
 
-    listed = json.loads(run.cli("results", COMPOSE, "--json"))
+    listed = json.loads(cli(run, "results", COMPOSE, "--json"))
     (shown,) = [r for r in listed if str(r["id"]) == result_id]
     assert (shown["testcase"], shown["outcome"], shown["arch"]) == (TESTCASE, "PASSED", "s390x")
     assert (shown["reporter"], shown["source"]) == ("t-functional-bot", "resultsdb")

@@ -4,15 +4,6 @@ it, its log link and its suspect builds."""
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,48 +11,20 @@ from typing import Any
 import pytest
 from conftest import ROOT, screenshot
 
+from gatekeeper.testing.make_run import get_json as _get
+from gatekeeper.testing.make_run import make_run as started_make_run
+
 pytestmark = pytest.mark.browser
 
-SCRIPT = shutil.which("gatekeeper", path=str(Path(sys.executable).parent)) or "gatekeeper"
 FAILING = "CentOS-Stream-9-20261125.n.0"  # t_functional fails on s390x (examples/results-*)
-
-
-def _get(url: str) -> Any:
-    with urllib.request.urlopen(url, timeout=10) as answer:
-        return json.load(answer)
 
 
 @pytest.fixture
 def make_run(tmp_path: Path) -> Iterator[tuple[str, str]]:
     """scripts/run.sh in a copy of the checkout's examples; once the service answers, yields
     its base URL and what it printed."""
-    for name in ("scripts", "examples", "policies"):
-        shutil.copytree(ROOT / name, tmp_path / name, symlinks=True)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GATEKEEPER_")}
-    env.update(GATEKEEPER_BIN=SCRIPT, PORT=str(port), PYTHONUNBUFFERED="1")
-    log = tmp_path / "run.log"
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            ["bash", "scripts/run.sh"], cwd=tmp_path, env=env, stdout=out,
-            stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                _get(f"http://127.0.0.1:{port}/healthz")
-                break
-            except OSError:
-                assert process.poll() is None, log.read_text()
-                assert time.monotonic() < deadline, log.read_text()
-                time.sleep(0.3)
-        yield f"http://127.0.0.1:{port}", log.read_text()
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(30)
+    with started_make_run(ROOT, tmp_path) as run:
+        yield run.base, run.log.read_text()
 
 
 def _nvrs(base: str, compose: str) -> dict[str, str]:
