@@ -284,7 +284,7 @@ def test_unknown_gate_key_lists_the_expected_ones() -> None:
     assert (error.line, error.key) == (4, "gates[0].deadlin")
     assert error.message == (
         "unknown key 'deadlin' (did you mean 'deadline'?); expected one of: "
-        "testcase, arches, scenario, required, deadline, on_missing"
+        "testcase, arches, scenario, required, deadline, on_missing, retries, waivers"
     )
 
 
@@ -558,7 +558,7 @@ def test_single_error_in_a_directory_is_raised_alone(tmp_path: Path) -> None:
     assert not isinstance(info.value, ErrorGroup)
     assert str(info.value) == (
         f"{tmp_path / 'rdo.yaml'}:2: colour: unknown key 'colour'; expected one of: team, "
-        "description, contact, owns, reporters, applies_to, gates, decision_context"
+        "description, contact, owns, reporters, applies_to, gates, decision_context, waivers"
     )
 
 

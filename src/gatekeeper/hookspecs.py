@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from fastapi import FastAPI
 
     from gatekeeper.forge import Forge
-    from gatekeeper.model import Compose, Decision, MergeRequest, Result
+    from gatekeeper.model import Compose, Decision, MergeRequest, RerunRequest, Result
     from gatekeeper.service import Gatekeeper
 
 __all__ = ["ForgeFactory", "ResultParser", "hookspec"]
@@ -213,6 +213,27 @@ def gatekeeper_promotion_revoked(app: Gatekeeper, compose: Compose, decision: De
     :param app: The running application.
     :param compose: The compose no longer promoted.
     :param decision: The decision that no longer passes it.
+    :returns: Nothing.
+
+    Every implementation is called; answers are ignored.
+    """
+
+
+@hookspec
+def gatekeeper_rerun_requested(app: Gatekeeper, compose: Compose, request: RerunRequest) -> None:
+    """A rerun of a compose's testcase was requested: by a team's reporter or an admin
+    (``POST /api/v1/composes/{id}/reruns``, ``gatekeeper rerun``, the MR command
+    ``/gatekeeper rerun``), or automatically by a gate's ``retries:`` after an ``ERROR``
+    (``request.automatic``, ``request.retry`` of ``request.retries``).
+
+    Fires from the outbox once per request, after it is committed. A team's CI plugin
+    retriggers its run here (``request.testcase``, and ``scenario``, ``arch``, ``variant``
+    when set); the answers it covers stay ``test-result-pending`` until a result submitted
+    after ``request.after`` arrives, or the gate's deadline passes.
+
+    :param app: The running application.
+    :param compose: The compose whose testcase is to run again.
+    :param request: The request (``id``, ``testcase``, ``username``, ``reason``, ...).
     :returns: Nothing.
 
     Every implementation is called; answers are ignored.

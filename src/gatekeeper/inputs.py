@@ -231,8 +231,10 @@ def parse_waivers(text: str, name: str, compose: str, default_time: datetime) ->
         if not isinstance(waived, bool):
             item.fail("waived", f"expected true or false, got {json.dumps(waived)}")
         owner = item.text("compose") or compose
-        fields = {key: item.text(key) for key in ("scenario", "arch", "comment", "username")}
+        fields = {key: item.text(key)
+                  for key in ("scenario", "arch", "comment", "username", "bug")}  # fmt: skip
         time = item.time("time", default_time)
+        expires = None if item.value.get("expires") is None else item.time("expires", time)
         if waiver_id is None or testcase is None or owner != compose:
             continue
         waivers.append(
@@ -242,6 +244,7 @@ def parse_waivers(text: str, name: str, compose: str, default_time: datetime) ->
                 testcase=testcase,
                 time=time,
                 waived=bool(waived),
+                expires=expires,
                 **fields,
             )
         )

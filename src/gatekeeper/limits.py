@@ -43,3 +43,10 @@ DEFAULT_CLOCK_SKEW = timedelta(minutes=10)
 """How far ahead of the server's clock a ``submit_time`` may be (``[results]
 max_clock_skew``): a result from further in the future is refused, as it would outrank
 every later real one."""
+
+MAX_EXPIRES = timedelta(days=366)
+"""How far ahead a waiver's or a known issue's ``expires`` may be (a policy's
+``waivers: {max_expires: ..}`` may cap it further)."""
+
+MAX_RETRIES = 10
+"""A gate's ``retries:``: automatic rerun requests per result key after an ``ERROR``."""

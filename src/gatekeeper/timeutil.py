@@ -28,6 +28,32 @@ def parse_duration(text: str) -> timedelta:
     return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
 
 
+def parse_expiry(value: object, now: datetime, *, limit: timedelta | None = None) -> datetime:
+    """When something given ``expires`` stops counting: a duration from ``now`` (``3d``) or
+    a time (ISO 8601 or epoch milliseconds). It must be after ``now`` and, when ``limit``
+    is given, no further ahead than it. Raises ValueError with the reason."""
+    if isinstance(value, str) and _DURATION.match(value):
+        try:
+            when = now + parse_duration(value)
+        except OverflowError:
+            raise ValueError(f"expires {value!r} is too far ahead") from None
+    else:
+        try:
+            when = parse_time(value)
+        except (OverflowError, OSError):
+            raise ValueError(f"expires {value!r} is too far ahead") from None
+        except ValueError:
+            raise ValueError(
+                f"expires {value!r} is neither a duration (like 3d or 12h) nor a time "
+                "(ISO 8601, like 2026-12-24T00:00:00Z)"
+            ) from None
+    if when <= now:
+        raise ValueError(f"expires {value!r} is not in the future")
+    if limit is not None and when - now > limit:
+        raise ValueError(f"expires {value!r} is further ahead than {format_duration(limit)}")
+    return when
+
+
 def format_duration(delta: timedelta) -> str:
     seconds = int(delta.total_seconds())
     for unit, size in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60)):

@@ -40,7 +40,7 @@ def test_an_empty_database_has_no_revision(empty_store: Store) -> None:
 def test_upgrade_reaches_the_head_revision(empty_store: Store) -> None:
     empty_store.upgrade()
 
-    assert empty_store.current_revision() == head_revision() == "0007"
+    assert empty_store.current_revision() == head_revision() == "0008"
 
 
 def test_upgrade_is_idempotent(store: Store) -> None:

@@ -1,7 +1,8 @@
 """The decision engine: compose + policies + results + waivers + now -> Decision.
 
 A package: ``engine``, the rules (latest results, waivers, one requirement's answer);
-``tally``, the verdict and summary; ``plan``, the numbered requirements and :func:`evaluate`.
+``reruns``, the results being run again; ``tally``, the verdict and summary; ``plan``, the
+numbered requirements and :func:`evaluate`.
 
 Pure: no I/O, no clock (``now`` is an argument), no global state. The rules are
 DESIGN.md's "Decision semantics"; each is named in a comment where it is applied.
@@ -24,6 +25,7 @@ from gatekeeper.evaluate.plan import (
     payload_order,
     plan,
 )
+from gatekeeper.evaluate.reruns import Rerun, rerun_of, retries_due
 from gatekeeper.evaluate.tally import (
     DecisionState,
     Tally,
@@ -38,6 +40,7 @@ __all__ = [
     "DecisionState",
     "Plan",
     "Requirement",
+    "Rerun",
     "Tally",
     "active_waivers",
     "answer_gates",
@@ -50,6 +53,8 @@ __all__ = [
     "plan",
     "policy_applies",
     "requirements",
+    "rerun_of",
+    "retries_due",
     "summarize",
     "summary_of",
     "tally",

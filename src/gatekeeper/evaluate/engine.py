@@ -6,20 +6,24 @@ DESIGN.md's "Decision semantics"; each is named in a comment where it is applied
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from fnmatch import fnmatchcase
 
+from gatekeeper.evaluate.reruns import Rerun, rerun_of, retries_used
 from gatekeeper.model import (
     Answer,
     Compose,
     Gate,
     Outcome,
     Policy,
+    RerunRequest,
     Result,
     Status,
     Waiver,
 )
+from gatekeeper.timeutil import format_time
 
 # Precedence when several latest results match one requirement: the worst wins.
 _WORST_FIRST = (Status.FAILED, Status.ERRORED, Status.PENDING, Status.PASSED)
@@ -27,6 +31,7 @@ _SEVERITY = {Status.PASSED: 0, Status.PENDING: 1, Status.ERRORED: 2, Status.FAIL
 # Per outcome, computed once rather than through Outcome.status for each result.
 _OUTCOME_SEVERITY = {outcome: _SEVERITY[outcome.status] for outcome in Outcome}
 _WORST_RANK = {outcome: _WORST_FIRST.index(outcome.status) for outcome in Outcome}
+_PENDING_RANK = _WORST_FIRST.index(Status.PENDING)
 
 Requirement = tuple[Policy, Gate, str | None]
 _Key = tuple[str, str | None, str | None, str | None]  # testcase, scenario, arch, variant
@@ -127,9 +132,13 @@ def _id_key(value: str | None) -> tuple[int, int, str]:
 
 
 def _find_waiver(
-    waivers: Sequence[Waiver], testcase: str, scenario: str | None, arch: str | None
-) -> Waiver | None:
-    """A waiver without scenario/arch covers all; one with them covers only those."""
+    waivers: Sequence[Waiver], testcase: str, scenario: str | None, arch: str | None,
+    now: datetime,
+) -> tuple[Waiver | None, Waiver | None]:  # fmt: skip
+    """The first waiver covering the requirement that still counts, and the first that
+    covers it but expired (a waiver without scenario/arch covers all; one with them covers
+    only those)."""
+    expired = None
     for waiver in waivers:
         if waiver.testcase != testcase:
             continue
@@ -137,33 +146,59 @@ def _find_waiver(
             continue
         if waiver.arch is not None and waiver.arch != arch:
             continue
-        return waiver
-    return None
+        if not waiver.expired(now):
+            return waiver, expired
+        expired = expired or waiver
+    return None, expired
+
+
+@dataclass(frozen=True, slots=True)
+class Excuses:
+    """What, besides its results, a testcase's answers depend on: its active waivers, the
+    known issues applying to the compose (as waivers) and its rerun requests (oldest
+    first)."""
+
+    waivers: Sequence[Waiver] = ()
+    known: Sequence[Waiver] = ()
+    reruns: Sequence[RerunRequest] = ()
+
+
+_NONE = Excuses()
 
 
 def _answers(
     policy: Policy,
     gate: Gate,
     candidates: Sequence[Result],
-    waivers: Sequence[Waiver],
+    excuses: Excuses,
     compose: Compose,
     now: datetime,
 ) -> Iterator[Answer]:
     """The gate's answers, one per requirement (see :func:`requirements`), in arch order.
 
     ``candidates`` are the latest results of the gate's testcase, in order of first
-    arrival; ``waivers`` the testcase's active waivers.
+    arrival; ``excuses`` the testcase's waivers, known issues and rerun requests.
     """
-    worst = _worst(candidates, gate.scenario, by_arch=bool(gate.arches))
+    reruns: dict[int, Rerun] = {}
+    if excuses.reruns or gate.retries:
+        for result in candidates:
+            rerun = rerun_of(gate, result, excuses.reruns)
+            if rerun is not None:
+                reruns[id(result)] = rerun
+    worst = _worst(candidates, gate.scenario, by_arch=bool(gate.arches), reruns=reruns)
     for arch in gate.arches or (None,):
-        yield _answer(policy, gate, arch, worst.get(arch), waivers, compose, now)
+        found = worst.get(arch)
+        rerun = reruns.get(id(found)) if found is not None and reruns else None
+        yield _answer(policy, gate, arch, found, rerun, excuses, compose, now)
 
 
 def _worst(
-    candidates: Iterable[Result], scenario: str | None, *, by_arch: bool
-) -> dict[str | None, Result]:
+    candidates: Iterable[Result], scenario: str | None, *, by_arch: bool,
+    reruns: Mapping[int, Rerun],
+) -> dict[str | None, Result]:  # fmt: skip
     """The worst of the results matching a requirement: of ``scenario`` (any when None),
-    per arch when ``by_arch`` (else all under None).
+    per arch when ``by_arch`` (else all under None). A result being run again
+    (``reruns``, by ``id``) counts as pending.
 
     The worst status wins; among equals, the first in the order of :func:`latest_results`
     (scenario, arch, variant, None as ""; then first arrival, as its sort is stable).
@@ -173,12 +208,9 @@ def _worst(
         if scenario is not None and result.scenario != scenario:
             continue
         arch = result.arch if by_arch else None
-        rank = (
-            _WORST_RANK[result.outcome],
-            result.scenario or "",
-            result.arch or "",
-            result.variant or "",
-        )
+        status_rank = _PENDING_RANK if reruns and id(result) in reruns else _WORST_RANK[
+            result.outcome]  # fmt: skip
+        rank = (status_rank, result.scenario or "", result.arch or "", result.variant or "")
         seen = worst.get(arch)
         if seen is None or rank < seen[0]:
             worst[arch] = (rank, result)
@@ -190,16 +222,25 @@ def _answer(
     gate: Gate,
     arch: str | None,
     worst: Result | None,
-    waivers: Sequence[Waiver],
+    rerun: Rerun | None,
+    excuses: Excuses,
     compose: Compose,
     now: datetime,
 ) -> Answer:
-    """The answer for one requirement, given the worst result matching it (if any)."""
-    status = worst.outcome.status if worst else Status.MISSING
+    """The answer for one requirement, given the worst result matching it (if any) and
+    the rerun it waits on (if any)."""
+    status = Status.PENDING if rerun else worst.outcome.status if worst else Status.MISSING
     # An answer names the requirement; an unconstrained part is filled from its result.
     scenario = gate.scenario if gate.scenario is not None else (worst.scenario if worst else None)
     answer_arch = arch if arch is not None else (worst.arch if worst else None)
-    kind, satisfied, waiver_id = _judge(status, gate, scenario, answer_arch, waivers, compose, now)
+    kind, satisfied, waiver, why = _judge(status, gate, scenario, answer_arch, excuses,
+                                          compose, now)  # fmt: skip
+    reasons = [rerun.reason] if rerun else []
+    if worst is not None and rerun is None and status == Status.ERRORED and gate.retries:
+        used = retries_used(worst, excuses.reruns)
+        reasons.append(f"errored after {used} {'retry' if used == 1 else 'retries'}")
+    if why:
+        reasons.append(why)
     return Answer(
         type=kind,
         is_satisfied=satisfied,
@@ -211,7 +252,14 @@ def _answer(
         variant=worst.variant if worst else None,
         result_id=worst.id if worst else None,
         ref_url=worst.ref_url if worst else None,
-        waiver_id=waiver_id,
+        waiver_id=waiver.id if waiver is not None and waiver.known_issue is None else None,
+        reason="; ".join(reasons) or None,
+        bug=waiver.bug if waiver is not None else None,
+        expires=format_time(waiver.expires) if waiver is not None and waiver.expires else None,
+        known_issue=waiver.known_issue if waiver is not None else None,
+        rerun_id=rerun.request.id if rerun is not None and rerun.request is not None else None,
+        retry=rerun.retry if rerun is not None else None,
+        retries=rerun.retries if rerun is not None else None,
     )
 
 
@@ -220,24 +268,31 @@ def _judge(
     gate: Gate,
     scenario: str | None,
     arch: str | None,
-    waivers: Sequence[Waiver],
+    excuses: Excuses,
     compose: Compose,
     now: datetime,
-) -> tuple[str, bool, str | None]:
-    """An answer's type, whether it is satisfied, and the waiver satisfying it."""
+) -> tuple[str, bool, Waiver | None, str | None]:
+    """An answer's type, whether it is satisfied, the waiver (or known issue) satisfying
+    it, and why a waiver covering it no longer does."""
     if status == Status.PASSED:
-        return "test-result-passed", True, None
+        return "test-result-passed", True, None, None
     # Deadlines: missing or pending past the deadline is overdue.
     deadline = gate.deadline
     late = deadline is not None and now > compose.announced_at + deadline
     if status in (Status.MISSING, Status.PENDING) and late:
         if gate.on_missing == "ignore":
-            return "test-result-overdue-ignored", True, None
+            return "test-result-overdue-ignored", True, None, None
         status = Status.OVERDUE
-    waiver = _find_waiver(waivers, gate.testcase, scenario, arch)
+    waiver, expired = _find_waiver(excuses.waivers, gate.testcase, scenario, arch, now)
+    # A known issue is a known failure: it excuses failed and errored answers only.
+    if waiver is None and status in (Status.FAILED, Status.ERRORED):
+        waiver, _ = _find_waiver(excuses.known, gate.testcase, scenario, arch, now)
+    why = None
+    if expired is not None and expired.expires is not None:
+        why = f"waiver {expired.id} expired at {format_time(expired.expires)}"
     if waiver is not None:
-        return f"test-result-{status}-waived", True, waiver.id
-    return f"test-result-{status}", False, None
+        return f"test-result-{status}-waived", True, waiver, why
+    return f"test-result-{status}", False, None, why
 
 
 def requirements(policies: Iterable[Policy]) -> list[Requirement]:

@@ -10,6 +10,8 @@ from datetime import datetime, timedelta
 
 from gatekeeper.errors import NoPolicyApplies
 from gatekeeper.evaluate.engine import (
+    _NONE,
+    Excuses,
     _answers,
     _applicable,
     _latest_by_testcase,
@@ -21,7 +23,9 @@ from gatekeeper.model import (
     Compose,
     Decision,
     Gate,
+    KnownIssue,
     Policy,
+    RerunRequest,
     Result,
     Waiver,
 )
@@ -79,7 +83,8 @@ def plan(compose: Compose, policies: Iterable[Policy]) -> Plan:
             gates.append((policy, gate, ordinal))
             ordinal += len(gate.arches) or 1
     shape = repr([(p.team, [(g.testcase, g.arches, g.scenario, g.required, g.deadline,
-                             g.on_missing) for g in p.gates]) for p in applicable])  # fmt: skip
+                             g.on_missing, g.retries) for g in p.gates])
+                  for p in applicable])  # fmt: skip
     digest = hashlib.sha256(shape.encode()).hexdigest()[:32]
     by_testcase: dict[str, list[int]] = {}
     for index, (_, gate, _) in enumerate(gates):
@@ -96,20 +101,40 @@ def answer_gates(
     waivers: Iterable[Waiver],
     compose: Compose,
     now: datetime,
+    *,
+    known_issues: Iterable[KnownIssue] = (),
+    reruns: Iterable[RerunRequest] = (),
 ) -> dict[int, Answer]:
     """The answers of some gates of the plan, by ordinal: ``latest`` holds the latest
-    results of (at least) their testcases, ``waivers`` every waiver of them."""
-    waivers_of: dict[str, list[Waiver]] = {}
-    for waiver in active_waivers(compose.id, waivers):
-        waivers_of.setdefault(waiver.testcase, []).append(waiver)
+    results of (at least) their testcases, ``waivers`` every waiver of them,
+    ``known_issues`` those that may apply to the compose and ``reruns`` the rerun requests
+    of (at least) those testcases."""
+    excuses = _excuses(compose, now, waivers, known_issues, reruns)
     out: dict[int, Answer] = {}
     for index in gate_indexes:
         policy, gate, first = the_plan.gates[index]
         answers = _answers(policy, gate, latest.get(gate.testcase, ()),
-                           waivers_of.get(gate.testcase, ()), compose, now)  # fmt: skip
+                           excuses.get(gate.testcase, _NONE), compose, now)  # fmt: skip
         for offset, answer in enumerate(answers):
             out[first + offset] = answer
     return out
+
+
+def _excuses(
+    compose: Compose, now: datetime, waivers: Iterable[Waiver],
+    known_issues: Iterable[KnownIssue], reruns: Iterable[RerunRequest],
+) -> dict[str, Excuses]:  # fmt: skip
+    """Each testcase's waivers, applying known issues and rerun requests (oldest first)."""
+    found: dict[str, tuple[list[Waiver], list[Waiver], list[RerunRequest]]] = {}
+    for waiver in active_waivers(compose.id, waivers):
+        found.setdefault(waiver.testcase, ([], [], []))[0].append(waiver)
+    for issue in sorted(known_issues, key=lambda k: (k.created_at, k.id)):
+        if issue.applies(compose.product, now):
+            found.setdefault(issue.testcase, ([], [], []))[1].append(issue.as_waiver(compose.id))
+    for request in sorted(reruns, key=lambda r: (r.time, r.id)):
+        if request.compose == compose.id:
+            found.setdefault(request.testcase, ([], [], []))[2].append(request)
+    return {testcase: Excuses(*parts) for testcase, parts in found.items()}
 
 
 def assemble(
@@ -162,10 +187,13 @@ def evaluate(
     results: Iterable[Result],
     waivers: Iterable[Waiver],
     now: datetime,
+    *,
+    known_issues: Iterable[KnownIssue] = (),
+    reruns: Iterable[RerunRequest] = (),
 ) -> Decision:
     """Decide one compose. Raises NoPolicyApplies when no policy gates it (fail closed)."""
     the_plan = plan(compose, policies)
     by_testcase = _latest_by_testcase(compose.id, results, the_plan.testcases)
     answers = answer_gates(the_plan, range(len(the_plan.gates)), by_testcase, waivers,
-                           compose, now)  # fmt: skip
+                           compose, now, known_issues=known_issues, reruns=reruns)  # fmt: skip
     return assemble(compose.id, the_plan.names, answers, now)

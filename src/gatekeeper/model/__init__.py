@@ -5,7 +5,8 @@ them around. One module per subject, every name importable from ``gatekeeper.mod
 
 - :mod:`~gatekeeper.model.composes`: ComposeId, Compose, Build, ComposeState, MergeRequest;
 - :mod:`~gatekeeper.model.results`: Outcome, Status, Result, Waiver;
-- :mod:`~gatekeeper.model.policies`: Policy, Gate, Reporters, AppliesTo;
+- :mod:`~gatekeeper.model.policies`: Policy, Gate, Reporters, AppliesTo, WaiverRules;
+- :mod:`~gatekeeper.model.triage`: KnownIssue, RerunRequest;
 - :mod:`~gatekeeper.model.decisions`: Verdict, Answer, Decision, DecisionVersion.
 """
 
@@ -29,8 +30,9 @@ from gatekeeper.model.decisions import (
     DecisionVersion,
     Verdict,
 )
-from gatekeeper.model.policies import AppliesTo, Gate, Policy, Reporters
+from gatekeeper.model.policies import AppliesTo, Gate, Policy, Reporters, WaiverRules
 from gatekeeper.model.results import Outcome, Result, Status, Waiver
+from gatekeeper.model.triage import KnownIssue, RerunRequest
 
 __all__ = [
     "COMPOSE_TYPE_SUFFIXES",
@@ -46,13 +48,16 @@ __all__ = [
     "Decision",
     "DecisionVersion",
     "Gate",
+    "KnownIssue",
     "MergeRequest",
     "MergeRequestState",
     "Outcome",
     "Policy",
     "Reporters",
+    "RerunRequest",
     "Result",
     "Status",
     "Verdict",
     "Waiver",
+    "WaiverRules",
 ]

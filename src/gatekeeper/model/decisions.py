@@ -37,6 +37,23 @@ class Answer:
     result_id: str | None = None
     ref_url: str | None = None
     waiver_id: str | None = None
+    # what else explains it (each left out of the JSON when None): why it is what it is
+    # ("rerun requested", "errored (retry 1 of 2)", "waiver 7 expired ..."), the bug and
+    # expiry of the waiver or known issue excusing it, the known issue's id, the rerun
+    # request it waits on, and the retry of the gate's ``retries``
+    reason: str | None = None
+    bug: str | None = None
+    expires: str | None = None
+    known_issue: str | None = None
+    rerun_id: str | None = None
+    retry: int | None = None
+    retries: int | None = None
+
+    def detail(self) -> dict[str, Any] | None:
+        """The explaining fields that are set (None: none is)."""
+        out = {name: getattr(self, name) for name in DETAIL_FIELDS
+               if getattr(self, name) is not None}  # fmt: skip
+        return out or None
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -53,7 +70,11 @@ class Answer:
             out["ref_url"] = self.ref_url
         if self.waiver_id is not None:
             out["waiver_id"] = self.waiver_id
+        out.update(self.detail() or {})
         return out
+
+
+DETAIL_FIELDS = ("reason", "bug", "expires", "known_issue", "rerun_id", "retry", "retries")
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +143,7 @@ class Decision:
                         result_id=a.get("result_id"),
                         ref_url=a.get("ref_url"),
                         waiver_id=a.get("waiver_id"),
+                        **{name: a[name] for name in DETAIL_FIELDS if a.get(name) is not None},
                     )
                 )
         return cls(

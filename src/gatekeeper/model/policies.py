@@ -7,6 +7,21 @@ from datetime import timedelta
 
 
 @dataclass(frozen=True, slots=True)
+class WaiverRules:
+    """What a waiver of a team's gates must say (``waivers:`` of a policy or of a gate):
+    a bug URL (``require_bug``), and an expiry no further than ``max_expires`` ahead
+    (a waiver given none expires then)."""
+
+    require_bug: bool = False
+    max_expires: timedelta | None = None
+
+    def stricter(self, other: WaiverRules) -> WaiverRules:
+        """Both rules at once."""
+        caps = [c for c in (self.max_expires, other.max_expires) if c is not None]
+        return WaiverRules(self.require_bug or other.require_bug, min(caps, default=None))
+
+
+@dataclass(frozen=True, slots=True)
 class Gate:
     """One gate of a team's policy."""
 
@@ -17,6 +32,8 @@ class Gate:
     deadline: timedelta | None = None
     on_missing: str = "block"
     line: int | None = None
+    retries: int = 0  # automatic rerun requests per result key after an ERROR
+    waivers: WaiverRules | None = None  # the policy's when None
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,3 +64,5 @@ class Policy:
     file: str | None = None
     #: the Greenwave decision contexts the policy answers (``decision_context:``)
     decision_contexts: tuple[str, ...] = ("gatekeeper",)
+    #: what a waiver of the team's gates must say (``waivers:``)
+    waivers: WaiverRules = WaiverRules()

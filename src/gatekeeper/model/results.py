@@ -119,10 +119,16 @@ class Waiver:
     waived: bool = True
     comment: str | None = None
     username: str | None = None
+    expires: datetime | None = None  # it stops counting at this instant
+    bug: str | None = None  # the URL of the bug tracking what it excuses
+    known_issue: str | None = None  # the known issue it stands for in this compose
 
     @property
     def key(self) -> tuple[str, str, str | None, str | None]:
         return (self.compose, self.testcase, self.scenario, self.arch)
+
+    def expired(self, now: datetime) -> bool:
+        return self.expires is not None and now >= self.expires
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -135,4 +141,6 @@ class Waiver:
             "comment": self.comment,
             "username": self.username,
             "time": format_time(self.time),
+            "expires": None if self.expires is None else format_time(self.expires),
+            "bug": self.bug,
         }

@@ -2,10 +2,11 @@
 
 Both directions live here, so what is written and what is read cannot drift apart. A
 payload is JSON: the compose's id, Decisions (``new``, ``decision``, ``old``) as Decision
-JSON, a merge request as its record, and the plain values (``version``, ``forge``,
-``event``) as they are. ``app`` and the :class:`~gatekeeper.model.Compose` itself are
-never written: the sender supplies them when it makes the call again. A Decision given as
-a :class:`~gatekeeper.model.DecisionVersion` (a stored version, by number) is written as
+JSON, a merge request as its record, a rerun request (``request``) as its JSON, and the
+plain values (``version``, ``forge``, ``event``) as they are. ``app`` and the
+:class:`~gatekeeper.model.Compose` itself are never written: the sender supplies them
+when it makes the call again. A Decision given as a
+:class:`~gatekeeper.model.DecisionVersion` (a stored version, by number) is written as
 ``{"stored_version": N}`` and read back from the store when the call is made, so an entry
 stays small whatever the number of answers.
 """
@@ -17,7 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from gatekeeper.model import Compose, Decision, DecisionVersion, MergeRequest
+from gatekeeper.model import Compose, Decision, DecisionVersion, MergeRequest, RerunRequest
 from gatekeeper.timeutil import format_time
 
 # hook arguments kept under another key of the payload (one Decision per call)
@@ -43,6 +44,8 @@ def encode_arguments(compose_id: str | None, kwargs: Mapping[str, Any]) -> dict[
             payload["old"] = value.to_json() if isinstance(value, Decision) else value
         elif key == "merge_request":
             payload[key] = value.to_json() if isinstance(value, MergeRequest) else value
+        elif key == "request" and isinstance(value, RerunRequest):
+            payload[key] = value.to_json()
         elif key in _PLAIN_KEYS:
             payload[key] = value
         else:
@@ -80,6 +83,8 @@ def decode_arguments(
         elif name == "merge_request":
             record = payload.get("merge_request")
             arguments[name] = None if record is None else MergeRequest.from_record(record)
+        elif name == "request":
+            arguments[name] = RerunRequest.from_json(payload["request"])
         else:  # version, forge, event: as written
             arguments[name] = payload.get(name)
     return arguments

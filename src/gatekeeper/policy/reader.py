@@ -19,7 +19,8 @@ import yaml
 
 from gatekeeper.errors import GatekeeperError, InputError, PolicyError, raise_all
 from gatekeeper.inputs import read_text
-from gatekeeper.model import AppliesTo, Gate, Policy, Reporters
+from gatekeeper.limits import MAX_EXPIRES, MAX_RETRIES
+from gatekeeper.model import AppliesTo, Gate, Policy, Reporters, WaiverRules
 from gatekeeper.policy import yamlsafe
 from gatekeeper.policy.globs import glob_problem, is_glob, overlap_example
 from gatekeeper.policy.schema import (
@@ -31,11 +32,13 @@ from gatekeeper.policy.schema import (
 
 TOP_KEYS = (
     "team", "description", "contact", "owns", "reporters", "applies_to", "gates",
-    "decision_context",
+    "decision_context", "waivers",
 )  # fmt: skip
 REPORTER_KEYS = ("users", "groups")
 APPLIES_KEYS = ("products", "types")
-GATE_KEYS = ("testcase", "arches", "scenario", "required", "deadline", "on_missing")
+GATE_KEYS = ("testcase", "arches", "scenario", "required", "deadline", "on_missing", "retries",
+             "waivers")  # fmt: skip
+WAIVER_KEYS = ("require_bug", "max_expires")
 POLICY_SUFFIXES = (".yaml", ".yml")
 
 
@@ -124,8 +127,10 @@ class _PolicyReader:
         contexts: tuple[str, ...] = (DEFAULT_DECISION_CONTEXT,)
         if "decision_context" in top:
             contexts = self.decision_contexts(top["decision_context"]) or contexts
+        waivers = self.waivers(top["waivers"], "waivers") if "waivers" in top else None
         if team is not None:
             self.parsed.policy = Policy(
+                waivers=waivers or WaiverRules(),
                 team=team,
                 owns=owned or (),
                 gates=gates,
@@ -135,6 +140,23 @@ class _PolicyReader:
                 decision_contexts=contexts,
                 **text,
             )
+
+    def waivers(self, node: yaml.Node, path: str) -> WaiverRules | None:
+        """``waivers: {require_bug: true, max_expires: 14d}``."""
+        keys = self.r.mapping(node, path, WAIVER_KEYS, "a mapping (require_bug, max_expires)")
+        if keys is None:
+            return None
+        bug = self.r.boolean(keys["require_bug"], f"{path}.require_bug") if (
+            "require_bug" in keys) else False  # fmt: skip
+        most = self.r.duration(keys["max_expires"], f"{path}.max_expires") if (
+            "max_expires" in keys) else None  # fmt: skip
+        if bug is None or ("max_expires" in keys and most is None):
+            return None
+        if most is not None and most > MAX_EXPIRES:
+            longest = f"more than {MAX_EXPIRES.days}d, the longest a waiver may last"
+            self.r.report(keys["max_expires"], f"{path}.max_expires", longest)
+            return None
+        return WaiverRules(require_bug=bug, max_expires=most)
 
     def team(self, node: yaml.Node | None, root: yaml.Node) -> str | None:
         if node is None:
@@ -251,6 +273,8 @@ class _PolicyReader:
             "required": r.boolean,
             "deadline": r.duration,
             "on_missing": lambda n, p: r.choice(n, p, ON_MISSING),
+            "retries": lambda n, p: r.count(n, p, MAX_RETRIES),
+            "waivers": self.waivers,
         }
         values = {key: readers[key](value, f"{path}.{key}") for key, value in keys.items()}
         if "testcase" not in keys:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from gatekeeper.limits import MAX_RETRIES
 from gatekeeper.model import COMPOSE_TYPE_SUFFIXES
 
 ON_MISSING = ("block", "ignore")
@@ -48,6 +49,14 @@ def policy_schema() -> dict[str, Any]:
     glob_type = {"allOf": [_glob("compose types"), {"pattern": "[*?[]"}]}
     compose_type = {"anyOf": [{"enum": list(COMPOSE_TYPES)}, glob_type]}
     duration = r"^\s*0*[1-9][0-9]*\s*[smhdw]\s*$"
+    waivers = _object(
+        "What a waiver of these gates must say.",
+        [],
+        require_bug={"type": "boolean", "default": False,
+                     "description": "A waiver must name the bug (a URL) tracking the failure."},
+        max_expires=_text("The longest a waiver may last, like 14d (at most 366d); a waiver "
+                          "given no expiry expires then.", pattern=duration),
+    )  # fmt: skip
     gate = _object(
         "One required (or informational) testcase.",
         ["testcase"],
@@ -66,7 +75,11 @@ def policy_schema() -> dict[str, Any]:
             "default": "block",
             "description": "What a result still missing past the deadline does.",
         },
-    )
+        retries={"type": "integer", "minimum": 0, "maximum": MAX_RETRIES, "default": 0,
+                 "description": "Automatic rerun requests per result key after an ERROR "
+                 "(the infrastructure's outcome) before it counts as errored."},
+        waivers=waivers,
+    )  # fmt: skip
     schema = _object(
         "One team's gating policy (policies/<team>.yaml).",
         ["team"],
@@ -91,6 +104,7 @@ def policy_schema() -> dict[str, Any]:
             types=_list(compose_type, f"Compose types ({', '.join(COMPOSE_TYPES)}) or globs."),
         ),
         gates=_list(gate, "The testcases this team requires."),
+        waivers=waivers,
         decision_context={
             "anyOf": [
                 _text("A decision context."),

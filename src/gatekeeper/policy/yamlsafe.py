@@ -255,10 +255,24 @@ class Reader:
         except ValueError as exc:
             self.report(node, path, str(exc))
             return None
+        except OverflowError:
+            self.report(node, path, f"'{node.value}' is too long a duration")
+            return None
         if not value:
             self.report(node, path, f"'{node.value}' is zero: give a positive duration, like 12h")
             return None
         return value
+
+    def count(self, node: yaml.Node, path: str, most: int) -> int | None:
+        """A whole number from 0 to ``most``."""
+        text = str(node.value) if isinstance(node, yaml.ScalarNode) else ""
+        if not isinstance(node, yaml.ScalarNode) or node.tag != INT or not text.isdigit():
+            self.wrong(node, path, f"a whole number from 0 to {most}")
+            return None
+        if len(text) > 6 or int(text) > most:
+            self.report(node, path, f"'{text[:12]}' is more than {most}")
+            return None
+        return int(text)
 
 
 def _unknown(key: str, allowed: Sequence[str]) -> str:

@@ -9,10 +9,10 @@ methods; the facade hands each call to the collaborator whose job it is:
 - :class:`~gatekeeper.service.composes.Composes`: the compose lifecycle, and the forge;
 - ``Lockfiles`` (lockfiles, package diffs), ``Accounts`` (identities, tokens), ``Reads``
   (listings, pages), ``OutboxEntries`` (the outbox's entries and dead letters);
-Two parts are public attributes, each a read model or an API of its own: ``dashboard``
-(the dashboard's pages, :mod:`gatekeeper.service.views`) and ``compat`` (ResultsDB v2.0's
-and WaiverDB v1.0's use cases). All share one :class:`~gatekeeper.service.context.Context`;
-each use case is one store transaction, the hook calls it owes sent after its commit.
+Public parts, each a read model or an API of its own: ``dashboard`` (the dashboard's
+pages), ``compat`` (ResultsDB v2.0, WaiverDB v1.0) and ``triage`` (known issues, reruns).
+All share one :class:`~gatekeeper.service.context.Context`; each use case is one store
+transaction, the hook calls it owes sent after its commit.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ from gatekeeper.service.lockfiles import Lockfiles, PackageChange
 from gatekeeper.service.outbox_entries import OutboxEntries
 from gatekeeper.service.reads import GateView, Page, Reads
 from gatekeeper.service.results import IngestReport, Results
+from gatekeeper.service.triage import Triage
 from gatekeeper.timeutil import utcnow
 
 if TYPE_CHECKING:
@@ -87,6 +88,8 @@ class Gatekeeper:
         self._greenwave = GreenwaveDecisions(self)  # the Greenwave decision API
         # ResultsDB v2.0's and WaiverDB v1.0's use cases (gatekeeper.api.compat_*)
         self.compat = Compat(self.ctx, self)
+        # known issues across composes and rerun requests (gatekeeper.service.triage)
+        self.triage = Triage(self.ctx, self._decisions)
         # deciding open composes again at their deadlines (serve and the consumer start it)
         self.deadline_timer = DeadlineTimer(self.next_deadline, self.act_on_deadlines, clock=clock)
         # what /healthz checks besides the store (plugins add theirs, e.g. the bus)
@@ -224,10 +227,13 @@ class Gatekeeper:
     def waive(
         self, compose_id: str, testcase: str, *, actor: Actor, comment: str,
         scenario: str | None = None, arch: str | None = None, revoke: bool = False,
+        expires: str | datetime | None = None, bug: str | None = None,
     ) -> tuple[Waiver, Decision]:  # fmt: skip
-        """Waive (or revoke the waiver of) a testcase for one compose, then decide again."""
+        """Waive (or revoke the waiver of) a testcase for one compose, then decide again;
+        ``expires`` (``3d`` or a time) and ``bug`` (a URL) as the policy's rules say."""
         return self._reporting.waive(compose_id, testcase, actor=actor, comment=comment,
-                                   scenario=scenario, arch=arch, revoke=revoke)  # fmt: skip
+                                     scenario=scenario, arch=arch, revoke=revoke,
+                                     expires=expires, bug=bug)  # fmt: skip
 
     def results(self, compose_id: str) -> list[Result]:
         """Every result stored for the compose."""

@@ -27,10 +27,7 @@ from gatekeeper.errors import NoPolicyApplies
 from gatekeeper.evaluate import (
     DecisionState,
     Plan,
-    answer_gates,
     assemble,
-    evaluate,
-    latest_by_testcase,
     payload_order,
     plan,
     summary_of,
@@ -41,9 +38,17 @@ from gatekeeper.model import Answer, Compose, ComposeState, Decision, DecisionVe
 from gatekeeper.outbox import Owed
 from gatekeeper.service.composes import Composes
 from gatekeeper.service.context import Context
+from gatekeeper.service.decision_clock import DecisionClock
+from gatekeeper.service.decision_inputs import (
+    expired_between,
+    expiries,
+    known_issues_used,
+    read_inputs,
+    request_retries,
+)
 from gatekeeper.store import Tx, compose_from_row
 from gatekeeper.store.decision_history import SNAPSHOT_EVERY, change_delta, snapshot_delta
-from gatekeeper.timeutil import format_time, utcnow
+from gatekeeper.timeutil import utcnow
 
 log = logging.getLogger("gatekeeper.service")
 
@@ -105,6 +110,7 @@ class Decisions:
         self.composes = composes
         self._plans: tuple[object, dict[tuple[str, str], Plan]] = (None, {})
         ctx.dispatcher.register(REDECIDE, self._redecide_entries, batch=True)
+        self.clock = DecisionClock(self)  # deadlines and expiries
 
     def plan(self, compose: Compose) -> Plan:
         """The compose's numbered requirements (NoPolicyApplies when nothing gates it)."""
@@ -144,7 +150,7 @@ class Decisions:
             if (
                 state is None
                 or state.digest != the_plan.digest
-                or the_plan.crossed(compose.announced_at, state.valid_at, when)
+                or self.moved(tx, compose, the_plan, state.valid_at, when)
             ):
                 whole = self._what_if(tx, compose, when)
                 return replace(whole, answers=tuple(a for a in whole.answers
@@ -177,16 +183,24 @@ class Decisions:
         if state is None or tx.redecide_owed(compose.id):  # results stored, not yet decided
             return None
         the_plan = self.plan(compose)
-        if state.digest != the_plan.digest or the_plan.crossed(
-            compose.announced_at, state.valid_at, when
+        if state.digest != the_plan.digest or self.moved(
+            tx, compose, the_plan, state.valid_at, when
         ):
             return None
         return tx.current_decision(compose.id)
 
     def _what_if(self, tx: Tx, compose: Compose, when: datetime) -> Decision:
         the_plan = self.plan(compose)
-        results = tx.latest_results(compose.id, the_plan.testcases)
-        return evaluate(compose, self.ctx.policies, results, tx.waivers_for(compose.id), when)
+        inputs = read_inputs(tx, compose, None, the_plan)
+        answers = inputs.answer(the_plan, range(len(the_plan.gates)), compose, when)
+        return assemble(compose.id, the_plan.names, answers, when)
+
+    def moved(self, tx: Tx, compose: Compose, the_plan: Plan, then: datetime,
+              now: datetime) -> set[str]:  # fmt: skip
+        """The testcases whose answers time changed between ``then`` and ``now``: a gate's
+        deadline, a waiver's or known issue's expiry passed."""
+        found = expiries(tx, [compose]).get(compose.id, ())
+        return the_plan.crossed(compose.announced_at, then, now) | expired_between(found, then, now)
 
     # -- recording ---------------------------------------------------------------------------
     def redecide(
@@ -229,20 +243,20 @@ class Decisions:
         state = None if raw is None else DecisionState.from_json(raw)
         if state is None or state.digest != the_plan.digest or touched is None:
             return self._record_all(tx, row, compose, the_plan, state, now, owed, cause)
-        crossed = the_plan.crossed(compose.announced_at, state.valid_at, now)
+        crossed = self.moved(tx, compose, the_plan, state.valid_at, now)
         testcases = (set(touched) & the_plan.testcases) | crossed
         if not testcases:
             return None, state.verdict
-        new = answer_gates(
-            the_plan, the_plan.gates_of(testcases),
-            latest_by_testcase(compose.id, tx.latest_results(compose.id, testcases)),
-            tx.waivers_for(compose.id, testcases=testcases), compose, now,
-        )  # fmt: skip
+        indexes = the_plan.gates_of(testcases)
+        inputs = read_inputs(tx, compose, testcases, the_plan)
+        request_retries(tx, compose, the_plan, inputs, indexes, now, owed)
+        new = inputs.answer(the_plan, indexes, compose, now)
         old = tx.answers_of(compose.id, testcases=testcases)
         changed = {n: a for n, a in new.items() if old.get(n) != a}
         counts = state.counts.moved([old[n] for n in changed if n in old], changed.values())
         kept = replace(state, counts=counts, valid_at=now)
         tx.put_answers(compose.id, changed)
+        tx.mark_known_issues_used(compose.id, known_issues_used(changed), now)
         if all(_only_the_result(old.get(n), a) for n, a in changed.items()):
             if changed:
                 kept = replace(kept, amended=kept.amended + 1)
@@ -274,14 +288,15 @@ class Decisions:
     ) -> Recorded:  # fmt: skip
         """Every requirement evaluated: the first decision, new policies, or a caller that
         does not say what changed."""
-        latest = tx.latest_results(compose.id, the_plan.testcases)
-        answers = answer_gates(the_plan, range(len(the_plan.gates)),
-                               latest_by_testcase(compose.id, latest),
-                               tx.waivers_for(compose.id), compose, now)  # fmt: skip
+        indexes = range(len(the_plan.gates))
+        inputs = read_inputs(tx, compose, None, the_plan)
+        request_retries(tx, compose, the_plan, inputs, indexes, now, owed)
+        answers = inputs.answer(the_plan, indexes, compose, now)
         counts = tally(answers.values())
         decision = assemble(compose.id, the_plan.names, answers, now, counts)
         previous = tx.current_decision(compose.id)
         tx.put_answers(compose.id, answers, replace=True)
+        tx.mark_known_issues_used(compose.id, known_issues_used(answers), now)
         same_basis = state is not None and state.digest == the_plan.digest
         if previous is not None and _content(previous) == _content(decision):
             since = state.since_snapshot if same_basis and state else SNAPSHOT_EVERY
@@ -334,53 +349,8 @@ class Decisions:
     # -- time ----------------------------------------------------------------------------------
     def next_deadline(self) -> datetime | None:
         """The earliest instant at which an open compose's decision changes by itself."""
-        with self.ctx.store.transaction(readonly=True) as tx:
-            rows = tx.open_decision_clocks()
-        instants = [due[0] for due in (self._due(row) for row in rows) if due is not None]
-        return min(instants, default=None)
+        return self.clock.next_deadline()
 
     def act_on_deadlines(self, now: datetime | None = None) -> list[str]:
-        """Decide again (and record) every open compose one of whose deadlines has passed
-        since its stored state; the ids of those decided. Each under the compose's lock, so
-        processes doing it at once make one version (the later ones find it done)."""
-        now = self.ctx.clock() if now is None else now
-        with self.ctx.store.transaction(readonly=True) as tx:
-            rows = tx.open_decision_clocks()
-        acted = []
-        for row in rows:
-            due = self._due(row)
-            if due is None or not now > due[0]:
-                continue
-            instant, why = due
-            try:
-                with self.ctx.step() as (tx, _undo, owed):
-                    locked = self.ctx.lock(tx, row["id"])
-                    cause = {why: format_time(instant) if why == "clock" else "changed"}
-                    version, verdict = self.record(tx, locked, now, owed, cause, touched=())
-            except Exception:
-                log.exception("action=decide cause=%s compose=%s outcome=failed", why, row["id"])
-                continue
-            log.info("action=decide cause=%s compose=%s at=%s version=%s verdict=%s",
-                     why, row["id"], format_time(instant), version, verdict)  # fmt: skip
-            acted.append(str(row["id"]))
-        return acted
-
-    def _due(self, row: Mapping[str, Any]) -> tuple[datetime, str] | None:
-        """When the compose of an open row must be decided again without a report, and why
-        (``clock``: a deadline instant; ``policies``: its stored decision is of other
-        policies, or of none, so at once); None: never."""
-        compose = Compose(id=row["id"], product=row["product"], type=row["type"],
-                          date=row["date"], respin=row["respin"],
-                          announced_at=row["announced_at"], label=row["label"])  # fmt: skip
-        try:
-            the_plan = self.plan(compose)
-        except NoPolicyApplies:
-            return None
-        raw = row.get("decision_state")
-        state = None if raw is None else DecisionState.from_json(raw)
-        if state is None or state.digest != the_plan.digest:
-            return (compose.announced_at if state is None else state.valid_at), "policies"
-        for instant, _ in the_plan.deadlines(compose.announced_at):
-            if instant >= state.valid_at:
-                return instant, "clock"
-        return None
+        """Record the decisions of the open composes whose deadlines or expiries passed."""
+        return self.clock.act_on_deadlines(now)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +23,7 @@ from gatekeeper.plugins import collect_named
 from gatekeeper.service.accounts import Actor
 from gatekeeper.service.context import Context
 from gatekeeper.service.decisions import REDECIDE, Decisions
+from gatekeeper.service.triage import waiver_terms
 
 if TYPE_CHECKING:
     from gatekeeper.hookspecs import ResultParser
@@ -183,8 +185,12 @@ class Results:
         scenario: str | None = None,
         arch: str | None = None,
         revoke: bool = False,
+        expires: str | datetime | None = None,
+        bug: str | None = None,
     ) -> tuple[Waiver, Decision]:
-        """Waive (or revoke the waiver of) a testcase for one compose, then decide again."""
+        """Waive (or revoke the waiver of) a testcase for one compose, then decide again.
+        ``expires`` (a duration like ``3d`` or a time) and ``bug`` (a URL) as the policy's
+        ``waivers:`` rules allow or require (a revocation needs neither)."""
         if not (actor.is_admin or actor.can_waive):
             raise Unauthorized(f"{actor.name} may not waive")
         if not comment.strip():
@@ -196,6 +202,8 @@ class Results:
             raise InputError(f"unknown testcase {testcase!r}, owned by no team", key="testcase")
         ctx = self.ctx
         now = ctx.clock()
+        until, bug = (None, None) if revoke else waiver_terms(ctx, testcase, expires=expires,
+                                                              bug=bug, now=now)  # fmt: skip
         with ctx.step() as (tx, _undo, owed):
             row = ctx.lock(tx, compose_id)
             waiver = tx.add_waiver(
@@ -209,6 +217,8 @@ class Results:
                     waived=not revoke,
                     comment=comment,
                     username=actor.name,
+                    expires=until,
+                    bug=bug,
                 )
             )
             cause = {"waiver": waiver.id, "waived": waiver.waived, "by": actor.name}

@@ -14,6 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from gatekeeper.model import Answer, Result
+from gatekeeper.model.decisions import DETAIL_FIELDS
 from gatekeeper.store import tables as t
 from gatekeeper.store._base import TxBase
 from gatekeeper.store.decision_history import Replayer
@@ -54,7 +55,7 @@ class AnswerQueries(TxBase):
     ) -> dict[int, Answer]:
         """The current decision's answers by ordinal (of ``testcases`` only, when given)."""
         a = t.decision_answers.c
-        stmt = sa.select(a.ordinal, *(a[name] for name in _ANSWER_COLUMNS)).where(
+        stmt = sa.select(a.ordinal, *(a[name] for name in _ANSWER_COLUMNS), a.detail).where(
             a.compose_id == compose_id
         )
         if testcases is None:
@@ -62,14 +63,15 @@ class AnswerQueries(TxBase):
         else:
             rows = [row for chunk in _chunks(testcases)
                     for row in self._conn.execute(stmt.where(a.testcase.in_(chunk)))]  # fmt: skip
-        names = ("ordinal", *_ANSWER_COLUMNS)
+        names = ("ordinal", *_ANSWER_COLUMNS, "detail")
         out: dict[int, Answer] = {}
         for row in rows:
             values = dict(zip(names, row, strict=True))
             n = int(values.pop("ordinal"))
             values["required"] = bool(values["required"])
             values["is_satisfied"] = bool(values["is_satisfied"])
-            out[n] = Answer(**values)
+            detail = values.pop("detail") or {}
+            out[n] = Answer(**values, **{k: detail[k] for k in DETAIL_FIELDS if k in detail})
         return out
 
     def put_answers(
@@ -78,7 +80,7 @@ class AnswerQueries(TxBase):
         """Store these answers (by ordinal): in place of the same ordinals' answers, or in
         place of all of the compose's (``replace``)."""
         a = t.decision_answers
-        rows = [{"compose_id": compose_id, "ordinal": n,
+        rows = [{"compose_id": compose_id, "ordinal": n, "detail": answer.detail(),
                  **{name: getattr(answer, name) for name in _ANSWER_COLUMNS}}
                 for n, answer in answers.items()]  # fmt: skip
         if replace:
@@ -91,7 +93,7 @@ class AnswerQueries(TxBase):
         ins = self._insert(a)
         stmt = ins.on_conflict_do_update(
             index_elements=[a.c.compose_id, a.c.ordinal],
-            set_={name: ins.excluded[name] for name in _ANSWER_COLUMNS},
+            set_={name: ins.excluded[name] for name in (*_ANSWER_COLUMNS, "detail")},
         )
         self._conn.execute(stmt, rows)
 

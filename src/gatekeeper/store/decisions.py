@@ -34,6 +34,8 @@ class DecisionQueries(AnswerQueries):
                 comment=waiver.comment,
                 username=waiver.username,
                 time=waiver.time,
+                expires=waiver.expires,
+                bug=waiver.bug,
             )
             .returning(t.waivers.c.id)
         )
@@ -47,7 +49,18 @@ class DecisionQueries(AnswerQueries):
         given), in the order they were stored."""
         c = t.waivers.c
         stmt = (
-            sa.select(c.id, c.testcase, c.time, c.scenario, c.arch, c.waived, c.comment, c.username)
+            sa.select(
+                c.id,
+                c.testcase,
+                c.time,
+                c.scenario,
+                c.arch,
+                c.waived,
+                c.comment,
+                c.username,
+                c.expires,
+                c.bug,
+            )
             .where(c.compose_id == compose_id)
             .order_by(c.id)
         )
@@ -64,8 +77,10 @@ class DecisionQueries(AnswerQueries):
                 waived=waived,
                 comment=comment,
                 username=username,
+                expires=expires,
+                bug=bug,
             )
-            for db_id, testcase, time, scenario, arch, waived, comment, username in (
+            for db_id, testcase, time, scenario, arch, waived, comment, username, expires, bug in (
                 self._conn.execute(stmt)
             )
         ]

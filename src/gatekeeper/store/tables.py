@@ -176,7 +176,55 @@ waivers = sa.Table(
     sa.Column("comment", sa.Text(), nullable=False),
     sa.Column("username", sa.String(), nullable=False),
     sa.Column("time", UTCDateTime(), nullable=False),
+    sa.Column("expires", UTCDateTime(), nullable=True),  # 0008
+    sa.Column("bug", sa.Text(), nullable=True),  # 0008
 )
+
+known_issues = sa.Table(
+    "known_issues",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True),
+    sa.Column("product", sa.String(), nullable=False),  # an fnmatch glob
+    sa.Column("testcase", sa.String(), nullable=False, index=True),
+    sa.Column("scenario", sa.String(), nullable=True),
+    sa.Column("arch", sa.String(), nullable=True),
+    sa.Column("bug", sa.Text(), nullable=False),
+    sa.Column("comment", sa.Text(), nullable=False),
+    sa.Column("username", sa.String(), nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("expires", UTCDateTime(), nullable=True),
+    sa.Column("closed_at", UTCDateTime(), nullable=True),
+    sa.Column("closed_by", sa.String(), nullable=True),
+)
+"""Known failures waived in every compose of matching products until they expire (0008)."""
+
+known_issue_uses = sa.Table(
+    "known_issue_uses",
+    metadata,
+    sa.Column("known_issue_id", sa.Integer(), sa.ForeignKey("known_issues.id"), primary_key=True),
+    sa.Column("compose_id", sa.String(), sa.ForeignKey("composes.id"), primary_key=True),
+    sa.Column("first_used_at", UTCDateTime(), nullable=False),
+)
+"""Which composes a known issue waived an answer of (0008)."""
+
+rerun_requests = sa.Table(
+    "rerun_requests",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True),
+    _compose_fk(index=True),
+    sa.Column("testcase", sa.String(), nullable=False),
+    sa.Column("scenario", sa.String(), nullable=True),
+    sa.Column("arch", sa.String(), nullable=True),
+    sa.Column("variant", sa.String(), nullable=True),
+    sa.Column("time", UTCDateTime(), nullable=False),
+    sa.Column("after", UTCDateTime(), nullable=False),
+    sa.Column("username", sa.String(), nullable=False),
+    sa.Column("reason", sa.Text(), nullable=True),
+    sa.Column("automatic", sa.Boolean(), nullable=False),
+    sa.Column("retry", sa.Integer(), nullable=True),
+    sa.Column("retries", sa.Integer(), nullable=True),
+)
+"""Requests to run a compose's testcase again, asked for or made by ``retries:`` (0008)."""
 
 decisions = sa.Table(
     "decisions",
@@ -224,6 +272,7 @@ decision_answers = sa.Table(
     sa.Column("result_id", sa.String(), nullable=True),
     sa.Column("ref_url", sa.Text(), nullable=True),
     sa.Column("waiver_id", sa.String(), nullable=True),
+    sa.Column("detail", sa.JSON(), nullable=True),  # Answer.detail(): reason, bug, ... (0008)
     sa.Index("ix_decision_answers_compose_id_testcase", "compose_id", "testcase"),
 )
 """The current decision's answers, one per requirement (its ordinal), of each compose (0007)."""

@@ -13,6 +13,7 @@ from gatekeeper.store.dashboard import DashboardQueries
 from gatekeeper.store.outbox import OutboxQueries
 from gatekeeper.store.results import ResultQueries, result_dedupe_key
 from gatekeeper.store.resultsdb import ResultsdbQueries
+from gatekeeper.store.triage import TriageQueries
 from gatekeeper.store.waiverdb import WaiverDBQueries
 
 
@@ -24,6 +25,7 @@ class Tx(
     DashboardQueries,  # and through it DecisionQueries, AnswerQueries
     ResultsdbQueries,
     WaiverDBQueries,
+    TriageQueries,
 ):
     """One open database transaction and all of gatekeeper's queries."""
 
