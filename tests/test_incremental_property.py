@@ -153,6 +153,7 @@ class IncrementalDecisions(RuleBasedStateMachine):
     """One compose on a fresh app and database; the engine over all of it is the oracle."""
 
     store = "sqlite"
+    policies = POLICIES
 
     def __init__(self) -> None:
         super().__init__()
@@ -172,7 +173,7 @@ class IncrementalDecisions(RuleBasedStateMachine):
         base = Path(self.stack.enter_context(TemporaryDirectory(prefix="gk-prop-")))
         policies = base / "policies"
         policies.mkdir()
-        for team, text in POLICIES.items():
+        for team, text in self.policies.items():
             (policies / f"{team}.yaml").write_text(text, encoding="utf-8")
         if self.store == "sqlite":
             url = f"sqlite:///{base / 'var' / 'gatekeeper.db'}"
