@@ -190,7 +190,7 @@ def run(name: str, url: str, workdir: Path, policies_dir: Path) -> list[Row]:
             version_time = after_each_report(app, render)
 
             def first_ever() -> str:
-                app._dashboard.forget()  # nothing kept: not even the build diffs
+                app.dashboard.forget()  # nothing kept: not even the build diffs
                 return render()
 
             cold_time = measure(first_ever, REPEAT)

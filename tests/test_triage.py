@@ -4,6 +4,7 @@ retries after an ERROR, and who may do each."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -18,6 +19,7 @@ from gatekeeper.model import Outcome, Result
 from gatekeeper.plugins import make_plugin_manager
 from gatekeeper.service import Actor, Gatekeeper
 from gatekeeper.testing import Clock
+from gatekeeper.timeutil import utcnow
 
 DAY1 = "CentOS-Stream-9-20261124.0"
 POLICY = """team: tf
@@ -362,3 +364,29 @@ def test_decide_agrees_with_the_stored_decision_and_writes_nothing(
 def answer_of(decision: Any, testcase: str) -> Any:
     [found] = [a for a in decision.answers if a.testcase == testcase]
     return found
+
+
+def test_the_deadline_timer_ends_a_waiver_at_its_expiry_on_the_real_clock(
+    gk_policies: Callable[..., Path], gk_settings: Settings
+) -> None:
+    gk_policies(tf=POLICY % "", rdo=OTHER)
+    app = started(gk_settings, utcnow)  # type: ignore[arg-type]
+    try:
+        app.announce(DAY1)
+        app.ingest([result(DAY1, "tf.smoke", "FAILED", utcnow(), "1")], TF)
+        waiver, _ = app.waive(DAY1, "tf.smoke", actor=WAIVER, comment="c", expires="2s")
+        app.deadline_timer.start()  # and nobody reads the decision from here on
+        deadline = time.monotonic() + 6
+        while time.monotonic() < deadline:
+            stored = answer(app, DAY1, "tf.smoke")
+            if stored.type == "test-result-failed":
+                break
+            time.sleep(0.05)
+        app.deadline_timer.stop()
+        assert stored.reason is not None and stored.reason.startswith(f"waiver {waiver.id} expired")
+        decided = app.current_decision(DAY1)
+        assert decided is not None and waiver.expires is not None
+        assert waiver.expires <= decided.evaluated_at < waiver.expires + timedelta(seconds=1)
+    finally:
+        app.deadline_timer.stop()
+        app.store.dispose()

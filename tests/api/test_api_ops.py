@@ -128,6 +128,8 @@ def test_every_route_answers_as_the_served_schema_says(
     rdo, admin = tokens.auth("rdo"), tokens.auth("admin")
     LOCK = f"{API}/composes/{new_id}/lockfile"
     waiver = {"testcase": "rdo.smoke", "comment": "flaky"}
+    known_issue = {"product": "CentOS-Stream-*", "testcase": "rdo.smoke",
+                   "bug": "https://bugs.example.org/1", "comment": "flaky"}  # fmt: skip
     calls = [
         ("GET", f"{API}/composes?limit=1", None, None),
         ("POST", f"{API}/composes", {"location": str(top)}, admin),
@@ -145,6 +147,13 @@ def test_every_route_answers_as_the_served_schema_says(
         ("POST", f"{API}/composes/{CID}/waivers", waiver, admin),
         ("POST", f"{API}/composes/{CID}/waivers/revoke", waiver, admin),
         ("GET", f"{API}/composes/{CID}/waivers", None, None),
+        # known issues and reruns (#17)
+        ("POST", f"{API}/known-issues", known_issue, admin),
+        ("GET", f"{API}/known-issues?state=all", None, None),
+        ("GET", f"{API}/known-issues/1", None, None),
+        ("POST", f"{API}/known-issues/1/close", None, admin),
+        ("POST", f"{API}/composes/{CID}/reruns", {"testcase": "rdo.smoke", "reason": "x"}, rdo),
+        ("GET", f"{API}/composes/{CID}/reruns", None, None),
         ("POST", f"{API}/composes/{new_id}/publish", None, admin),  # never promoted: 409
         ("POST", f"{API}/composes/{new_id}/publish?force=true", None, admin),
         ("GET", "/healthz", None, None),

@@ -32,6 +32,8 @@ CREATE_WAIVER_FIELDS = {
     "subject_type", "subject_identifier", "testcase", "subject", "result_id", "waived",
     "product_version", "comment", "username", "scenario",
 }  # fmt: skip
+# gatekeeper's own keys (#17), beyond upstream's: taken, and answered only when set
+EXTRA_IN, EXTRA_OUT = {"expires", "effective_until", "bug"}, {"expires", "bug"}
 # waiverdb/models/requests.py: GetWaivers's fields
 GET_WAIVERS_FIELDS = {
     "subject_type", "subject_identifier", "testcase", "product_version", "username",
@@ -302,9 +304,9 @@ def test_the_openapi_documents_waiverdbs_routes_and_request_model(
     assert set(document["paths"][WAIVERS]) == {"get", "post"}
     assert set(document["paths"][f"{WAIVERS}{{waiver_id}}"]) == {"get"}
     taken = document["components"]["schemas"]["WaiverDBIn"]["properties"]
-    assert set(taken) == CREATE_WAIVER_FIELDS
+    assert set(taken) == CREATE_WAIVER_FIELDS | EXTRA_IN
     answered = document["components"]["schemas"]["WaiverDBOut"]["properties"]
-    assert set(answered) == WAIVER_FIELDS
+    assert set(answered) == WAIVER_FIELDS | EXTRA_OUT
     query = {p["name"] for p in document["paths"][WAIVERS]["get"]["parameters"]}
     assert query == GET_WAIVERS_FIELDS
 
@@ -317,3 +319,69 @@ def test_a_nul_character_is_a_400_on_every_store(
     refused = client.post(WAIVERS, json=body, headers=tokens.auth("waiver"))
     assert refused.status_code == 400, refused.text
     assert app.waivers(CID) == []
+
+
+# -- gatekeeper's own keys (#17): expires (Conforma's effective_until) and bug -----------------
+BUG = "https://bugs.example.org/RDO-123"
+STRICT = """\
+team: strict
+owns: ["strict.*"]
+waivers: {require_bug: true, max_expires: 14d}
+gates:
+  - testcase: strict.check
+"""
+
+
+def test_expires_and_bug_are_taken_and_answered_as_extra_keys(
+    app: Gatekeeper, client: CheckedClient, tokens: Tokens
+) -> None:
+    created = post(client, tokens, waiver(expires="3d", bug=BUG))
+    assert set(created) == WAIVER_FIELDS | {"expires", "bug"}
+    assert (created["expires"], created["bug"]) == ("2026-11-27T06:00:00", BUG)  # as timestamp
+    assert client.get(f"{WAIVERS}{created['id']}").json() == created
+    assert client.get(WAIVERS).json()["data"] == [created]
+    (stored,) = app.waivers(CID)
+    assert (stored.bug, stored.expires) == (BUG, app.clock() + timedelta(days=3))
+    decision = app.decide(CID).to_json()
+    (waived,) = [a for a in decision["satisfied_requirements"] if a["testcase"] == "rdo.smoke"]
+    assert (waived["bug"], waived["expires"]) == (BUG, "2026-11-27T06:00:00Z")
+
+
+def test_conformas_effective_until_is_an_alias_of_expires(
+    app: Gatekeeper, client: CheckedClient, tokens: Tokens
+) -> None:
+    created = post(client, tokens, waiver(effective_until="2026-11-30T00:00:00Z"))
+    assert created["expires"] == "2026-11-30T00:00:00"
+    same = post(client, tokens, waiver(expires="1d", effective_until="1d"))
+    assert same["expires"] == "2026-11-25T06:00:00"
+    both = waiver(expires="1d", effective_until="2d")
+    refused = client.post(WAIVERS, json=both, headers=tokens.auth("waiver"))
+    assert refused.status_code == 400
+    assert refused.json()["message"].startswith("effective_until: expires and its alias")
+    past = client.post(WAIVERS, json=waiver(effective_until="2026-11-01T00:00:00Z"),
+                       headers=tokens.auth("waiver"))  # fmt: skip
+    assert past.status_code == 400
+    assert past.json()["message"].startswith("expires: ")
+    assert len(app.waivers(CID)) == 2
+
+
+def test_the_policys_waiver_rules_refuse_before_anything_is_waived(
+    app: Gatekeeper, client: CheckedClient, tokens: Tokens, gk_policies: Any
+) -> None:
+    gk_policies(strict=STRICT)
+    app.reload_policies()
+    bugless = [waiver(), waiver(testcase="strict.check")]
+    refused = client.post(WAIVERS, json=bugless, headers=tokens.auth("waiver"))
+    assert refused.status_code == 400
+    assert refused.json()["message"] == (
+        "bug: the policy of strict.check requires a bug URL on its waivers (waivers: require_bug)"
+    )
+    too_long = waiver(testcase="strict.check", bug=BUG, expires="15d")
+    refused = client.post(WAIVERS, json=[waiver(), too_long], headers=tokens.auth("waiver"))
+    assert refused.status_code == 400
+    assert refused.json()["message"].startswith("expires: ")
+    assert app.waivers(CID) == []  # the first of each list was not waived either
+    capped = post(client, tokens, waiver(testcase="strict.check", bug=BUG))
+    assert capped["expires"] == "2026-12-08T06:00:00"  # the policy's max_expires
+    revoked = post(client, tokens, waiver(testcase="strict.check", waived=False))
+    assert "bug" not in revoked and "expires" not in revoked  # a revocation needs neither

@@ -1,9 +1,10 @@
 """The HTTP API (FastAPI): an adapter over :class:`gatekeeper.service.Gatekeeper`.
 
 ``create_app(app)`` builds the web application: routes under ``/api/v1/`` (composes,
-results, waivers), ``/healthz``, ``/metrics``, the OpenAPI schema at ``/openapi.json``,
-the dashboard's pages under ``/`` with their static files under ``/static``
-(:mod:`gatekeeper.api.web`), then lets plugins add theirs (``gatekeeper_extend_api``).
+results, waivers, known issues, reruns), ``/healthz``, ``/metrics``, the OpenAPI schema at
+``/openapi.json``, the dashboard's pages under ``/`` with their static files under
+``/static`` (:mod:`gatekeeper.api.web`), then lets plugins add theirs
+(``gatekeeper_extend_api``).
 ``gatekeeper serve`` runs it.
 
 Settings (``[api]`` of gatekeeper.toml): ``max_body_bytes`` (default 16 MiB); ``public_url``,
@@ -24,6 +25,7 @@ from gatekeeper.api import (
     routes_composes,
     routes_ops,
     routes_results,
+    routes_triage,
     web,
 )
 from gatekeeper.api.metrics import ApiMetrics
@@ -65,6 +67,7 @@ def create_app(app: Gatekeeper) -> FastAPI:
     errors.install(api)
     api.include_router(routes_composes.router(app))
     api.include_router(routes_results.router(app, metrics))
+    api.include_router(routes_triage.router(app))  # known issues, reruns (#17)
     api.include_router(routes_ops.router(app, metrics))
     api.include_router(compat_greenwave.router(app))  # Greenwave's POST /api/v1.0/decision
     api.include_router(compat_resultsdb.router(app))

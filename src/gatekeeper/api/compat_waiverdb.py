@@ -8,6 +8,11 @@ with the waiver (or the list) in WaiverDB's shape (``waiverdb/fields.py``);
 ``GET /api/v1.0/waivers/{id}`` reads one. Writes need a bearer token, as WaiverDB's OIDC
 mode sends one (``Authorization: Bearer``), of an identity that may waive.
 
+Beyond WaiverDB, a POST may give ``expires`` (a duration like ``3d``, or a time;
+Conforma's ``effective_until`` is taken as its alias) and ``bug`` (a URL), as the
+policy's ``waivers:`` rules allow or require; answers carry ``expires`` and ``bug`` only
+when set, so WaiverDB's clients read them unmodified.
+
 Errors answer in WaiverDB's shape, ``{"message": ...}`` with the status WaiverDB gives
 (a request it cannot use is 400, not 422), so WaiverDB's clients read them unmodified.
 """
@@ -26,7 +31,7 @@ from starlette.exceptions import HTTPException
 
 from gatekeeper.api.auth import actor_dependency
 from gatekeeper.api.errors import gatekeeper_error
-from gatekeeper.api.models import ErrorBody
+from gatekeeper.api.models import BUG_URL, EXPIRES, ErrorBody, is_none
 from gatekeeper.api.openapi import constrain, text
 from gatekeeper.errors import GatekeeperError
 from gatekeeper.limits import MAX_NAME_CHARS, MAX_TEXT_CHARS
@@ -65,6 +70,17 @@ class WaiverDBIn(BaseModel):
         None, json_schema_extra=NAME, description="Only the token's own identity (no proxies)"
     )
     scenario: str | None = Field(None, json_schema_extra=NAME)
+    expires: str | None = Field(
+        None, json_schema_extra=NAME,
+        description=f"gatekeeper's: {EXPIRES}; a revocation ignores it",
+    )  # fmt: skip
+    effective_until: str | None = Field(
+        None, json_schema_extra=NAME, description="Conforma's name for expires (either one)"
+    )
+    bug: str | None = Field(
+        None, json_schema_extra=BUG_URL,
+        description="gatekeeper's: the URL of the bug tracking what it excuses",
+    )  # fmt: skip
 
 
 class WaiverDBOut(BaseModel):
@@ -82,6 +98,11 @@ class WaiverDBOut(BaseModel):
     waived: bool
     comment: str | None
     timestamp: str = Field(description="UTC, ISO 8601 without a zone, as WaiverDB gives it")
+    expires: str | None = Field(
+        None, exclude_if=is_none,
+        description="gatekeeper's, only when set: when it stops counting (as timestamp)",
+    )  # fmt: skip
+    bug: str | None = Field(None, exclude_if=is_none, description="gatekeeper's, only when set")
 
 
 class WaiverDBPage(BaseModel):
@@ -161,9 +182,14 @@ class WaiverDBRoute(APIRoute):
         return handle
 
 
+def _naive_utc(when: datetime) -> str:
+    return when.astimezone(UTC).replace(tzinfo=None).isoformat()
+
+
 def waiver_json(found: CompatWaiver) -> dict[str, Any]:
-    """A waiver in WaiverDB's shape."""
+    """A waiver in WaiverDB's shape, with gatekeeper's ``expires`` and ``bug`` when set."""
     w = found.waiver
+    extra = {"expires": None if w.expires is None else _naive_utc(w.expires), "bug": w.bug}
     return {
         "id": int(w.id),
         "subject_type": "compose",
@@ -176,7 +202,8 @@ def waiver_json(found: CompatWaiver) -> dict[str, Any]:
         "product_version": found.product_version,
         "waived": w.waived,
         "comment": w.comment,
-        "timestamp": w.time.astimezone(UTC).replace(tzinfo=None).isoformat(),
+        "timestamp": _naive_utc(w.time),
+        **{key: value for key, value in extra.items() if value is not None},
     }
 
 

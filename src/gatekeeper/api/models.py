@@ -12,6 +12,16 @@ from gatekeeper.api.openapi import COMPOSE_ID, EPOCH_MS, INT64, OUTCOME, constra
 from gatekeeper.limits import MAX_ID_CHARS, MAX_NAME_CHARS, MAX_TEXT_CHARS, MAX_URL_CHARS
 
 NAME = constrain(string=text(MAX_NAME_CHARS))
+EXPIRES = "A duration from now (3d, 12h) or a time (ISO 8601), within the policy's max_expires"
+_SPACE = "".join(f"\\u{c:04x}" for c in range(0x3001) if chr(c).isspace())
+BUG_URL = constrain(string={"type": "string", "maxLength": MAX_URL_CHARS,
+                            "pattern": f"^https?://[^\\u0000{_SPACE}]+$"})  # fmt: skip
+"""An http(s) URL without blanks: the bug tracking what a waiver or known issue excuses."""
+
+
+def is_none(value: object) -> bool:
+    """``Field(exclude_if=is_none)``: a key the JSON leaves out when it has no value."""
+    return value is None
 
 
 class ErrorBody(BaseModel):
@@ -104,6 +114,29 @@ class AnswerOut(BaseModel):
     result_id: str | None = None
     ref_url: str | None = None
     waiver_id: str | None = None
+    # what else explains it, each present only when set (Answer.to_json)
+    reason: str | None = Field(
+        None,
+        exclude_if=is_none,
+        description="Why it is what it is: "
+        "rerun requested, errored (retry 1 of 2), waiver W expired at T",
+    )
+    bug: str | None = Field(
+        None, exclude_if=is_none, description="The bug of the waiver or known issue excusing it"
+    )
+    expires: str | None = Field(
+        None, exclude_if=is_none, description="When that waiver or known issue stops counting"
+    )
+    known_issue: str | None = Field(
+        None, exclude_if=is_none, description="The known issue waiving it"
+    )
+    rerun_id: str | None = Field(
+        None, exclude_if=is_none, description="The rerun request it waits on"
+    )
+    retry: int | None = Field(
+        None, exclude_if=is_none, description="Which retry of the gate's retries it waits on"
+    )
+    retries: int | None = Field(None, exclude_if=is_none, description="The gate's retries")
 
 
 class DecisionOut(BaseModel):
@@ -202,6 +235,15 @@ class WaiverIn(BaseModel):
     comment: str = Field(json_schema_extra=constrain(string=text(MAX_TEXT_CHARS, required=True)))
     scenario: str | None = Field(None, json_schema_extra=NAME)
     arch: str | None = Field(None, json_schema_extra=NAME)
+    expires: str | None = Field(
+        None, description=f"{EXPIRES} (a revocation ignores it)", json_schema_extra=NAME
+    )
+    bug: str | None = Field(
+        None,
+        description="The URL of the bug tracking what it excuses (the policy's require_bug "
+        "may ask for it; a revocation ignores it)",
+        json_schema_extra=BUG_URL,
+    )
 
 
 class WaiverOut(BaseModel):
@@ -214,6 +256,8 @@ class WaiverOut(BaseModel):
     comment: str | None
     username: str | None
     time: str
+    expires: str | None = Field(description="When it stops counting; None: never")
+    bug: str | None
 
 
 class WaiverCreated(BaseModel):

@@ -221,6 +221,8 @@ def router(app: Gatekeeper, metrics: ApiMetrics) -> APIRouter:
             scenario=body.scenario,
             arch=body.arch,
             revoke=revoke,
+            expires=body.expires,
+            bug=body.bug,
         )
         return {"waiver": waiver.to_json(), "decision": decision.to_json()}
 
@@ -232,7 +234,9 @@ def router(app: Gatekeeper, metrics: ApiMetrics) -> APIRouter:
         tags=["waivers"],
     )
     def create_waiver(compose_id: str, body: WaiverIn, actor: ActorDep) -> dict[str, Any]:
-        """Waive a testcase (one scenario/arch, or all) for the compose; needs can_waive."""
+        """Waive a testcase (one scenario/arch, or all) for the compose; needs can_waive.
+        ``expires`` (``3d``, or a time) and ``bug`` (a URL) as the policy's ``waivers:``
+        rules allow or require (``require_bug``, ``max_expires``)."""
         return _waive(compose_id, body, actor, revoke=False)
 
     @api.post(

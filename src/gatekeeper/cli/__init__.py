@@ -1,9 +1,9 @@
 """The ``gatekeeper`` command line: a thin shell over :mod:`gatekeeper.service`.
 
-One module per command group (``decide``, ``policy``, ``results``, ``compose``, ``lockfile``,
-``serve``, ``outbox``...), the rich output in :mod:`~gatekeeper.cli.output`. A command
-imports what it uses when it runs, so ``gatekeeper --help`` does not load the store or the
-service.
+One module per command group (``decide``, ``policy``, ``results``, ``triage``, ``compose``,
+``lockfile``, ``serve``, ``outbox``...), the rich output in :mod:`~gatekeeper.cli.output`.
+A command imports what it uses when it runs, so ``gatekeeper --help`` does not load the
+store or the service.
 
 User errors print one located line each on stderr and exit 2; ``decide`` exits
 0 passed, 1 failed, 3 pending. Plugins add commands via ``gatekeeper_add_commands``.
@@ -42,11 +42,13 @@ def build_cli() -> click.Group:
     from gatekeeper.cli.policy import policy
     from gatekeeper.cli.results import report, result, results_cmd, waive
     from gatekeeper.cli.serve import serve, token
+    from gatekeeper.cli.triage import known_issue, rerun, reruns
     from gatekeeper.plugins import Hooks, make_plugin_manager
 
     add_lockfile_commands(compose)
     for command in (decide, policy, plugins_cmd, db, result, report, results_cmd, waive,
-                    decisions, compose, mr, watch, serve, token, outbox, demo):  # fmt: skip
+                    known_issue, rerun, reruns, decisions, compose, mr, watch, serve, token,
+                    outbox, demo):  # fmt: skip
         cli.add_command(command)
     try:
         Hooks(make_plugin_manager()).add_commands(cli)

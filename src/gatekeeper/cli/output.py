@@ -36,6 +36,8 @@ def _type_style(answer_type: str, satisfied: bool) -> str:
 
 
 def decision(console: Console, decided: Decision) -> None:
+    from rich.markup import escape
+
     table = new_table(f"Decision for {decided.compose}")
     for column in ("answer", "team", "testcase", "scenario", "arch", "variant", "evidence"):
         table.add_column(column, overflow="fold")
@@ -45,8 +47,15 @@ def decision(console: Console, decided: Decision) -> None:
             evidence.append(f"result {answer.result_id}")
         if answer.waiver_id is not None:
             evidence.append(f"waiver {answer.waiver_id}")
-        if answer.ref_url:
-            evidence.append(answer.ref_url)
+        if answer.known_issue is not None:
+            evidence.append(f"known issue {answer.known_issue}")
+        if answer.expires is not None:
+            evidence.append(f"until {answer.expires}")
+        for text in (answer.bug, answer.ref_url):
+            if text:
+                evidence.append(escape(text))
+        if answer.reason is not None:
+            evidence.append(f"({escape(answer.reason)})")
         label = answer.type + ("" if answer.required else " (informational)")
         table.add_row(
             f"[{_type_style(answer.type, answer.is_satisfied)}]{label}[/]",

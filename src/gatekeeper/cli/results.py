@@ -10,6 +10,7 @@ from gatekeeper.cli import output as render
 from gatekeeper.cli.common import State, _time, console, located, print_report
 from gatekeeper.errors import InputError
 from gatekeeper.model import Outcome, Result
+from gatekeeper.timeutil import format_time
 
 
 @click.group()
@@ -112,6 +113,12 @@ def results_cmd(state: State, compose_id: str, as_json: bool) -> None:
 @click.option("--scenario")
 @click.option("--arch")
 @click.option("--revoke", is_flag=True, help="Revoke the waiver instead.")
+@click.option(
+    "--expires",
+    help="When it stops counting: a duration from now (3d, 12h) or a time (ISO 8601); "
+    "the policy's waivers: max_expires caps it.",
+)
+@click.option("--bug", help="The URL of the bug tracking what it excuses.")
 @click.pass_obj
 @located
 def waive(
@@ -122,8 +129,12 @@ def waive(
     scenario: str | None,
     arch: str | None,
     revoke: bool,
+    expires: str | None,
+    bug: str | None,
 ) -> None:
     """Waive TESTCASE for COMPOSE_ID (optionally one scenario/arch), or --revoke it."""
+    if revoke and (expires or bug):
+        raise InputError("a revocation takes neither --expires nor --bug", key="--revoke")
     waiver, decided = state.app().waive(
         compose_id,
         testcase,
@@ -132,9 +143,15 @@ def waive(
         scenario=scenario,
         arch=arch,
         revoke=revoke,
+        expires=expires,
+        bug=bug,
     )
     verb = "revoked" if revoke else "waived"
+    until = None if waiver.expires is None else format_time(waiver.expires)
+    named = (("until", until), ("bug", waiver.bug))
+    terms = ", ".join(f"{name} {value}" for name, value in named if value is not None)
+    terms = f" ({terms})" if terms else ""
     click.echo(
-        f"waiver {waiver.id}: {testcase} {verb} for {compose_id}; "
+        f"waiver {waiver.id}: {testcase} {verb} for {compose_id}{terms}; "
         f"verdict {decided.verdict}: {decided.summary}"
     )

@@ -4,8 +4,7 @@ Every adapter (CLI, HTTP API, bus consumer, webhooks, plugins) calls the facade'
 methods; the facade hands each call to the collaborator whose job it is:
 
 - :class:`~gatekeeper.service.results.Results`: authorize, ingest, record, report, waive;
-- :class:`~gatekeeper.service.decisions.Decisions`: decide, record, deadlines, history
-  (and :class:`~gatekeeper.service.deadline_timer.DeadlineTimer`, ``deadline_timer``);
+- :class:`~gatekeeper.service.decisions.Decisions`: decide, record, deadlines, history;
 - :class:`~gatekeeper.service.composes.Composes`: the compose lifecycle, and the forge;
 - ``Lockfiles`` (lockfiles, package diffs), ``Accounts`` (identities, tokens), ``Reads``
   (listings, pages), ``OutboxEntries`` (the outbox's entries and dead letters);
@@ -86,14 +85,11 @@ class Gatekeeper:
         self.dashboard = Dashboard(self.ctx, lambda: self._composes.forge)
         HookCalls(self.ctx, self).register()
         self._greenwave = GreenwaveDecisions(self)  # the Greenwave decision API
-        # ResultsDB v2.0's and WaiverDB v1.0's use cases (gatekeeper.api.compat_*)
-        self.compat = Compat(self.ctx, self)
-        # known issues across composes and rerun requests (gatekeeper.service.triage)
-        self.triage = Triage(self.ctx, self._decisions)
+        self.compat = Compat(self.ctx, self)  # ResultsDB v2.0's and WaiverDB v1.0's use cases
+        self.triage = Triage(self.ctx, self._decisions)  # known issues, rerun requests
         # deciding open composes again at their deadlines (serve and the consumer start it)
         self.deadline_timer = DeadlineTimer(self.next_deadline, self.act_on_deadlines, clock=clock)
-        # what /healthz checks besides the store (plugins add theirs, e.g. the bus)
-        self.health_checks: list[Callable[[], None]] = []
+        self.health_checks: list[Callable[[], None]] = []  # /healthz's, besides the store
 
     # -- the shared parts --------------------------------------------------------------
     @property
@@ -180,8 +176,8 @@ class Gatekeeper:
         """Record a compose already read (its builds) and open its merge request."""
         return self._woken(self._composes.import_data(data))
 
-    def _woken(self, report: ImportReport) -> ImportReport:
-        if report.created:  # a new compose: its deadlines may come before those waited for
+    def _woken(self, report: ImportReport) -> ImportReport:  # a new compose: wake the timer
+        if report.created:
             self.deadline_timer.wake()
         return report
 
@@ -229,8 +225,7 @@ class Gatekeeper:
         scenario: str | None = None, arch: str | None = None, revoke: bool = False,
         expires: str | datetime | None = None, bug: str | None = None,
     ) -> tuple[Waiver, Decision]:  # fmt: skip
-        """Waive (or revoke the waiver of) a testcase for one compose, then decide again;
-        ``expires`` (``3d`` or a time) and ``bug`` (a URL) as the policy's rules say."""
+        """Waive (or revoke) a testcase for one compose (``expires``, ``bug``: see policies)."""
         return self._reporting.waive(compose_id, testcase, actor=actor, comment=comment,
                                      scenario=scenario, arch=arch, revoke=revoke,
                                      expires=expires, bug=bug)  # fmt: skip

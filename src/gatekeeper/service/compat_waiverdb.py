@@ -10,6 +10,9 @@ The product version is not stored: it is the compose's product (``CentOS-Stream-
 ``centos-stream-9``), checked when a request gives one, and reported in every answer.
 WaiverDB's older ways to name a subject are taken as WaiverDB takes them: a ``subject``
 dict (``{"productmd.compose.id": ID}``, or ``{"type": "compose", "item": ID}``).
+
+Beyond WaiverDB, a waiver may give ``expires`` (Conforma's ``effective_until``) and ``bug``,
+checked against the policy's ``waivers:`` rules with the rest of the request.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from gatekeeper.errors import InputError, NotFound, Unauthorized
 from gatekeeper.limits import MAX_NAME_CHARS
 from gatekeeper.model import Compose, Waiver
 from gatekeeper.service.context import Context
+from gatekeeper.service.triage import waiver_terms
 from gatekeeper.store.waiverdb import WaiverFilter
 
 if TYPE_CHECKING:
@@ -46,6 +50,18 @@ class WaiverRequest:
     waived: bool = True
     product_version: str | None = None
     username: str | None = None
+    expires: str | None = None  # gatekeeper's: a duration (3d) or a time
+    effective_until: str | None = None  # Conforma's name for expires
+    bug: str | None = None  # gatekeeper's: the URL of the bug tracking what it excuses
+
+    @property
+    def until(self) -> str | None:
+        """``expires``, or Conforma's ``effective_until`` (both given: they must agree)."""
+        given = {self.expires, self.effective_until} - {None}
+        if len(given) > 1:
+            raise InputError("expires and its alias effective_until differ: give one of them",
+                             key="effective_until")  # fmt: skip
+        return self.expires if self.expires is not None else self.effective_until
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +131,7 @@ class WaiverDB:
             waiver, _decision = self.app.waive(
                 compose.id, testcase, actor=actor, comment=request.comment,
                 scenario=request.scenario, revoke=not request.waived,
+                expires=request.until, bug=request.bug,
             )  # fmt: skip
             made.append(CompatWaiver(waiver, version_of(compose.product)))
         return made
@@ -151,6 +168,9 @@ class WaiverDB:
         if self.app.owner_of(request.testcase) is None:
             raise InputError(f"unknown testcase {request.testcase!r}, owned by no team",
                              key="testcase")  # fmt: skip
+        if request.waived:  # the policy's waivers: rules, before any of the list is waived
+            waiver_terms(self.ctx, request.testcase, expires=request.until, bug=request.bug,
+                         now=self.ctx.clock())  # fmt: skip
         return request, compose, request.testcase
 
     def get(self, waiver_id: int) -> CompatWaiver:

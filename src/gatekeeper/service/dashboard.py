@@ -1,5 +1,5 @@
 """The dashboard's reads: the compose list, a compose's page, a team's page, the local
-merge request, and the version the live page polls.
+merge request, the known issues, and the version the live page polls.
 
 Every read runs in one read-only transaction and writes nothing. The decision a page
 shows is :class:`~gatekeeper.service.shown.ShownDecisions`': what
@@ -7,7 +7,8 @@ shows is :class:`~gatekeeper.service.shown.ShownDecisions`': what
 
 What never changes once stored is kept in memory between pages, bounded (see
 :mod:`~gatekeeper.service.view_cache`): decoded decision versions and what changed in
-each, list rows' counts per version, the result rows a compose's page names, build diffs.
+each, list rows' counts per version, the result rows a compose's page names, what the
+earlier composes' decision versions passed (for suspects), build diffs.
 A page of a compose with 4,000 answers then costs what changed since the last one
 (bench/dashboard.py).
 """
@@ -23,12 +24,19 @@ from gatekeeper.forge import Forge
 from gatekeeper.model import Answer, Compose, ComposeState
 from gatekeeper.service.build_diffs import BuildDiffs
 from gatekeeper.service.context import Context, unknown
+from gatekeeper.service.decision_inputs import expiries
 from gatekeeper.service.matrix import build_matrix
 from gatekeeper.service.mr_diff import file_diffs, mr_link
 from gatekeeper.service.reads import Page, check_paging
 from gatekeeper.service.shown import Facts, PayloadReader, ShownDecisions, facts_of
-from gatekeeper.service.suspects import find_suspects
+from gatekeeper.service.suspects import PASSES_KEPT, Passes, find_suspects
 from gatekeeper.service.team_view import build_team_view
+from gatekeeper.service.triage_views import (
+    KnownIssuesView,
+    known_issue_rows,
+    known_issues_view,
+    read_compose_triage,
+)
 from gatekeeper.service.view_cache import Kept
 from gatekeeper.service.views import (
     ComposeRow,
@@ -58,6 +66,7 @@ class Dashboard:
         self._diffs = BuildDiffs()
         self.decisions = ShownDecisions(ctx)
         self._results: Kept[str, dict[str, tuple[Any, ...]]] = Kept(RESULTS_KEPT)
+        self._passes: Kept[tuple[str, int], Passes] = Kept(PASSES_KEPT)
 
     def _row(
         self,
@@ -90,9 +99,11 @@ class Dashboard:
 
     def forget(self) -> None:
         """Drop what is kept between pages (decoded decisions, their changes, result
-        rows, build diffs): the next pages read everything again, as the first one did."""
+        rows, earlier decisions' passes, build diffs): the next pages read everything
+        again, as the first one did."""
         self.decisions.forget()
         self._results.clear()
+        self._passes.clear()
         self._diffs.kept.clear()
 
     def _result_rows(
@@ -182,10 +193,12 @@ class Dashboard:
         decisions not kept decoded are read in one query, the owed redecides in another."""
         ids = [row["id"] for row in listing]
         owed = tx.redecides_owed(ids)
+        expiring = expiries(tx, [compose_from_row(row) for row in listing]) if listing else {}
         unread = [row["id"] for row in listing
                   if not self.decisions.known(row["id"], row["decision_version"])]  # fmt: skip
         latest = tx.latest_decisions(unread) if unread else {}
-        return [self._listed(tx, row, now, row["id"] in owed, latest) for row in listing]
+        return [self._listed(tx, row, now, row["id"] in owed, latest,
+                             expiring.get(row["id"], ())) for row in listing]  # fmt: skip
 
     def _listed(
         self,
@@ -194,12 +207,14 @@ class Dashboard:
         now: datetime,
         owed: bool,
         latest: Mapping[str, Mapping[str, Any]],
+        expiring: Sequence[tuple[datetime, str]],
     ) -> ComposeRow:
         version = int(listed["decision_version"]) or None
         compose = compose_from_row(listed)
         found = latest.get(compose.id)
         payload = found["payload"] if found is not None and found["version"] == version else None
-        facts = self.decisions.facts(tx, compose, version, lambda: payload, now, owed=owed)
+        facts = self.decisions.facts(tx, compose, version, lambda: payload, now, owed=owed,
+                                     expiring=expiring)  # fmt: skip
         mr = None
         if listed.get("mr_forge") is not None:
             mr = {
@@ -238,11 +253,10 @@ class Dashboard:
             diffs = self._diffs.against(tx, compose_id)
             answers = [p.answer for p in shown.pairs]
             results = self._result_rows(tx, compose_id, answers)
-            waived = any(a.waiver_id for a in answers)
-            waivers = {w.id: w for w in tx.waivers_for(compose_id)} if waived else {}
-            suspects = find_suspects(tx, compose, shown.pairs, diffs.since)
+            triage = read_compose_triage(tx, compose_id, answers, now, self.ctx.owner_of)
+            suspects = find_suspects(tx, compose, shown.pairs, diffs.since, self._passes)
             diff = diffs.since(base)
-        matrix = build_matrix(shown.pairs, results, waivers, suspects)
+        matrix = build_matrix(shown.pairs, results, triage.waivers, suspects)
         link = mr_link(self._forge_or_none(), compose_id, compose.product, mr) if mr else None
         deadlines = sorted({c.deadline for c in matrix.cells if c.deadline is not None})
         return ComposeView(
@@ -258,7 +272,19 @@ class Dashboard:
             lockfiles=tuple(_lockfile_links(compose_id, row.get("variants"))),
             merge_request=link,
             history_total=total,
+            waivers=triage.waiver_rows,
+            known_issues=triage.known_issues,
+            reruns=triage.reruns,
         )
+
+    # -- known issues --------------------------------------------------------------------------
+    def known_issues_view(self) -> KnownIssuesView:
+        """Every known issue (open, then expired and closed) with the composes it waived."""
+        now = self.ctx.clock()
+        with self.ctx.store.transaction(readonly=True) as tx:
+            issues = tx.known_issues()
+            uses = tx.known_issue_uses()
+        return known_issues_view(known_issue_rows(issues, uses, now, self.ctx.owner_of))
 
     # -- a team ----------------------------------------------------------------------------------
     def team_view(self, team: str) -> TeamView:

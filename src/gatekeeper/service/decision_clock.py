@@ -36,7 +36,7 @@ class DecisionClock:
         with self.ctx.store.transaction(readonly=True) as tx:
             rows = tx.open_decision_clocks()
             composes = [_compose(row) for row in rows]
-            found = expiries(tx, composes)
+            found = expiries(tx, composes, _since(rows))
         return [(row, c, found.get(c.id, ())) for row, c in zip(rows, composes, strict=True)]
 
     def next_deadline(self) -> datetime | None:
@@ -102,3 +102,15 @@ def _compose(row: Mapping[str, Any]) -> Compose:
     return Compose(id=row["id"], product=row["product"], type=row["type"], date=row["date"],
                    respin=row["respin"], announced_at=row["announced_at"],
                    label=row["label"])  # fmt: skip
+
+
+def _since(rows: Sequence[Mapping[str, Any]]) -> datetime | None:
+    """The earliest instant an open compose's stored decision holds true from (None: one
+    has none yet): an expiry before it changes nothing any more."""
+    instants = []
+    for row in rows:
+        raw = row.get("decision_state")
+        if raw is None:
+            return None
+        instants.append(DecisionState.from_json(raw).valid_at)
+    return min(instants, default=None)

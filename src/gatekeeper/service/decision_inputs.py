@@ -44,13 +44,13 @@ class Inputs:
 
 
 def read_inputs(tx: Tx, compose: Compose, testcases: Collection[str] | None,
-                the_plan: Plan) -> Inputs:  # fmt: skip
-    """The inputs of ``testcases`` (None: every testcase the plan gates)."""
+                the_plan: Plan, now: datetime) -> Inputs:  # fmt: skip
+    """The inputs of ``testcases`` (None: every testcase the plan gates) at ``now``."""
     wanted = the_plan.testcases if testcases is None else testcases
     return Inputs(
         latest=latest_by_testcase(compose.id, tx.latest_results(compose.id, wanted)),
         waivers=tx.waivers_for(compose.id, testcases=testcases),
-        known=tx.known_issues(testcases=wanted, include_closed=False),
+        known=tx.known_issues(testcases=wanted, include_closed=False, live_after=now),
         reruns=tx.reruns_for(compose.id, testcases=testcases),
     )
 
@@ -87,11 +87,15 @@ def request_retries(
     return made
 
 
-def expiries(tx: Tx, composes: Collection[Compose]) -> dict[str, list[tuple[datetime, str]]]:
-    """The instants the waivers and open known issues of these composes expire, with their
+def expiries(
+    tx: Tx, composes: Collection[Compose], after: datetime | None = None
+) -> dict[str, list[tuple[datetime, str]]]:
+    """The instants the waivers and open known issues of these composes expire (after
+    ``after``, when given: the earlier ones are of no use to the caller), with their
     testcases, by compose id."""
-    found = tx.waiver_expiries([c.id for c in composes])
-    issues = [k for k in tx.known_issues(include_closed=False) if k.expires is not None]
+    found = tx.waiver_expiries([c.id for c in composes], after)
+    issues = [k for k in tx.known_issues(include_closed=False, live_after=after)
+              if k.expires is not None]  # fmt: skip
     for compose in composes:
         for issue in issues:
             if fnmatchcase(compose.product, issue.product):

@@ -191,7 +191,7 @@ class Decisions:
 
     def _what_if(self, tx: Tx, compose: Compose, when: datetime) -> Decision:
         the_plan = self.plan(compose)
-        inputs = read_inputs(tx, compose, None, the_plan)
+        inputs = read_inputs(tx, compose, None, the_plan, when)
         answers = inputs.answer(the_plan, range(len(the_plan.gates)), compose, when)
         return assemble(compose.id, the_plan.names, answers, when)
 
@@ -199,7 +199,7 @@ class Decisions:
               now: datetime) -> set[str]:  # fmt: skip
         """The testcases whose answers time changed between ``then`` and ``now``: a gate's
         deadline, a waiver's or known issue's expiry passed."""
-        found = expiries(tx, [compose]).get(compose.id, ())
+        found = expiries(tx, [compose], min(then, now)).get(compose.id, ())
         return the_plan.crossed(compose.announced_at, then, now) | expired_between(found, then, now)
 
     # -- recording ---------------------------------------------------------------------------
@@ -248,7 +248,7 @@ class Decisions:
         if not testcases:
             return None, state.verdict
         indexes = the_plan.gates_of(testcases)
-        inputs = read_inputs(tx, compose, testcases, the_plan)
+        inputs = read_inputs(tx, compose, testcases, the_plan, now)
         request_retries(tx, compose, the_plan, inputs, indexes, now, owed)
         new = inputs.answer(the_plan, indexes, compose, now)
         old = tx.answers_of(compose.id, testcases=testcases)
@@ -289,7 +289,7 @@ class Decisions:
         """Every requirement evaluated: the first decision, new policies, or a caller that
         does not say what changed."""
         indexes = range(len(the_plan.gates))
-        inputs = read_inputs(tx, compose, None, the_plan)
+        inputs = read_inputs(tx, compose, None, the_plan, now)
         request_retries(tx, compose, the_plan, inputs, indexes, now, owed)
         answers = inputs.answer(the_plan, indexes, compose, now)
         counts = tally(answers.values())

@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 
 from gatekeeper.evaluate import policy_applies, requirements
 from gatekeeper.model import Answer, Compose, Decision, Gate, Policy, Result, Verdict, Waiver
+from gatekeeper.service.triage_views import Whys
 from gatekeeper.service.views import (
     AnswerChange,
     Cell,
@@ -194,6 +195,7 @@ def build_matrix(
     rows: dict[RowKey, list[Cell | None]] = {}
     meta: dict[RowKey, Paired] = {}
     width = len(columns)
+    whys = Whys()
     for index, pair in enumerate(pairs):
         answer = pair.answer
         column = where[pair.arch]
@@ -222,6 +224,7 @@ def build_matrix(
             suspects.get(index),
             answer.variant,
             pair.arch,
+            whys.of(answer),
         )
     ordered = sorted(rows, key=lambda k: (k[0], k[1], k[2] or "", k[3]))
     return Matrix(
@@ -301,7 +304,7 @@ def cause_text(cause: Mapping[str, Any] | None) -> str:
     if not cause:
         return "decided"
     if cause.get("clock"):
-        return "time passed (a deadline)"
+        return "time passed (a deadline, or a waiver or known issue expired)"
     if cause.get("announced"):
         return "announced"
     if cause.get("policies"):
@@ -310,6 +313,12 @@ def cause_text(cause: Mapping[str, Any] | None) -> str:
         what = "waiver" if cause.get("waived", True) else "waiver revoked"
         who = f" by {cause['by']}" if cause.get("by") else ""
         return f"{what} #{cause['waiver']}{who}"
+    who = f" by {cause['by']}" if cause.get("by") else ""
+    if "rerun" in cause:
+        return f"rerun request #{cause['rerun']}{who}"
+    if "known_issue" in cause:
+        done = "closed" if cause.get("closed") else "added"
+        return f"known issue #{cause['known_issue']} {done}{who}"
     if "results" in cause:
         ids = [str(rid) for rid in cause.get("results") or ()]
         count = int(cause.get("count") or len(ids))

@@ -3,8 +3,10 @@
 The decision shown is the compose's latest stored version while it is current: the
 same policies apply, each answer has its own requirement (the policies were not changed
 since), no ``redecide`` of it waits in the outbox (results stored, not yet decided) and no
-deadline instant lies between its evaluation and now. Otherwise it is the engine's what-if
-at the service clock, from what the engine reads when it decides. Either way it is what
+deadline instant, nor the expiry of a waiver or known issue, lies between its evaluation
+and now. Otherwise it is the engine's what-if
+at the service clock, from what the engine reads when it decides (results, waivers,
+known issues, rerun requests). Either way it is what
 ``GET /api/v1/composes/{id}/decision`` answers at that moment, answer for answer.
 
 A stored version never changes, so its decoded answers paired with the gates, and what
@@ -23,6 +25,7 @@ from gatekeeper.errors import NoPolicyApplies
 from gatekeeper.evaluate import evaluate, gated_testcases
 from gatekeeper.model import Compose, Decision, Policy, Verdict
 from gatekeeper.service.context import Context
+from gatekeeper.service.decision_inputs import expired_between, expiries
 from gatekeeper.service.matrix import (
     AnswerTypes,
     Paired,
@@ -49,6 +52,7 @@ FACTS_KEPT = 4096
 """Versions whose list row facts are kept (a few numbers and names each)."""
 
 Payloads = Callable[[], Mapping[str, Any] | None]
+Expiring = Sequence[tuple[datetime, str]]  # the instants a compose's waivers etc. expire
 Changes = tuple[tuple[Any, ...], int, tuple[Any, ...]]
 
 
@@ -118,10 +122,12 @@ class ShownDecisions:
         now: datetime,
         *,
         owed: bool | None = None,
+        expiring: Expiring | None = None,
     ) -> Shown:
         """The decision to show for a compose whose latest stored version is ``version``
         (None: none yet), ``payload`` reading that version's JSON when it is needed.
-        ``owed``: whether a redecide of it waits in the outbox (read when not given)."""
+        ``owed``: whether a redecide of it waits in the outbox; ``expiring``: the instants
+        its waivers and known issues expire (each read when not given)."""
         everyone = self.ctx.policies
         policies = applicable(compose, everyone)
         if not policies:
@@ -137,7 +143,7 @@ class ShownDecisions:
             stored is not None
             and stored.fits
             and not owed
-            and not time_moved(policies, compose, stored.decision.evaluated_at, now)
+            and not self._moved(tx, policies, compose, stored.decision.evaluated_at, now, expiring)
         ):
             return Shown(stored.decision, None, version, True, stored.pairs)
         fresh = self._what_if(tx, compose, now)
@@ -163,6 +169,7 @@ class ShownDecisions:
         now: datetime,
         *,
         owed: bool | None = None,
+        expiring: Expiring | None = None,
     ) -> Facts:
         """What a list row says of :meth:`shown`: kept per stored version, so a list of
         big composes does not decode thousands of answers per row on every page."""
@@ -171,9 +178,9 @@ class ShownDecisions:
             owed = tx.redecide_owed(compose.id)
         if kept is not None and kept[0] is self.ctx.policies and not owed:
             policies = applicable(compose, kept[0])
-            if not time_moved(policies, compose, kept[2], now):
+            if not self._moved(tx, policies, compose, kept[2], now, expiring):
                 return kept[1]
-        shown = self.shown(tx, compose, version, payload, now, owed=owed)
+        shown = self.shown(tx, compose, version, payload, now, owed=owed, expiring=expiring)
         found = facts_of(shown)
         if shown.stored and version and shown.decision is not None:
             self._facts.put((compose.id, version),
@@ -210,12 +217,28 @@ class ShownDecisions:
         self._decoded.put(key, decoded)
         return decoded
 
+    @staticmethod
+    def _moved(
+        tx: Tx, policies: Sequence[Policy], compose: Compose, then: datetime, now: datetime,
+        expiring: Expiring | None,
+    ) -> bool:  # fmt: skip
+        """Whether time alone may have moved a decision evaluated at ``then``: a deadline
+        passed, or a waiver or known issue expired, since."""
+        if time_moved(policies, compose, then, now):
+            return True
+        if expiring is None:
+            expiring = expiries(tx, [compose]).get(compose.id, ())
+        return bool(expired_between(expiring, then, now))
+
     def _what_if(self, tx: Tx, compose: Compose, now: datetime) -> Decision | None:
         policies = self.ctx.policies
         gated = gated_testcases(compose, policies)
         results = tx.latest_results(compose.id, gated)
+        known = tx.known_issues(testcases=gated, include_closed=False)
+        reruns = tx.reruns_for(compose.id, testcases=gated)
         try:
-            return evaluate(compose, policies, results, tx.waivers_for(compose.id), now)
+            return evaluate(compose, policies, results, tx.waivers_for(compose.id), now,
+                            known_issues=known, reruns=reruns)  # fmt: skip
         except NoPolicyApplies:
             return None
 

@@ -8,7 +8,9 @@ its scenario when the gate names one, its arch when the gate lists arches.
 
 The cost is bounded: earlier decisions are read a few composes at a time, newest first,
 until every failing requirement has found its pass (usually in the first batch); one
-diff is made per compose found, whatever the number of cells naming it.
+diff is made per compose found, whatever the number of cells naming it. What an earlier
+compose's decision version passed never changes, so it is kept between pages (``kept``):
+a page shown again reads only the versions of the composes before it.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 from gatekeeper.compose.diff import ComposeDiff
 from gatekeeper.model import Compose
 from gatekeeper.service.matrix import FAILING_STATES, Paired
+from gatekeeper.service.view_cache import Kept
 from gatekeeper.service.views import Suspects
 from gatekeeper.store import Tx
 
@@ -29,6 +32,9 @@ BATCH = 5
 PASSED = "test-result-passed"
 
 Requirement = tuple[str, str, str | None, str | None]  # team, testcase, scenario, arch
+Passes = dict[tuple[str, str], list[tuple[Any, Any]]]
+PASSES_KEPT = 64
+"""Earlier decision versions whose passed answers are kept (a few thousand pairs each)."""
 
 
 def requirement_of(pair: Paired) -> Requirement:
@@ -38,9 +44,9 @@ def requirement_of(pair: Paired) -> Requirement:
     return (pair.answer.team, pair.answer.testcase, scenario, pair.arch)
 
 
-def _passes(payload: Mapping[str, Any]) -> dict[tuple[str, str], list[tuple[Any, Any]]]:
+def _passes(payload: Mapping[str, Any]) -> Passes:
     """The passed answers of a Decision JSON payload: (scenario, arch) by (team, testcase)."""
-    out: dict[tuple[str, str], list[tuple[Any, Any]]] = {}
+    out: Passes = {}
     for answer in payload.get("satisfied_requirements", ()):
         if answer.get("type") == PASSED:
             key = (answer["team"], answer["testcase"])
@@ -48,7 +54,7 @@ def _passes(payload: Mapping[str, Any]) -> dict[tuple[str, str], list[tuple[Any,
     return out
 
 
-def _passed(passes: Mapping[tuple[str, str], list[tuple[Any, Any]]], req: Requirement) -> bool:
+def _passed(passes: Passes, req: Requirement) -> bool:
     team, testcase, scenario, arch = req
     return any(
         (scenario is None or s == scenario) and (arch is None or a == arch)
@@ -56,11 +62,33 @@ def _passed(passes: Mapping[tuple[str, str], list[tuple[Any, Any]]], req: Requir
     )
 
 
+def _batch_passes(
+    tx: Tx, batch: Sequence[str], kept: Kept[tuple[str, int], Passes] | None
+) -> dict[str, Passes]:
+    """The passed answers of the latest decisions of these composes (those without one
+    left out), each version read once while it is kept."""
+    if kept is None:
+        return {cid: _passes(row["payload"]) for cid, row in tx.latest_decisions(batch).items()}
+    versions = tx.decision_versions_of(batch)
+    out = {}
+    for compose_id, version in versions.items():
+        found = kept.get((compose_id, version))
+        if found is not None:
+            out[compose_id] = found
+    unread = [cid for cid in versions if cid not in out]
+    for compose_id, row in (tx.latest_decisions(unread) if unread else {}).items():
+        out[compose_id] = _passes(row["payload"])
+        kept.put((compose_id, int(row["version"])), out[compose_id])
+    return out
+
+
 def find_suspects(
-    tx: Tx, compose: Compose, pairs: Sequence[Paired], since: Callable[[str], ComposeDiff]
-) -> dict[int, Suspects]:
+    tx: Tx, compose: Compose, pairs: Sequence[Paired], since: Callable[[str], ComposeDiff],
+    kept: Kept[tuple[str, int], Passes] | None = None,
+) -> dict[int, Suspects]:  # fmt: skip
     """Suspects of each failed or errored answer, by its index in ``pairs``; ``since``
-    gives the builds changed from another compose to this one."""
+    gives the builds changed from another compose to this one; ``kept`` keeps what the
+    earlier decision versions passed between pages."""
     failing = {i: requirement_of(p) for i, p in enumerate(pairs) if p.state in FAILING_STATES}
     if not failing:
         return {}
@@ -72,12 +100,11 @@ def find_suspects(
     found: dict[Requirement, str] = {}
     for start in range(0, len(earlier), BATCH):
         batch = earlier[start : start + BATCH]
-        decisions = tx.latest_decisions(batch)
+        passed = _batch_passes(tx, batch, kept)
         for compose_id in batch:  # newest first
-            row = decisions.get(compose_id)
-            if row is None:
+            passes = passed.get(compose_id)
+            if passes is None:
                 continue
-            passes = _passes(row["payload"])
             for req in [r for r in remaining if _passed(passes, r)]:
                 found[req] = compose_id
                 remaining.discard(req)

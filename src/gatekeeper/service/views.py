@@ -3,26 +3,23 @@
 The web layer renders only these frozen values; it never reads the store or the engine.
 Every view is built by a read that writes nothing. The decision a view shows is the
 compose's latest stored decision or, when it has none yet or that one is behind (a
-deadline passed since it was recorded, the policies were edited since, or results wait to
-be decided), the engine's what-if at the service clock: the same decision
-``GET /api/v1/composes/{id}/decision`` answers at that moment, answer for answer.
+deadline passed or a waiver or known issue expired since it was recorded, the policies
+were edited since, or results wait to be decided), the engine's what-if at the service
+clock: the same decision ``GET /api/v1/composes/{id}/decision`` answers at that moment,
+answer for answer.
 
 Times are aware UTC datetimes. A "state word" is the short, human name of an answer type:
 ``passed``, ``failed``, ``errored``, ``pending``, ``missing``, ``overdue``, ``waived``,
 ``ignored`` (:data:`STATE_WORDS`).
 
-The facade methods on :class:`~gatekeeper.service.Gatekeeper` that build them:
-
-- ``dashboard_composes(product=None, state=None, verdict=None, limit=50, offset=0)``
-  -> ``Page[ComposeRow]`` (newest first; ``verdict`` filters on the verdict shown;
-  ``"none"`` selects the composes without one);
-- ``dashboard_products()`` -> ``tuple[str, ...]``: the distinct products, for the filter;
-- ``compose_view(compose_id)`` -> :class:`ComposeView` (NotFound for an unknown compose);
-- ``team_view(team)`` -> :class:`TeamView` (NotFound for an unknown team);
-- ``merge_request_view(compose_id)`` -> :class:`MergeRequestView` (NotFound when the
-  compose is unknown or has no merge request yet);
-- ``decision_version(compose_id)`` -> ``int | None``: the latest stored decision version
-  (NotFound for an unknown compose), for the live poll.
+The read methods of ``app.dashboard`` (:class:`~gatekeeper.service.dashboard.Dashboard`)
+that build them: ``composes(product=, state=, verdict=, limit=, offset=)`` ->
+``Page[ComposeRow]``, ``products()``, ``compose_view(id)`` -> :class:`ComposeView`,
+``team_view(team)`` -> :class:`TeamView`, ``merge_request_view(id)`` ->
+:class:`MergeRequestView`, ``known_issues_view()`` -> ``KnownIssuesView`` and
+``decision_version(id)`` (what the live page polls). An unknown compose or team raises
+NotFound. Triage's read models (why an answer is what it is, waivers, known issues, rerun
+requests) are in :mod:`~gatekeeper.service.triage_views`.
 """
 
 from __future__ import annotations
@@ -33,6 +30,7 @@ from typing import Any
 
 from gatekeeper.compose.diff import ComposeDiff
 from gatekeeper.model import Decision, Policy, Verdict
+from gatekeeper.service.triage_views import KnownIssueRow, RerunRow, WaiverRow, Why
 
 STATE_WORDS = ("passed", "failed", "errored", "pending", "missing", "overdue", "waived", "ignored")
 """Every state word a cell or a strip tick can carry (a strip tick can also be ``none``)."""
@@ -150,7 +148,9 @@ class Cell:
     (``test-result-failed-waived``), ``state`` its state word. ``satisfied`` is the
     answer's ``is_satisfied``. ``deadline`` is the requirement's deadline instant (None: no
     deadline). ``result`` is the result the answer names; ``waiver`` the waiver that
-    satisfied it; ``suspects`` are set for failed and errored cells only.
+    satisfied it; ``suspects`` are set for failed and errored cells only; ``why`` holds the
+    answer's explaining fields (reason, bug, expiry, known issue, rerun, retry), None when
+    it has none.
     """
 
     team: str
@@ -167,6 +167,7 @@ class Cell:
     suspects: Suspects | None
     variant: str | None = None
     column: str | None = None
+    why: Why | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,7 +265,9 @@ class ComposeView:
     instants of the matrix's requirements, soonest first.
     ``base`` is the compose ``main`` holds (None: nothing published yet) and ``diff`` the
     builds changed against it. ``history`` is newest first, at most the newest 50
-    versions of ``history_total`` (the API's ``/decisions`` has them all).
+    versions of ``history_total`` (the API's ``/decisions`` has them all). ``waivers``
+    are the compose's waivers in the order given, ``known_issues`` those waiving an answer
+    shown, ``reruns`` its rerun requests, oldest first.
     """
 
     row: ComposeRow
@@ -279,6 +282,9 @@ class ComposeView:
     lockfiles: tuple[LockfileLink, ...]
     merge_request: MergeRequestLink | None
     history_total: int = 0
+    waivers: tuple[WaiverRow, ...] = ()
+    known_issues: tuple[KnownIssueRow, ...] = ()
+    reruns: tuple[RerunRow, ...] = ()
 
 
 # --- the team page (/teams/<team>) --------------------------------------------------------

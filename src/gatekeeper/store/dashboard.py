@@ -98,6 +98,17 @@ class DashboardQueries(DecisionQueries):
         found = self._conn.execute(stmt).scalar_one_or_none()
         return None if found is None else int(found)
 
+    def decision_versions_of(self, compose_ids: Collection[str]) -> dict[str, int]:
+        """The latest decision version of each of the composes that has one, by id."""
+        c = t.composes.c
+        found: dict[str, int] = {}
+        for chunk in _chunks(compose_ids):
+            stmt = sa.select(c.id, c.decision_version).where(
+                c.id.in_(chunk), c.decision_version > 0
+            )
+            found.update((str(cid), int(version)) for cid, version in self._conn.execute(stmt))
+        return found
+
     def latest_decisions(self, compose_ids: Collection[str]) -> dict[str, dict[str, Any]]:
         """The latest stored decision (``version``, ``verdict``, ``payload``,
         ``evaluated_at``) of each of the composes that has one, by compose id."""

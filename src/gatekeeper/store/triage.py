@@ -48,12 +48,15 @@ class TriageQueries(TxBase):
         return None if row is None else _issue(row)
 
     def known_issues(
-        self, *, testcases: Collection[str] | None = None, include_closed: bool = True
-    ) -> list[KnownIssue]:
+        self, *, testcases: Collection[str] | None = None, include_closed: bool = True,
+        live_after: datetime | None = None,
+    ) -> list[KnownIssue]:  # fmt: skip
         """Known issues, oldest first (of ``testcases`` only, when given; the closed ones
-        too unless ``include_closed`` is False)."""
+        too unless ``include_closed`` is False; those expiring by ``live_after`` left out)."""
         k = t.known_issues.c
         stmt = sa.select(t.known_issues).order_by(k.id)
+        if live_after is not None:
+            stmt = stmt.where(sa.or_(k.expires.is_(None), k.expires > live_after))
         if testcases is not None:
             stmt = stmt.where(k.testcase.in_(sorted(set(testcases))))
         if not include_closed:
@@ -113,11 +116,11 @@ class TriageQueries(TxBase):
 
     # -- what expires ------------------------------------------------------------------------
     def waiver_expiries(
-        self, compose_ids: Collection[str]
+        self, compose_ids: Collection[str], after: datetime | None = None
     ) -> dict[str, list[tuple[datetime, str]]]:
-        """The instants the waivers of these composes expire, with their testcases, by
-        compose (every waiver given ``expires``: one no longer counting costs a decision
-        that changes nothing)."""
+        """The instants the waivers of these composes expire (after ``after``, when given),
+        with their testcases, by compose (every waiver given ``expires``: one no longer
+        counting costs a decision that changes nothing)."""
         w = t.waivers.c
         out: dict[str, list[tuple[datetime, str]]] = {}
         ids = sorted(set(compose_ids))
@@ -125,6 +128,8 @@ class TriageQueries(TxBase):
             stmt = sa.select(w.compose_id, w.expires, w.testcase).where(
                 w.compose_id.in_(ids[start : start + 500]), w.expires.is_not(None)
             )
+            if after is not None:
+                stmt = stmt.where(w.expires > after)
             for compose_id, expires, testcase in self._conn.execute(stmt):
                 out.setdefault(compose_id, []).append((expires, testcase))
         return out

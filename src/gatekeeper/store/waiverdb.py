@@ -35,26 +35,26 @@ def _select() -> sa.Select[Any]:
     w, c = t.waivers.c, t.composes.c
     return sa.select(
         w.id, w.compose_id, w.testcase, w.time, w.scenario, w.arch, w.waived, w.comment,
-        w.username, c.product,
+        w.username, w.expires, w.bug, c.product,
     ).join_from(t.waivers, t.composes, w.compose_id == c.id)  # fmt: skip
 
 
 def _row(row: sa.Row[Any]) -> tuple[Waiver, str]:
-    db_id, compose_id, testcase, time, scenario, arch, waived, comment, username, product = tuple(
-        row
-    )
+    m = row._mapping
     waiver = Waiver(
-        id=str(db_id),
-        compose=compose_id,
-        testcase=testcase,
-        time=time,
-        scenario=scenario,
-        arch=arch,
-        waived=waived,
-        comment=comment,
-        username=username,
+        id=str(m["id"]),
+        compose=m["compose_id"],
+        testcase=m["testcase"],
+        time=m["time"],
+        scenario=m["scenario"],
+        arch=m["arch"],
+        waived=m["waived"],
+        comment=m["comment"],
+        username=m["username"],
+        expires=m["expires"],
+        bug=m["bug"],
     )
-    return waiver, product
+    return waiver, m["product"]
 
 
 class WaiverDBQueries(TxBase):

@@ -18,7 +18,8 @@ from html import escape as html_escape
 from markupsafe import Markup
 
 from gatekeeper.api.web.pages import SuspectList
-from gatekeeper.api.web.render import is_web_url, stamps
+from gatekeeper.api.web.render import bug_label, is_web_url, stamps
+from gatekeeper.service.triage_views import Why
 from gatekeeper.service.views import Cell, Matrix
 
 NOTE_CHARS = 160  # a result's note in a cell; the team page shows more
@@ -64,10 +65,45 @@ def row_attributes(team: str, testcase: str, scenario: str | None, esc: Escaper)
             f' data-scenario="{esc[scenario or ""]}"')  # fmt: skip
 
 
+def bug_link(url: str) -> str:
+    """A bug's link, named by the end of its URL (``bug RHEL-4242``); a URL a page may not
+    link is shown as text."""
+    if not is_web_url(url):
+        return f'<span class="detail bug">bug: {text(url)}</span>'
+    return (f'<a class="detail bug" href="{text(url)}" title="{text(url)}">bug '
+            f"{text(bug_label(url))}</a>")  # fmt: skip
+
+
+def why_html(why: Why, times: Times) -> str:
+    """What else explains an answer, in words: the reason, the known issue (linked to the
+    known issues page), the bug and expiry of what waives it, and the rerun it waits on
+    (linked to the compose's rerun requests) with the automatic retry's count."""
+    html = ""
+    if why.reason:
+        html += f'<span class="detail reason">{text(why.reason)}</span>'
+    if why.known_issue is not None:
+        ident = text(why.known_issue)
+        html += (f'<a class="detail known-issue" href="/known-issues#known-issue-{ident}">'
+                 f"known issue #{ident}</a>")  # fmt: skip
+    if why.bug:
+        html += bug_link(why.bug)
+    if why.expires is not None:
+        html += f'<span class="detail expires">expires {times.countdown(why.expires)}</span>'
+    counter = f"automatic retry {why.retry} of {why.retries}" if why.retry else ""
+    if why.rerun_id is not None:
+        ident = text(why.rerun_id)
+        what = f"{counter} (request #{ident})" if counter else f"rerun request #{ident}"
+        html += f'<a class="detail rerun" href="#rerun-{ident}">{what}</a>'
+    elif counter:
+        html += f'<span class="detail retry">{counter} due</span>'
+    return html
+
+
 def cell_html(cell: Cell, shared: str, times: Times, esc: Escaper, anchor: int | None) -> str:
     """One answer's ``<td>``: its state word, the latest result (outcome, time, reporter,
-    log link, note), the waiver (author, comment), and a link to its suspects. ``shared``
-    holds its row's attributes (:func:`row_attributes`)."""
+    log link, note), the waiver (author, comment, link to it), what else explains it
+    (:func:`why_html`) and a link to its suspects. ``shared`` holds its row's attributes
+    (:func:`row_attributes`)."""
     html = (
         f'<td class="cell state-{cell.state}"{shared} data-arch="{esc[cell.arch or ""]}"'
         f' data-answer="{esc[cell.answer_type]}"><span class="word">{cell.state}</span>'
@@ -93,7 +129,10 @@ def cell_html(cell: Cell, shared: str, times: Times, esc: Escaper, anchor: int |
             f'<span class="detail waiver">waived by <span class="author">'
             f"{esc[waiver.username or 'unknown']}</span>: <q>"
             f"{html_escape(waiver.comment or '')}</q></span>"
+            f'<a class="detail" href="#waiver-{esc[waiver.id]}">waiver #{esc[waiver.id]}</a>'
         )
+    if cell.why is not None:
+        html += why_html(cell.why, times)
     if anchor is not None:
         html += f'<a class="detail" href="#suspect-{anchor}">suspect builds</a>'
     return html + "</td>"
@@ -180,4 +219,12 @@ def suspects_body(suspects: Iterable[SuspectList]) -> Markup:
     return Markup("".join(out))
 
 
-__all__ = ["cell_html", "matrix_body", "row_attributes", "suspects_body", "text"]
+__all__ = [
+    "bug_link",
+    "cell_html",
+    "matrix_body",
+    "row_attributes",
+    "suspects_body",
+    "text",
+    "why_html",
+]

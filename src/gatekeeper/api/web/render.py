@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
@@ -60,6 +60,23 @@ def safe_url(value: str | None) -> str:
     return value if value and is_web_url(value) else ""
 
 
+BUG_LABEL_CHARS = 40
+
+
+def bug_label(url: str) -> str:
+    """A short name of a bug's URL: its last path segment and query
+    (``https://issues.redhat.com/browse/RHEL-4242`` -> ``RHEL-4242``), else its host."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url[:BUG_LABEL_CHARS]
+    tail = next((p for p in reversed(parts.path.split("/")) if p), "")
+    label = f"{tail}?{parts.query}" if tail and parts.query else tail or parts.netloc or url
+    if len(label) > BUG_LABEL_CHARS:
+        label = label[: BUG_LABEL_CHARS - 1] + "\u2026"
+    return label
+
+
 def basename(path: str) -> str:
     """A file's name without its directories (a page never shows the server's paths)."""
     return path.replace("\\", "/").rsplit("/", 1)[-1]
@@ -89,7 +106,7 @@ def environment() -> Environment:
         cache_size=-1,
     )
     env.filters.update(iso=iso, when=when, span=span, safe_url=safe_url, basename=basename,
-                       state_label=state_label)  # fmt: skip
+                       state_label=state_label, bug_label=bug_label)  # fmt: skip
     env.globals.update(query=query)
     return env
 
@@ -100,6 +117,7 @@ def render(template: str, **context: Any) -> str:
 
 
 __all__ = [
+    "bug_label",
     "environment",
     "is_web_url",
     "iso",

@@ -2,7 +2,8 @@
 
 ``GET /`` (the composes; ``product``, ``state``, ``verdict``, ``limit``, ``offset``),
 ``GET /composes/{id}`` (the gate; ``q`` searches its build diff),
-``GET /composes/{id}/mr`` (the merge request), ``GET /teams/{team}`` and
+``GET /composes/{id}/mr`` (the merge request), ``GET /teams/{team}``,
+``GET /known-issues`` (every known issue and the composes it waived) and
 ``GET /composes/{id}/version`` (``{"version": n}``, what the open page polls). Every page
 reads only: nothing a GET here does is recorded. An unknown compose or team is a 404
 page; a bad filter a 400 page naming it.
@@ -34,6 +35,7 @@ from gatekeeper.service import Gatekeeper
 from gatekeeper.service.views import ComposeView
 
 POLL_MS = 2000
+COMPOSES_SHOWN = 20  # per known issue; its count says how many there are
 MAX_QUERY_CHARS = 200  # the build search: longer text cannot be part of a name or NVR
 SECURITY_HEADERS = {
     # the pages load only their own static files; nothing from a report can run
@@ -139,6 +141,11 @@ def router(app: Gatekeeper) -> APIRouter:
         return html(
             lambda: render("team.html", view=app.dashboard.team_view(team), symbols=SYMBOLS)
         )
+
+    @web.get("/known-issues")
+    def known_issues() -> HTMLResponse:
+        return html(lambda: render("known_issues.html", view=app.dashboard.known_issues_view(),
+                                   shown=COMPOSES_SHOWN))  # fmt: skip
 
     return web
 
