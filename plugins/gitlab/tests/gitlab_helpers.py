@@ -341,10 +341,13 @@ def make_inbound_world(
     monkeypatch: pytest.MonkeyPatch,
     *,
     outbound: bool = False,
+    plugins: tuple[tuple[str, Any], ...] = (),
+    sections: dict[str, Any] | None = None,
     **section: object,
 ) -> InboundWorld:
     """The :class:`InboundWorld` (``section``: more ``[forge.gitlab]`` keys; ``outbound``:
-    the gitlab-outbound plugin too, so the MR follows the decision)."""
+    the gitlab-outbound plugin too, so the MR follows the decision; ``plugins`` and
+    ``sections``: more plugins, and their settings sections)."""
     from datetime import UTC, datetime
 
     from gatekeeper_gitlab import outbound as outbound_plugin
@@ -376,9 +379,9 @@ def make_inbound_world(
         database_url=database_url,
         policies_dir=policies,
         forge="gitlab",
-        sections={"forge": {"gitlab": section}},
+        sections={"forge": {"gitlab": section}, **(sections or {})},
     )
-    extra: list[tuple[str, Any]] = [("gitlab", plugin), ("gitlab-inbound", hooks)]
+    extra: list[tuple[str, Any]] = [("gitlab", plugin), ("gitlab-inbound", hooks), *plugins]
     if outbound:
         extra.append(("gitlab-outbound", outbound_plugin))
     pm = make_plugin_manager(load_entrypoints=False, extra=extra)

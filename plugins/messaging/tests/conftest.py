@@ -3,14 +3,23 @@ other test directory uses, so tests import its helpers by name).
 
 Every test module here is marked ``rabbitmq``: they share one broker and one of them
 restarts it, so ``make test`` runs them on their own, one after another, after the rest of
-the suite has run in parallel."""
+the suite has run in parallel.
 
+The GitLab plugin's test helpers (``gitlab_helpers``: the GitLab fake and a compose MR on
+it) are importable here too, for the MR commands whose messages go on the bus."""
+
+import sys
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from messaging_helpers import bus, consumers, gk_config_for  # noqa: F401
 
 from gatekeeper.testing import Clock
+
+GITLAB_TESTS = str(Path(__file__).resolve().parents[2] / "gitlab" / "tests")
+if GITLAB_TESTS not in sys.path:
+    sys.path.append(GITLAB_TESTS)
 
 
 @pytest.fixture

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import jsonschema
 import pytest
@@ -13,13 +16,14 @@ from gatekeeper_messaging.bodies import (
     compose_body,
     decision_update_body,
     merge_request_body,
+    rerun_body,
 )
 from gatekeeper_messaging.routing import Routes
 from gatekeeper_messaging.schemas import SCHEMAS
 from gatekeeper_messaging.settings import ConsumerSettings, MessagingSettings
 
 from gatekeeper.errors import ConfigError
-from gatekeeper.model import Answer, Compose, Decision
+from gatekeeper.model import Answer, Compose, Decision, RerunRequest
 
 pytestmark = pytest.mark.rabbitmq  # the one broker (a test restarts it)
 
@@ -64,6 +68,19 @@ BODIES = {
         "compose": compose_body(COMPOSE),
         "merge_request": merge_request_body(MR),
     },
+    "gatekeeper.compose.rerun_requested.v1": rerun_body(
+        COMPOSE,
+        RerunRequest(
+            id="3",
+            compose=COMPOSE.id,
+            testcase="tf.smoke",
+            time=AT,
+            after=AT,
+            username="alice",
+            arch="aarch64",
+            reason="network flake",
+        ),
+    ),
 }
 
 
@@ -177,3 +194,90 @@ def test_messaging_consumer_topics_strip_the_longest_prefix_and_map_identities()
     )
     assert settings.identity("org.centos.prod.ci.x") == "bot"
     assert settings.identity("org.fedoraproject.prod.ci.x") == "other"
+
+
+# -- #17: rerun requests, and the answers' new keys -----------------------------------------
+RERUN = "gatekeeper.compose.rerun_requested.v1"
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def test_messaging_rerun_requested_carries_the_request_and_reads() -> None:
+    body = BODIES[RERUN]
+    assert body["request"] == {
+        "id": "3", "testcase": "tf.smoke", "scenario": None, "arch": "aarch64", "variant": None,
+        "time": "2026-11-24T08:00:00Z", "after": "2026-11-24T08:00:00Z", "username": "alice",
+        "reason": "network flake", "automatic": False, "retry": None, "retries": None,
+    }  # fmt: skip
+    message = SCHEMAS[RERUN](body=body)
+    assert message.summary == (
+        f"gatekeeper: rerun of tf.smoke (aarch64) in {COMPOSE.id} requested by alice"
+    )
+    assert "Reason: network flake" in str(message)
+    assert "Waiting for a result submitted after 2026-11-24T08:00:00Z" in str(message)
+
+
+def test_messaging_an_automatic_retry_reads_as_one() -> None:
+    request = RerunRequest(id="4", compose=COMPOSE.id, testcase="tf.install", time=AT,
+                           after=AT - timedelta(minutes=1), username="gatekeeper",
+                           arch="x86_64", variant="BaseOS", automatic=True, retry=1,
+                           retries=2)  # fmt: skip
+    message = SCHEMAS[RERUN](body=rerun_body(COMPOSE, request))
+    message.validate()
+    assert message.summary == (
+        f"gatekeeper: retry 1 of 2 of tf.install (x86_64, BaseOS) in {COMPOSE.id} after an ERROR"
+    )
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [("testcase", None), ("automatic", "no"), ("retry", 0), ("after", None), ("id", 3)],
+)
+def test_messaging_a_malformed_rerun_request_is_invalid(key: str, value: object) -> None:
+    body = {**BODIES[RERUN], "request": {**BODIES[RERUN]["request"], key: value}}
+    with pytest.raises(jsonschema.ValidationError):
+        SCHEMAS[RERUN](body=body).validate()
+
+
+WAIVED = decision(
+    Answer("test-result-failed-waived", "tf", "tf.smoke", True, True, arch="x86_64",
+           result_id="9", ref_url="https://ci.example.org/9", bug="https://bugs.example.org/1",
+           expires="2026-12-08T08:00:00Z", known_issue="2",
+           reason="waiver 5 expired at 2026-11-24T07:00:00Z"),
+    Answer("test-result-pending", "tf", "tf.smoke", True, False, arch="aarch64",
+           reason="errored (retry 1 of 2)", rerun_id="4", retry=1, retries=2),
+)  # fmt: skip
+
+
+def test_messaging_a_decision_with_a_known_issue_and_a_retry_validates() -> None:
+    body = decision_update_body(COMPOSE, PENDING.to_json(), WAIVED, 3)
+    assert body is not None
+    SCHEMAS["gatekeeper.decision.update.v1"](body=body).validate()
+    revoked = {"compose": compose_body(COMPOSE), "decision": WAIVED.to_json()}
+    SCHEMAS["gatekeeper.compose.promotion_revoked.v1"](body=revoked).validate()
+    [waived, _] = body["decision"]["satisfied_requirements"] + body["decision"][
+        "unsatisfied_requirements"]  # fmt: skip
+    assert (waived["known_issue"], waived["bug"], waived["expires"]) == (
+        "2", "https://bugs.example.org/1", "2026-12-08T08:00:00Z",
+    )  # fmt: skip
+
+
+def test_messaging_the_answers_new_keys_are_described_and_typed() -> None:
+    from gatekeeper_messaging.fragments import ANSWER
+
+    from gatekeeper.model.decisions import DETAIL_FIELDS
+
+    for name in DETAIL_FIELDS:
+        assert ANSWER["properties"][name]["description"], name
+    body = decision_update_body(COMPOSE, None, WAIVED, 1)
+    assert body is not None
+    body["decision"]["unsatisfied_requirements"][0]["retry"] = "one"
+    with pytest.raises(jsonschema.ValidationError):
+        SCHEMAS["gatekeeper.decision.update.v1"](body=body).validate()
+
+
+def test_messaging_the_readme_rerun_example_is_a_valid_body() -> None:
+    text = README.read_text(encoding="utf-8").split("### Reruns", 1)[1]
+    [example] = re.findall(r"```json\n(.*?)```", text, flags=re.S)[:1]
+    body = json.loads(example)
+    SCHEMAS[RERUN](body=body).validate()
+    assert f"`{SCHEMAS[RERUN](body=body).summary}`" in " ".join(text.split())

@@ -5,8 +5,9 @@ does one thing: it reads the compose's **current** state from the store (its mer
 record, its latest decision, promoted or published) and makes the MR show it:
 
 - the bot's **one** summary note (``<!-- gatekeeper:summary -->``, found by the bot's user id
-  plus that marker, edited in place): the verdict, the decision's summary and a table of the
-  unsatisfied required answers;
+  plus that marker, edited in place): the verdict, the decision's summary, a table of the
+  unsatisfied required answers with why (``rerun requested``, ``errored (retry 1 of 2)``)
+  and one of the waived ones with their waiver or known issue, bug and expiry;
 - the scoped label ``gate::passed|failed|pending`` (``add_labels``/``remove_labels`` only);
 - the commit status ``gatekeeper`` on the MR's head commit (success, failed, pending).
 
@@ -33,7 +34,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
 from gatekeeper import hookimpl
-from gatekeeper.compose.gate import gate_table
+from gatekeeper.compose.gate import gate_table, waived_table
 
 if TYPE_CHECKING:
     from gitlab.v4.objects import Project, ProjectMergeRequest
@@ -112,7 +113,8 @@ def summary_body(
     if decision is None:
         lines += [f"Compose `{compose}`: not decided yet.", ""]
     else:
-        lines += [str(decision["summary"]), "", *gate_table(decision, max_rows=MAX_ROWS)]
+        lines += [str(decision["summary"]), "", *gate_table(decision, max_rows=MAX_ROWS),
+                  *waived_table(decision, max_rows=MAX_ROWS)]  # fmt: skip
     if published:
         lines += ["Published: merged into `main`.", ""]
     elif promoted:

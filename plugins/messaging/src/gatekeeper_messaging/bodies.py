@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from gatekeeper.model import Compose, Decision, MergeRequest
+from gatekeeper.model import Compose, Decision, MergeRequest, RerunRequest
 
 #: Message ids are uuid5 of what the message is about, so a retried publish (the broker's
 #: confirm was lost) carries the same id and a consumer can drop the second copy.
@@ -40,6 +40,13 @@ def merge_request_body(mr: MergeRequest | Mapping[str, Any] | None) -> dict[str,
         "state": None if state is None else str(state),
         "title": mr.get("title"),
     }
+
+
+def rerun_body(compose: Compose, request: RerunRequest) -> dict[str, Any]:
+    """The ``gatekeeper.compose.rerun_requested`` body: the compose and the request (its
+    compose is the body's)."""
+    fields = {k: v for k, v in request.to_json().items() if k != "compose"}
+    return {"compose": compose_body(compose), "request": fields}
 
 
 def _answers(decision: Mapping[str, Any] | None) -> dict[tuple[Any, ...], dict[str, Any]]:

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from gatekeeper import hookimpl
 from gatekeeper.evaluate import policy_applies, verdict_of
-from gatekeeper.model import PASSED, Compose, Decision, MergeRequest, Policy
+from gatekeeper.model import PASSED, Compose, Decision, MergeRequest, Policy, RerunRequest
 from gatekeeper.service.compat_greenwave import SUBJECT_TYPE, greenwave_summary, requirement
 from gatekeeper.service.compat_waiverdb import version_of
 from gatekeeper_messaging.bodies import (
@@ -31,6 +31,7 @@ from gatekeeper_messaging.bodies import (
     decision_update_body,
     merge_request_body,
     message_id,
+    rerun_body,
 )
 from gatekeeper_messaging.settings import MessagingSettings
 
@@ -191,6 +192,12 @@ def gatekeeper_compose_published(
 ) -> None:
     body = {"compose": compose_body(compose), "merge_request": merge_request_body(merge_request)}
     publish(app, "ComposePublishedV1", body, key=(compose.id,))
+
+
+@hookimpl
+def gatekeeper_rerun_requested(app: Gatekeeper, compose: Compose, request: RerunRequest) -> None:
+    body = rerun_body(compose, request)
+    publish(app, "RerunRequestedV1", body, key=(compose.id, request.id))
 
 
 def _broker(settings: MessagingSettings) -> Mapping[str, Any]:

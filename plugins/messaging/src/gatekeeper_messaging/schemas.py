@@ -3,18 +3,20 @@
 Each schema is registered under the ``fedora.messages`` entry-point group by its name,
 which is also its topic: ``gatekeeper.compose.proposed.v1``, ``gatekeeper.decision.update.v1``,
 ``gatekeeper.compose.promotable.v1``, ``gatekeeper.compose.promotion_revoked.v1``,
-``gatekeeper.compose.published.v1``. The version is the topic's last word: a change that
-breaks consumers is a new class with ``.v2``, published beside ``.v1`` until nobody reads it
-(fedora-messaging's deprecation path). On the bus a topic carries the deployment's prefix
-(``[messaging] topic_prefix``): ``org.centos.prod.gatekeeper.decision.update.v1``.
+``gatekeeper.compose.published.v1``, ``gatekeeper.compose.rerun_requested.v1``. The version
+is the topic's last word: a change that breaks consumers is a new class with ``.v2``,
+published beside ``.v1`` until nobody reads it (fedora-messaging's deprecation path). On
+the bus a topic carries the deployment's prefix (``[messaging] topic_prefix``):
+``org.centos.prod.gatekeeper.decision.update.v1``.
 
 With ``[messaging] greenwave_compat = true`` gatekeeper also publishes Greenwave's message,
 :class:`GreenwaveDecisionUpdate` (schema ``gatekeeper.greenwave.decision.update``), on
 Greenwave's topic ``greenwave.decision.update`` after the same prefix, for consumers written
 for Greenwave (Bodhi). Its body is Greenwave's, with no ``compose``.
 
-Bodies are JSON Schema (draft 4, as fedora-messaging validates them) checked on publish and on
-receipt. Every body has ``compose`` (id, product, type, date, respin, label).
+Bodies are JSON Schema (draft 4, as fedora-messaging validates them; their parts are in
+:mod:`.fragments`) checked on publish and on receipt. Every body has ``compose`` (id,
+product, type, date, respin, label).
 """
 
 from __future__ import annotations
@@ -25,83 +27,17 @@ from typing import Any, ClassVar
 import jsonschema
 from fedora_messaging import message
 
-SCHEMA_URL = "https://gatekeeper.example.org/message-schemas/v1/"
-VERDICTS = ["passed", "failed", "pending"]
+from gatekeeper_messaging.fragments import (
+    CHANGED_ANSWER,
+    COMPOSE,
+    DECISION,
+    GREENWAVE_DECISION,
+    MERGE_REQUEST,
+    RERUN_REQUEST,
+    VERDICTS,
+)
 
-COMPOSE: dict[str, Any] = {
-    "type": "object",
-    "required": ["id", "product", "type", "date", "respin"],
-    "properties": {
-        "id": {"type": "string", "description": "the productmd compose id"},
-        "product": {"type": "string", "description": "e.g. CentOS-Stream-9"},
-        "type": {"type": "string", "description": "production, nightly, test, ci, development"},
-        "date": {"type": "string", "pattern": "^[0-9]{8}$"},
-        "respin": {"type": "integer", "minimum": 0},
-        "label": {"type": ["string", "null"]},
-    },
-}
-MERGE_REQUEST: dict[str, Any] = {
-    "type": ["object", "null"],
-    "properties": {
-        "number": {"type": ["integer", "null"]},
-        "branch": {"type": ["string", "null"]},
-        "state": {"type": ["string", "null"]},
-        "title": {"type": ["string", "null"]},
-    },
-}
-ANSWER: dict[str, Any] = {
-    "type": "object",
-    "required": ["type", "team", "testcase"],
-    "properties": {
-        "type": {"type": "string"},
-        "team": {"type": "string"},
-        "testcase": {"type": "string"},
-        "scenario": {"type": ["string", "null"]},
-        "arch": {"type": ["string", "null"]},
-        "variant": {"type": ["string", "null"]},
-        "required": {"type": "boolean"},
-        "result_id": {"type": ["string", "null"]},
-        "ref_url": {"type": ["string", "null"]},
-        "waiver_id": {"type": ["string", "null"]},
-    },
-}
-DECISION: dict[str, Any] = {
-    "type": "object",
-    "description": "the Decision JSON of gatekeeper's API and CLI",
-    "required": [
-        "compose",
-        "verdict",
-        "policies_satisfied",
-        "summary",
-        "applicable_policies",
-        "satisfied_requirements",
-        "unsatisfied_requirements",
-        "evaluated_at",
-    ],
-    "properties": {
-        "compose": {"type": "string"},
-        "verdict": {"enum": VERDICTS},
-        "policies_satisfied": {"type": "boolean"},
-        "summary": {"type": "string"},
-        "applicable_policies": {"type": "array", "items": {"type": "string"}},
-        "satisfied_requirements": {"type": "array", "items": ANSWER},
-        "unsatisfied_requirements": {"type": "array", "items": ANSWER},
-        "evaluated_at": {"type": "string"},
-    },
-}
-CHANGED_ANSWER: dict[str, Any] = {
-    "type": "object",
-    "required": ["team", "testcase", "old", "new"],
-    "properties": {
-        "team": {"type": "string"},
-        "testcase": {"type": "string"},
-        "scenario": {"type": ["string", "null"]},
-        "arch": {"type": ["string", "null"]},
-        "variant": {"type": ["string", "null"]},
-        "old": {"oneOf": [ANSWER, {"type": "null"}], "description": "null: a new requirement"},
-        "new": {"oneOf": [ANSWER, {"type": "null"}], "description": "null: no longer required"},
-    },
-}
+SCHEMA_URL = "https://gatekeeper.example.org/message-schemas/v1/"
 
 
 def _schema(name: str, description: str, **properties: Any) -> dict[str, Any]:
@@ -286,38 +222,48 @@ class ComposePublishedV1(GatekeeperMessage):
         return f"gatekeeper: {self.compose_id} published; {_mr(self.body)} merged into main"
 
 
-GREENWAVE_REQUIREMENT: dict[str, Any] = {
-    "type": "object",
-    "required": ["type", "testcase", "subject_type", "subject_identifier"],
-    "properties": {
-        "type": {"type": "string"},
-        "testcase": {"type": "string"},
-        "subject_type": {"enum": ["compose"]},
-        "subject_identifier": {"type": "string"},
-        "scenario": {"type": ["string", "null"]},
-        "system_architecture": {"type": ["string", "null"]},
-        "system_variant": {"type": ["string", "null"]},
-        "result_id": {"type": ["integer", "string", "null"]},
-        "gatekeeper_type": {"type": "string"},
-    },
-}
-GREENWAVE_DECISION: dict[str, Any] = {
-    "type": "object",
-    "required": [
-        "policies_satisfied",
-        "summary",
-        "applicable_policies",
-        "satisfied_requirements",
-        "unsatisfied_requirements",
-    ],
-    "properties": {
-        "policies_satisfied": {"type": "boolean"},
-        "summary": {"type": "string"},
-        "applicable_policies": {"type": "array", "items": {"type": "string"}},
-        "satisfied_requirements": {"type": "array", "items": GREENWAVE_REQUIREMENT},
-        "unsatisfied_requirements": {"type": "array", "items": GREENWAVE_REQUIREMENT},
-    },
-}
+class RerunRequestedV1(GatekeeperMessage):
+    """A rerun of a compose's testcase was requested (by a team's reporter or an admin, or
+    automatically by a gate's ``retries:`` after an ``ERROR``): a team's CI retriggers it."""
+
+    topic = "gatekeeper.compose.rerun_requested.v1"
+    body_schema: ClassVar[dict[str, Any]] = _schema(
+        topic,
+        "A rerun of a compose's testcase was requested; its answers are pending until a "
+        "result newer than request.after arrives",
+        request=RERUN_REQUEST,
+    )
+
+    @property
+    def request(self) -> Mapping[str, Any]:
+        return self.body["request"]  # type: ignore[no-any-return]
+
+    @property
+    def where(self) -> str:
+        """The testcase, narrowed to its scenario, arch and variant when given."""
+        r = self.request
+        parts = [str(r[k]) for k in ("scenario", "arch", "variant") if r.get(k)]
+        return f"{r['testcase']}" + (f" ({', '.join(parts)})" if parts else "")
+
+    @property
+    def summary(self) -> str:
+        r = self.request
+        if r.get("automatic"):
+            return (
+                f"gatekeeper: retry {r.get('retry')} of {r.get('retries')} of {self.where} "
+                f"in {self.compose_id} after an ERROR"
+            )
+        return (
+            f"gatekeeper: rerun of {self.where} in {self.compose_id} requested by {r['username']}"
+        )
+
+    def _details(self) -> str:
+        r = self.request
+        lines = [super()._details(), f"Request: {r['id']}, at {r['time']}"]
+        if r.get("reason"):
+            lines.append(f"Reason: {r['reason']}")
+        lines.append(f"Waiting for a result submitted after {r['after']}")
+        return "\n".join(lines)
 
 
 class GreenwaveDecisionUpdate(GatekeeperMessage):
@@ -379,5 +325,6 @@ SCHEMAS: dict[str, type[GatekeeperMessage]] = {
         ComposePromotableV1,
         PromotionRevokedV1,
         ComposePublishedV1,
+        RerunRequestedV1,
     )
 }

@@ -5,8 +5,9 @@ A user reports a team's testcases when their username is in the team policy's
 ``reporters.groups`` (group full paths), asked with ``GET /groups/:id/members/all`` filtered
 on the user's id and kept :data:`MEMBERSHIP_TTL` seconds per (group, user). A user may waive
 when they are a member of ``[forge.gitlab] waivers_group``, or when gatekeeper's store has an
-identity of the same name allowed to waive (``can_waive``). The
-:class:`~gatekeeper.service.Actor` built here is still checked by the core.
+identity of the same name allowed to waive (``can_waive``); asking for a rerun, they act as
+an admin when that identity is one (``is_admin``). The :class:`~gatekeeper.service.Actor`
+built here is still checked by the core.
 """
 
 from __future__ import annotations
@@ -83,8 +84,11 @@ class Access:
             return True
         return any(self.is_member(group, user_id) for group in policy.reporters.groups)
 
-    def actor(self, app: Any, user: Mapping[str, Any], *, waiving: bool = False) -> Actor:
-        """The gatekeeper identity of a GitLab user (``{"id", "username"}`` from the API)."""
+    def actor(
+        self, app: Any, user: Mapping[str, Any], *, waiving: bool = False, admin: bool = False
+    ) -> Actor:
+        """The gatekeeper identity of a GitLab user (``{"id", "username"}`` from the API);
+        ``waiving``: with its right to waive, ``admin``: with the store identity's admin."""
         username, user_id = str(user["username"]), int(user["id"])
         groups = sorted(
             {
@@ -100,7 +104,8 @@ class Access:
             can_waive = (group is not None and self.is_member(group, user_id)) or bool(
                 app.actor(username).can_waive
             )
-        return Actor(name=username, groups=tuple(groups), can_waive=can_waive)
+        is_admin = admin and bool(app.actor(username).is_admin)
+        return Actor(name=username, groups=tuple(groups), can_waive=can_waive, is_admin=is_admin)
 
 
 def access_for(app: Any) -> Access:

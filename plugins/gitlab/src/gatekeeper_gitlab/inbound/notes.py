@@ -2,10 +2,11 @@
 
 A note is handled when it was not written by the bot, is not a system note, holds command
 lines, carries no reaction of the bot yet and was never edited. Its results have ids derived
-from the note (``gitlab:note:<project id>:<note id>:<line>``), its waivers a comment naming the
-note, so handling it again stores nothing twice. The bot then reacts on the note (:data:`OK`
-when something was accepted, :data:`NO` when something was refused; the reaction also marks the
-note as handled) and explains a refusal once, in a reply carrying a hidden marker.
+from the note (``gitlab:note:<project id>:<note id>:<line>``); its waivers, known issues and
+rerun requests name the note (:mod:`.triage`), so handling it again stores nothing twice.
+The bot then reacts on the note (:data:`OK` when something was accepted, :data:`NO` when
+something was refused; the reaction also marks the note as handled) and explains a refusal
+once, in a reply carrying a hidden marker.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 from gatekeeper.errors import GatekeeperError
 from gatekeeper.model import Result
 
+from . import triage
 from .commands import Command, parse_note
 from .context import SOURCE, MergeRequest, log, parse_time
 
@@ -58,8 +60,9 @@ def handle_note(ctx: MergeRequest, note: Any, *, fresh: bool = False) -> bool:
 def _apply(
     ctx: MergeRequest, note: Any, commands: list[Command]
 ) -> tuple[int, list[tuple[int, str]]]:
+    """Results first (one report), then the triage lines in their order."""
     app, refused = ctx.app, []
-    waiving = any(c.kind == "waive" for c in commands)
+    waiving = any(c.kind in ("waive", "known-issue") for c in commands)
     actor = ctx.access.actor(app, note.author, waiving=waiving)
     when = parse_time(note.created_at, app.clock())
     url = f"{ctx.mr.web_url}#note_{note.id}"
@@ -87,30 +90,22 @@ def _apply(
             accepted += len(results)
         except GatekeeperError as exc:
             refused += [(line, str(exc)) for line, _ in results]
+    rerunner = None
     for c in commands:
         if c.kind == "waive":
-            error = _waive(ctx, note, actor, c)
-            if error is None:
-                accepted += 1
-            else:
-                refused.append((c.line, error))
+            error = triage.waive(ctx, note, actor, c)
+        elif c.kind == "known-issue":
+            error = triage.known_issue(ctx, note, actor, c)
+        elif c.kind == "rerun":
+            rerunner = rerunner or ctx.access.actor(app, note.author, admin=True)
+            error = triage.rerun(ctx, note, rerunner, c, when)
+        else:
+            continue
+        if error is None:
+            accepted += 1
+        else:
+            refused.append((c.line, error))
     return accepted, refused
-
-
-def _waive(ctx: MergeRequest, note: Any, actor: Any, c: Command) -> str | None:
-    """Waive as the note asks (once: a waiver naming the note and line is not made again)."""
-    comment = f"{c.reason} (GitLab note {note.id}, line {c.line})"
-    try:
-        for known in ctx.app.waivers(ctx.compose.id):
-            if known.comment == comment and known.testcase == c.testcase:
-                return None
-        ctx.app.waive(
-            ctx.compose.id, c.testcase, actor=actor, comment=comment,
-            scenario=c.scenario, arch=c.arch,
-        )  # fmt: skip
-    except GatekeeperError as exc:
-        return str(exc)
-    return None
 
 
 def _explain(ctx: MergeRequest, note: Any, refused: list[tuple[int, str]]) -> None:
