@@ -88,14 +88,15 @@ def request_retries(
 
 
 def expiries(
-    tx: Tx, composes: Collection[Compose], after: datetime | None = None
-) -> dict[str, list[tuple[datetime, str]]]:
+    tx: Tx, composes: Collection[Compose], after: datetime | None = None,
+    until: datetime | None = None,
+) -> dict[str, list[tuple[datetime, str]]]:  # fmt: skip
     """The instants the waivers and open known issues of these composes expire (after
-    ``after``, when given: the earlier ones are of no use to the caller), with their
-    testcases, by compose id."""
-    found = tx.waiver_expiries([c.id for c in composes], after)
-    issues = [k for k in tx.known_issues(include_closed=False, live_after=after)
-              if k.expires is not None]  # fmt: skip
+    ``after`` and by ``until``, when given: the others are of no use to the caller), with
+    their testcases, by compose id."""
+    found = tx.waiver_expiries([c.id for c in composes], after, until)
+    issues = tx.known_issues(include_closed=False, live_after=after, expiring=True,
+                             expiring_by=until)  # fmt: skip
     for compose in composes:
         for issue in issues:
             if fnmatchcase(compose.product, issue.product):

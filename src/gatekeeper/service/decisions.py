@@ -199,7 +199,7 @@ class Decisions:
               now: datetime) -> set[str]:  # fmt: skip
         """The testcases whose answers time changed between ``then`` and ``now``: a gate's
         deadline, a waiver's or known issue's expiry passed."""
-        found = expiries(tx, [compose], min(then, now)).get(compose.id, ())
+        found = expiries(tx, [compose], min(then, now), max(then, now)).get(compose.id, ())
         return the_plan.crossed(compose.announced_at, then, now) | expired_between(found, then, now)
 
     # -- recording ---------------------------------------------------------------------------

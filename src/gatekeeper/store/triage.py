@@ -49,14 +49,20 @@ class TriageQueries(TxBase):
 
     def known_issues(
         self, *, testcases: Collection[str] | None = None, include_closed: bool = True,
-        live_after: datetime | None = None,
+        live_after: datetime | None = None, expiring: bool = False,
+        expiring_by: datetime | None = None,
     ) -> list[KnownIssue]:  # fmt: skip
         """Known issues, oldest first (of ``testcases`` only, when given; the closed ones
-        too unless ``include_closed`` is False; those expiring by ``live_after`` left out)."""
+        too unless ``include_closed`` is False; those expiring by ``live_after`` left out;
+        ``expiring``: only those with an expiry, by ``expiring_by`` when given)."""
         k = t.known_issues.c
         stmt = sa.select(t.known_issues).order_by(k.id)
         if live_after is not None:
             stmt = stmt.where(sa.or_(k.expires.is_(None), k.expires > live_after))
+        if expiring:
+            stmt = stmt.where(k.expires.is_not(None))
+        if expiring_by is not None:
+            stmt = stmt.where(k.expires <= expiring_by)
         if testcases is not None:
             stmt = stmt.where(k.testcase.in_(sorted(set(testcases))))
         if not include_closed:
@@ -116,11 +122,12 @@ class TriageQueries(TxBase):
 
     # -- what expires ------------------------------------------------------------------------
     def waiver_expiries(
-        self, compose_ids: Collection[str], after: datetime | None = None
-    ) -> dict[str, list[tuple[datetime, str]]]:
-        """The instants the waivers of these composes expire (after ``after``, when given),
-        with their testcases, by compose (every waiver given ``expires``: one no longer
-        counting costs a decision that changes nothing)."""
+        self, compose_ids: Collection[str], after: datetime | None = None,
+        until: datetime | None = None,
+    ) -> dict[str, list[tuple[datetime, str]]]:  # fmt: skip
+        """The instants the waivers of these composes expire (after ``after`` and by
+        ``until``, when given), with their testcases, by compose (every waiver given
+        ``expires``: one no longer counting costs a decision that changes nothing)."""
         w = t.waivers.c
         out: dict[str, list[tuple[datetime, str]]] = {}
         ids = sorted(set(compose_ids))
@@ -130,6 +137,8 @@ class TriageQueries(TxBase):
             )
             if after is not None:
                 stmt = stmt.where(w.expires > after)
+            if until is not None:
+                stmt = stmt.where(w.expires <= until)
             for compose_id, expires, testcase in self._conn.execute(stmt):
                 out.setdefault(compose_id, []).append((expires, testcase))
         return out
