@@ -358,16 +358,13 @@ class IncrementalDecisionsOnPostgres(IncrementalDecisions):
 MACHINES = {"sqlite": IncrementalDecisions, "postgresql": IncrementalDecisionsOnPostgres}
 
 
-@pytest.mark.parametrize(
-    "store", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
-)
-def test_incremental_decisions_equal_a_full_evaluation(store: str) -> None:
-    if store == "postgresql":
-        require_postgres()
+def run_machine(machine: type[RuleBasedStateMachine], examples: int) -> None:
+    """Run a state machine of this module's kind: ``examples`` runs of 20 steps, the same
+    ones every time."""
     run_state_machine_as_test(
-        MACHINES[store],
+        machine,
         settings=settings(
-            max_examples=60,
+            max_examples=examples,
             stateful_step_count=20,
             deadline=None,
             derandomize=True,
@@ -376,3 +373,12 @@ def test_incremental_decisions_equal_a_full_evaluation(store: str) -> None:
             suppress_health_check=[HealthCheck.too_slow],
         ),
     )
+
+
+@pytest.mark.parametrize(
+    "store", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def test_incremental_decisions_equal_a_full_evaluation(store: str) -> None:
+    if store == "postgresql":
+        require_postgres()
+    run_machine(MACHINES[store], 60)

@@ -15,9 +15,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import rule, run_state_machine_as_test
+from hypothesis.stateful import rule
 from test_incremental_property import (
     ARCHES,
     CID,
@@ -28,6 +27,7 @@ from test_incremental_property import (
     UNGATED,
     IncrementalDecisions,
     content,
+    run_machine,
 )
 
 from gatekeeper.evaluate import evaluate
@@ -137,15 +137,4 @@ MACHINES = {"sqlite": TriageDecisions, "postgresql": TriageDecisionsOnPostgres}
 def test_incremental_decisions_with_triage_equal_a_full_evaluation(store: str) -> None:
     if store == "postgresql":
         require_postgres()
-    run_state_machine_as_test(
-        MACHINES[store],
-        settings=settings(
-            max_examples=40,
-            stateful_step_count=20,
-            deadline=None,
-            derandomize=True,
-            database=None,
-            print_blob=True,
-            suppress_health_check=[HealthCheck.too_slow],
-        ),
-    )
+    run_machine(MACHINES[store], 40)
