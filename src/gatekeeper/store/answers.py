@@ -25,6 +25,9 @@ _ANSWER_COLUMNS = ("type", "team", "testcase", "required", "is_satisfied", "scen
                    "variant", "result_id", "ref_url", "waiver_id")  # fmt: skip
 
 
+_UPSERTS: dict[str, Any] = {}  # put_answers' statement, by dialect
+
+
 def _chunks(values: Iterable[Any]) -> list[list[Any]]:
     items = sorted(set(values))
     return [items[i : i + _IN_CHUNK] for i in range(0, len(items), _IN_CHUNK)]
@@ -90,11 +93,14 @@ class AnswerQueries(TxBase):
             return
         if not rows:
             return
-        ins = self._insert(a)
-        stmt = ins.on_conflict_do_update(
-            index_elements=[a.c.compose_id, a.c.ordinal],
-            set_={name: ins.excluded[name] for name in (*_ANSWER_COLUMNS, "detail")},
-        )
+        stmt = _UPSERTS.get(self.dialect)
+        if stmt is None:  # built once per dialect: building costs more than running it
+            ins = self._insert(a)
+            excluded = ins.excluded
+            stmt = _UPSERTS[self.dialect] = ins.on_conflict_do_update(
+                index_elements=[a.c.compose_id, a.c.ordinal],
+                set_={name: excluded[name] for name in (*_ANSWER_COLUMNS, "detail")},
+            )
         self._conn.execute(stmt, rows)
 
     def set_decision_state(

@@ -36,16 +36,28 @@ def track_latest(conn: sa.Connection, entries: Sequence[LatestEntry]) -> None:
         if seen is None or (submit_time, db_id) > (seen["submit_time"], seen["result_id"]):
             best[key] = {"compose_id": compose_id, "key": key[1], "testcase": testcase,
                          "result_id": db_id, "submit_time": submit_time}  # fmt: skip
+    stmt = _UPSERTS.get(conn.dialect.name)
+    if stmt is None:
+        stmt = _UPSERTS[conn.dialect.name] = _upsert(conn.dialect.name)
+    conn.execute(stmt, list(best.values()))
+
+
+_UPSERTS: dict[str, sa.Executable] = {}
+"""The upsert of :func:`track_latest`, by dialect: built once (building one costs more than
+running it on a small table)."""
+
+
+def _upsert(dialect: str) -> sa.Executable:
     c = t.latest_results.c
-    make = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    make = postgresql.insert if dialect == "postgresql" else sqlite.insert
     ins = make(t.latest_results)
+    excluded = ins.excluded
     newer = sa.or_(
-        ins.excluded.submit_time > c.submit_time,
-        sa.and_(ins.excluded.submit_time == c.submit_time, ins.excluded.result_id > c.result_id),
+        excluded.submit_time > c.submit_time,
+        sa.and_(excluded.submit_time == c.submit_time, excluded.result_id > c.result_id),
     )
-    stmt = ins.on_conflict_do_update(
+    return ins.on_conflict_do_update(
         index_elements=[c.compose_id, c.key],
-        set_={"result_id": ins.excluded.result_id, "submit_time": ins.excluded.submit_time},
+        set_={"result_id": excluded.result_id, "submit_time": excluded.submit_time},
         where=newer,
     )
-    conn.execute(stmt, list(best.values()))
