@@ -24,8 +24,8 @@ run: install
 
 # the suite in parallel, then the tests of the one RabbitMQ broker (a test restarts it) alone
 test: install services
-	$(BIN)/pytest -q -n auto -m "not rabbitmq"
-	$(BIN)/pytest -q -m rabbitmq
+	$(BIN)/pytest -q -n auto -m "not rabbitmq and not quiet"
+	$(BIN)/pytest -q -m "rabbitmq or quiet"
 
 bench: install services
 	$(BIN)/python bench/run.py

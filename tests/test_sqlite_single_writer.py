@@ -231,6 +231,7 @@ def test_the_sqlite_store_reads_beside_a_writer(tmp_path: Path) -> None:
         store.dispose()
 
 
+@pytest.mark.quiet  # a bound on /healthz's answer: not measured beside the parallel tests
 def test_healthz_answers_at_once_while_another_process_holds_a_long_write(
     workdir: Path,
 ) -> None:
