@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from gatekeeper.model import Policy
 from gatekeeper.service.context import Context
 
 
@@ -31,6 +32,12 @@ class Actor:
         except (KeyError, OSError):  # pragma: no cover - no passwd entry
             name = "operator"
         return cls(name=name, is_admin=True, can_waive=True)
+
+    def reports_for(self, policy: Policy) -> bool:
+        """Whether the actor is one of the policy's ``reporters`` (by name or group)."""
+        return self.name in policy.reporters.users or bool(
+            set(self.groups) & set(policy.reporters.groups)
+        )
 
     @classmethod
     def from_identity(cls, row: Mapping[str, Any]) -> Actor:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from gatekeeper.bounds import check_results, check_text
 from gatekeeper.errors import InputError, Unauthorized
 from gatekeeper.limits import MAX_NAME_CHARS, MAX_TEXT_CHARS
-from gatekeeper.model import Decision, Policy, Result, Verdict, Waiver
+from gatekeeper.model import Decision, Result, Verdict, Waiver
 from gatekeeper.plugins import collect_named
 from gatekeeper.service.accounts import Actor
 from gatekeeper.service.context import Context
@@ -76,7 +76,7 @@ class Results:
             team = owner_of(testcase)
             if team is None:
                 unowned.append(testcase)
-            elif not actor.is_admin and not _may_report(actor, team):
+            elif not actor.is_admin and not actor.reports_for(team):
                 refused.append((testcase, team.team))
         if unowned:
             raise InputError(
@@ -254,9 +254,3 @@ class Results:
 def _cause(stored: Sequence[Result], actor: Actor) -> dict[str, Any]:
     """What a report's decision version records as its cause."""
     return {"results": [r.id for r in stored[:20]], "count": len(stored), "reporter": actor.name}
-
-
-def _may_report(actor: Actor, policy: Policy) -> bool:
-    return actor.name in policy.reporters.users or bool(
-        set(actor.groups) & set(policy.reporters.groups)
-    )

@@ -144,9 +144,7 @@ class Triage:
         owner = self.ctx.owner_of(testcase)
         if owner is None:
             raise InputError(f"unknown testcase {testcase!r}, owned by no team", key="testcase")
-        if not actor.is_admin and not (
-            actor.name in owner.reporters.users or set(actor.groups) & set(owner.reporters.groups)
-        ):
+        if not actor.is_admin and not actor.reports_for(owner):
             raise Unauthorized(f"{actor.name} is not a reporter of team {owner.team}, which "
                                f"owns {testcase}: only its reporters and admins may ask for a "
                                "rerun")  # fmt: skip
