@@ -58,6 +58,19 @@ def disabled_names(env: str | None = None) -> set[str]:
     return {name.strip() for name in raw.split(",") if name.strip()}
 
 
+# The installed plugins and their versions, per entry-point finder: reading every installed
+# distribution's metadata costs ~0.1 s, and a process may build many managers (the tests do).
+_FOUND: dict[object, tuple[tuple[metadata.EntryPoint, str], ...]] = {}
+
+
+def _installed() -> tuple[tuple[metadata.EntryPoint, str], ...]:
+    finder = metadata.entry_points
+    if finder not in _FOUND:
+        entries = sorted(finder(group=PROJECT), key=lambda e: e.name)
+        _FOUND[finder] = tuple((e, e.dist.version if e.dist else "unknown") for e in entries)
+    return _FOUND[finder]
+
+
 def make_plugin_manager(
     *,
     load_entrypoints: bool = True,
@@ -74,7 +87,7 @@ def make_plugin_manager(
         if name not in blocked:
             pm.register(importlib.import_module(module), name=name)
     if load_entrypoints:
-        for entry in sorted(metadata.entry_points(group=PROJECT), key=lambda e: e.name):
+        for entry, version in _installed():
             if entry.name in blocked or pm.get_plugin(entry.name) is not None:
                 continue
             try:
@@ -86,7 +99,7 @@ def make_plugin_manager(
                     f"GATEKEEPER_DISABLE_PLUGINS={entry.name} to run without it"
                 ) from None
             pm.register(plugin, name=entry.name)
-            pm.versions[entry.name] = entry.dist.version if entry.dist else "unknown"
+            pm.versions[entry.name] = version
     for name, plugin in extra:
         if name not in blocked:
             pm.register(plugin, name=name)

@@ -130,6 +130,7 @@ def gk_app(gk_settings: Settings, gk_clock: Clock) -> Iterator[object]:
     from gatekeeper.service import Gatekeeper
 
     app = Gatekeeper(gk_settings, pm=make_plugin_manager(), clock=gk_clock)
+    scratch.migrate(app.store)  # the real migrations once per process, then their replay
     app.start()
     yield app
     app.store.dispose()
