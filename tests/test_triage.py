@@ -18,6 +18,7 @@ from gatekeeper.errors import InputError, Unauthorized
 from gatekeeper.model import Outcome, Result
 from gatekeeper.plugins import make_plugin_manager
 from gatekeeper.service import Actor, Gatekeeper
+from gatekeeper.store import scratch
 from gatekeeper.testing import Clock
 from gatekeeper.timeutil import utcnow
 
@@ -64,6 +65,7 @@ class Hooks:
 
 def started(settings: Settings, clock: Clock) -> Any:
     app = Gatekeeper(settings, pm=make_plugin_manager(), clock=clock)
+    scratch.migrate(app.store)
     app.start()
     hooks = Hooks()
     app.pm.register(hooks)

@@ -18,6 +18,7 @@ from gitlab.v4.objects import Project, ProjectMergeRequest
 
 from gatekeeper.model import Outcome, Result
 from gatekeeper.service import Gatekeeper
+from gatekeeper.store import scratch
 
 PROJECT = "CentOS/compose"
 
@@ -195,6 +196,7 @@ def gitlab_app(
         load_entrypoints=False, extra=[("gitlab", plugin), ("gitlab-outbound", outbound)]
     )
     app = Gatekeeper(settings, pm=pm, clock=Clock(datetime(2026, 11, 24, 6, tzinfo=UTC)))
+    scratch.migrate(app.store)
     app.start()
     return app
 
@@ -388,6 +390,7 @@ def make_inbound_world(
     # the service's clock is the fake GitLab's (the wall clock): the times of notes, labels,
     # votes and statuses are then never ahead of it ([results] max_clock_skew)
     app = Gatekeeper(settings, pm=pm, clock=lambda: datetime.now(UTC))
+    scratch.migrate(app.store)
     app.start()
     cid = write_compose(tmp_path / "compose", builds=synthetic_builds(3, seed=1))
     report = app.import_compose(str(tmp_path / "compose"))
