@@ -94,15 +94,17 @@ class Bus:
         raw: bytes | None = None,
         encoding: str = "utf-8",
         headers: dict[str, Any] | None = None,
+        omit_id: bool = False,
     ) -> str:
         """Publish as a fedora-messaging publisher does (persistent, with its headers);
-        ``headers`` replace some of them, ``raw`` the JSON of ``body``."""
+        ``headers`` replace some of them, ``raw`` the JSON of ``body``; ``omit_id``: with no
+        message id (the id returned is the one it would have had)."""
         message_id = message_id or str(uuid.uuid4())
         properties = pika.BasicProperties(
             content_type="application/json",
             content_encoding=encoding,
             delivery_mode=2,
-            message_id=message_id,
+            message_id=None if omit_id else message_id,
             headers={
                 "fedora_messaging_schema": "base.message",
                 "fedora_messaging_severity": 20,
@@ -312,6 +314,11 @@ class Consumers:
 
 @pytest.fixture
 def consumers(tmp_path: Path) -> Iterator[Consumers]:
+    """Consumer processes, stopped after the test. A test on PostgreSQL asks for its
+    database (``gk_database_url``, ``gk_postgres_url``) *before* this fixture: fixtures end
+    in reverse order, and the test's schema dropped under a running consumer can wait for
+    ever (on a transaction of the consumer that waits on another of its connections, which
+    waits on the drop)."""
     found = Consumers(tmp_path)
     yield found
     found.stop_all()

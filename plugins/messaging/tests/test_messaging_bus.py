@@ -68,6 +68,25 @@ def test_messaging_pungi_message_opens_a_merge_request(
     assert message["body"]["merge_request"]["number"] == found["number"]
 
 
+def test_messaging_a_pungi_message_with_a_file_url_imports_from_the_consumers_disk(
+    tmp_path: Path, bus: Bus, consumers: Consumers, gk_config_for: Setup, sqlite_url: str
+) -> None:
+    """``location`` may be a ``file://`` URL (percent-encoded), read as a path is: from the
+    consumer's disk, for the identity of pungi's topic (the broker authenticates who
+    publishes on it)."""
+    gk_config, app = gk_config_for(sqlite_url)
+    top = tmp_path / "composes" / "a compose"
+    compose_id = write_compose(top, date="20261124", builds=synthetic_builds(3, seed=2))
+    queue = bus.queue("consumer")
+    proc = consumers.start(consumer_conf(tmp_path, bus, queue), gk_config)
+    location = (top / "compose").as_uri()
+    assert "%20" in location
+    sent = bus.publish("pungi.compose.status.change", pungi_body(compose_id, location))
+    log = consumers.wait_log(proc, f"id={sent} action=import outcome=")
+    assert f"id={sent} action=import outcome=proposed identity=pungi" in log
+    assert [row["id"] for row in app.compose_rows()] == [compose_id]
+
+
 def test_messaging_ci_messages_produce_decision_updates_heard_on_the_bus(
     tmp_path: Path, bus: Bus, consumers: Consumers, gk_config_for: Setup, sqlite_url: str
 ) -> None:

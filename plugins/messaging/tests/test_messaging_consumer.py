@@ -112,6 +112,22 @@ def test_messaging_a_redelivered_message_is_stored_once(
     assert len(rows(app)) == 1
 
 
+@pytest.mark.parametrize("message_id", [None, "", " "])
+def test_messaging_a_ci_message_without_a_message_id_is_dropped(
+    consumer: Consumer, app: Gatekeeper, caplog: pytest.LogCaptureFixture, message_id: str | None
+) -> None:
+    """A CI result's id is ``msg:<message id>``: two id-less messages would share one, and
+    the second would be a conflict (or a duplicate) of the first."""
+    for arch in ("x86_64", "aarch64"):
+        message = msg(f"{CI}.complete", ci_body(arch=arch))
+        message.id = message_id
+        with caplog.at_level(logging.INFO, "gatekeeper_messaging"), pytest.raises(Drop):
+            consumer(message)
+    lines = [r.getMessage() for r in caplog.records if "outcome=" in r.getMessage()]
+    assert len(lines) == 2 and all("outcome=dropped" in line for line in lines)
+    assert all("no message_id" in line for line in lines) and rows(app) == []
+
+
 def _result_message(kind: str, compose: str) -> Message:
     if kind == "ci":
         return msg(f"{CI}.complete", ci_body(compose=compose))

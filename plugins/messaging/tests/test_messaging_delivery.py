@@ -77,7 +77,7 @@ def test_messaging_docs_promise_at_least_once_with_the_id_and_version_to_rely_on
 
 
 def test_messaging_a_redelivery_with_another_body_is_a_conflict_and_the_first_stands(
-    tmp_path: Path, bus: Bus, consumers: Consumers, gk_config_for: Setup, gk_database_url: str
+    tmp_path: Path, bus: Bus, gk_database_url: str, consumers: Consumers, gk_config_for: Setup
 ) -> None:
     gk_config, app = gk_config_for(gk_database_url)
     app.announce(COMPOSE)
@@ -95,3 +95,39 @@ def test_messaging_a_redelivery_with_another_body_is_a_conflict_and_the_first_st
     assert results["t_functional.tier0.functional"] == Outcome.PASSED  # the first stands
     assert len(results) == 2
     wait_for(lambda: bus.depth(queue) == 0, what="an empty queue (the conflict not requeued)")
+
+
+def test_messaging_another_team_reusing_a_message_id_stores_its_own_and_shadows_nothing(
+    tmp_path: Path, bus: Bus, gk_database_url: str, consumers: Consumers, gk_config_for: Setup
+) -> None:
+    """Team B's CI (another identity, on its own topic) sends a message with the id of one of
+    team A's: its result is its own (result ids are unique per owning team), and with A's
+    testcase it is refused; A's result stands, once."""
+    gk_config, app = gk_config_for(gk_database_url)
+    app.announce(COMPOSE)
+    queue = bus.queue("consumer")
+    identities = {  # first match wins: rdo's reporter sends on .running
+        f"*.{STAGE}.running": "resultsdb",
+        f"*.{STAGE}.*": "t-functional-bot",
+    }
+    conf = consumer_conf(tmp_path, bus, queue, identities=identities)
+    proc = consumers.start(conf, gk_config)
+    team_a = bus.publish(f"{STAGE}.complete", ci_body(COMPOSE, result="passed"))
+    consumers.wait_log(proc, f"id={team_a} action=result-ci outcome=stored")
+    rdo = ci_body(COMPOSE, namespace="rdo", kind="tempest", category="smoke", result=None)
+    bus.publish(f"{STAGE}.running", rdo, message_id=team_a)
+    log = consumers.wait_log(proc, 'detail="rdo.tempest.smoke RUNNING"')
+    bus.publish(f"{STAGE}.running", ci_body(COMPOSE, result=None), message_id=team_a)
+    after = bus.publish(f"{STAGE}.complete", ci_body(COMPOSE, category="other"))
+    log = consumers.wait_log(proc, f"id={after} action=result-ci outcome=stored")
+    lines = [row for row in log.splitlines() if f"id={team_a} action=" in row]
+    assert len(lines) == 3, lines
+    assert "outcome=stored identity=t-functional-bot" in lines[0]
+    assert "outcome=stored identity=resultsdb" in lines[1]
+    assert "outcome=dropped identity=resultsdb" in lines[2] and "is not a reporter" in lines[2]
+    results = {(r.testcase, r.reporter): r.outcome for r in app.results(COMPOSE)}
+    assert results == {
+        ("t_functional.tier0.functional", "t-functional-bot"): Outcome.PASSED,
+        ("rdo.tempest.smoke", "resultsdb"): Outcome.RUNNING,
+        ("t_functional.tier0.other", "t-functional-bot"): Outcome.PASSED,
+    }

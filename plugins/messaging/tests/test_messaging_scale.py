@@ -29,7 +29,7 @@ def count(app: Gatekeeper) -> int:
 
 
 def test_messaging_kill_9_mid_stream_loses_and_doubles_nothing(
-    tmp_path: Path, bus: Bus, consumers: Consumers, gk_config_for: Setup, gk_postgres_url: str
+    tmp_path: Path, bus: Bus, gk_postgres_url: str, consumers: Consumers, gk_config_for: Setup
 ) -> None:
     gk_config, app = gk_config_for(gk_postgres_url)
     app.announce(COMPOSE)
@@ -86,7 +86,7 @@ def _answers(decision: dict[str, Any]) -> list[tuple[Any, ...]]:
 
 
 def test_messaging_two_consumers_agree_with_one_and_promote_once(
-    tmp_path: Path, bus: Bus, consumers: Consumers, gk_config_for: Setup, gk_postgres_url: str
+    tmp_path: Path, bus: Bus, gk_postgres_url: str, consumers: Consumers, gk_config_for: Setup
 ) -> None:
     stream = _stream()
     gk_config, app = gk_config_for(gk_postgres_url)  # writes the policies too

@@ -192,7 +192,7 @@ def without_time(decision: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_messaging_two_servers_and_two_consumers_agree_and_promote_once(
-    tmp_path: Path, bus: Bus, consumers: Consumers, servers: Servers, gk_postgres_url: str
+    tmp_path: Path, bus: Bus, gk_postgres_url: str, consumers: Consumers, servers: Servers
 ) -> None:
     started = time.monotonic()
     queue = bus.queue("gatekeeper")  # one durable queue shared by both consumers

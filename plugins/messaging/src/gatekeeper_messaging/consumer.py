@@ -181,12 +181,12 @@ class Consumer:
 
     # -- one message ----------------------------------------------------------------------
     def __call__(self, message: Any) -> None:
-        topic, mid = str(message.topic), str(message.id)
+        topic = str(message.topic)
         kind = self.routes.kind(topic)
         action = _action(kind, self.settings)
         identity = self.settings.identity(topic)
         started = time.monotonic()
-        fields: dict[str, object] = {"topic": topic, "id": mid, "action": action}
+        fields: dict[str, object] = {"topic": topic, "id": message.id, "action": action}
 
         def done(outcome: str, level: int = logging.INFO, **more: object) -> None:
             ms = round((time.monotonic() - started) * 1000)
@@ -255,6 +255,8 @@ class Consumer:
             published = self.app.publish(compose_id, force=True, by=identity)
             return ("already" if published.already else "published"), compose_id, None
         if action == "result-ci":
+            if message.id is None or not str(message.id).strip():  # two would share one id
+                raise Malformed("no message_id: a CI result's id is made of it")
             result = inbound.ci_result(
                 kind[len(inbound.CI_PREFIX) :],
                 body,
