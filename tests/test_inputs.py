@@ -140,3 +140,12 @@ def test_an_outcome_is_read_in_ascii_case_variants_only(text: str) -> None:
 @pytest.mark.parametrize("text", ["passed", "Passed", " PASSED ", "needs_inspection"])
 def test_an_outcome_in_any_ascii_case_is_read(text: str) -> None:
     assert Outcome.parse(text).value == text.strip().upper()
+
+
+@pytest.mark.parametrize("written", ["1.5", "1e400", "true", "[1]"])
+def test_a_result_id_is_a_string_or_an_integer(written: str) -> None:
+    text = f'[{{"testcase": "rdo.a", "outcome": "PASSED", "id": {written}}}]'
+    with pytest.raises(InputError, match=r"^f:1: \[0\]\.id: expected a string or an integer"):
+        parse_results(text, "f", CID, NOW)
+    (result,) = parse_results(text.replace(written, "12"), "f", CID, NOW)
+    assert result.id == "12"

@@ -132,9 +132,13 @@ def test_good_durations_are_accepted(deadline: str) -> None:
     assert errors == [] and policy is not None and policy.gates[0].deadline
 
 
-def test_yaml_booleans_are_accepted_for_required() -> None:
-    policy, errors = parse("team: rdo\ngates:\n  - testcase: rdo.x\n    required: no\n")
-    assert errors == [] and policy is not None and policy.gates[0].required is False
+@pytest.mark.parametrize(
+    ("word", "value"),
+    [("false", False), ("False", False), ("TRUE", True), ("no", False), ("yes", True)],
+)
+def test_yaml_booleans_are_accepted_for_required(word: str, value: bool) -> None:
+    policy, errors = parse(f"team: rdo\ngates:\n  - testcase: rdo.x\n    required: {word}\n")
+    assert errors == [] and policy is not None and policy.gates[0].required is value
 
 
 def test_same_testcase_with_different_scenarios_is_two_gates() -> None:

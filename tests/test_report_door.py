@@ -124,6 +124,35 @@ def test_names_urls_notes_and_data_have_their_documented_limits(app: Gatekeeper)
     assert stored(app) == []
 
 
+@pytest.mark.parametrize(
+    "data",
+    [{"k" * 257: 1}, {"a": [{"b": {"k" * 300: 1}}]}, {'"' * 257: 1}, {"k" * 100 + '"': "v" * 300}],
+    ids=["top-level", "nested", "quotes", "short-key-long-value"],
+)  # fmt: skip
+def test_a_data_key_over_the_name_limit_is_refused_at_any_depth(
+    app: Gatekeeper, data: dict[str, object]
+) -> None:
+    longest = max(len(k) for k in _keys(data))
+    if longest <= 256:  # a long value, or an escaped quote, beside short keys is stored
+        app.ingest([result(app, data=data)], RDO_BOT)
+        assert [r.data for r in stored(app)] == [data]
+        return
+    with pytest.raises(InputError) as caught:
+        app.ingest([result(app, data=data)], RDO_BOT)
+    assert str(caught.value) == (
+        f"[0].data: holds a key of {longest} characters; at most 256 are taken"
+    )
+    assert stored(app) == []
+
+
+def _keys(node: object) -> list[str]:
+    if isinstance(node, dict):
+        return [*node, *(k for v in node.values() for k in _keys(v))]
+    if isinstance(node, list):
+        return [k for v in node for k in _keys(v)]
+    return []
+
+
 def test_what_a_report_stores_in_all_is_bounded(
     app: Gatekeeper, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -60,6 +60,7 @@ def check_text(value: str | None, limit: int, key: str) -> None:
 
 
 _LONG_DIGITS = re.compile(r"\d{19,}")  # 2**63 - 1 has 19 digits: a shorter run is within
+_LONG_STRING = re.compile(f'[^"]{{{MAX_NAME_CHARS + 1}}}')  # what a key over the limit holds
 _dumps = json.JSONEncoder(
     separators=(",", ":"), ensure_ascii=False, allow_nan=False, check_circular=False
 ).encode
@@ -70,7 +71,9 @@ def data_problem(data: Any) -> tuple[str | None, str]:
 
     One ``json`` encoding answers most of it (size, NaN, surrogates, NUL); the tree is
     walked only when the text could hold what only a walk can tell (more brackets than
-    the depth allows, a run of 19 or more digits)."""
+    the depth allows, a run of 19 or more digits, a string long enough to be a key over
+    :data:`MAX_NAME_CHARS`: a run of that many characters without a quote, or an escaped
+    quote)."""
     try:
         text = _dumps(data)
     except ValueError as exc:  # NaN or infinity; an integer of more digits than Python converts
@@ -89,7 +92,8 @@ def data_problem(data: Any) -> tuple[str | None, str]:
     if "\\u0000" in text:
         return "holds a NUL character", text
     brackets = text.count("{") + text.count("[")
-    if brackets > MAX_DATA_DEPTH or _LONG_DIGITS.search(text):
+    long_key = len(text) > MAX_NAME_CHARS and ('\\"' in text or _LONG_STRING.search(text))
+    if brackets > MAX_DATA_DEPTH or _LONG_DIGITS.search(text) or long_key:
         problem = _walk(data, 1)
         if problem is not None:
             return problem, text
@@ -100,6 +104,11 @@ def _walk(node: Any, depth: int) -> str | None:
     if isinstance(node, dict | list):
         if depth > MAX_DATA_DEPTH:
             return f"nests deeper than {MAX_DATA_DEPTH} levels"
+        if isinstance(node, dict):
+            for key in node:
+                if isinstance(key, str) and len(key) > MAX_NAME_CHARS:
+                    return (f"holds a key of {len(key):,} characters; at most "
+                            f"{MAX_NAME_CHARS:,} are taken")  # fmt: skip
         values: Iterable[Any] = node.values() if isinstance(node, dict) else node
         for value in values:
             if (problem := _walk(value, depth + 1)) is not None:

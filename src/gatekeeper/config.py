@@ -68,6 +68,18 @@ def load_settings(
             raise ConfigError("no such configuration file", file=source) from None
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"malformed TOML: {exc}", file=source) from None
+        except UnicodeDecodeError as exc:
+            why = f"not UTF-8 text: {exc.reason} at byte {exc.start}; save the file as UTF-8"
+            raise ConfigError(why, file=source) from None
+        except ValueError as exc:  # an integer of more digits than Python converts
+            number = str(exc).split(";")[0]
+            raise ConfigError(
+                f"malformed TOML: a number too long ({number})", file=source
+            ) from None
+        except RecursionError:
+            raise ConfigError("malformed TOML: arrays nested too deep", file=source) from None
+        except OSError as exc:
+            raise ConfigError(f"cannot read: {exc.strerror or exc}", file=source) from None
     values: dict[str, Any] = {}
     if isinstance(data.get("forge"), dict):  # [forge] name = "gitlab", with [forge.gitlab]
         data = {**data, "forge": data["forge"].get("name", "local"), "_forge": data["forge"]}

@@ -8,6 +8,7 @@ file's problems at once, and nothing is returned unless the whole file is good.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
@@ -70,6 +71,9 @@ def _json_error(name: str, text: str, exc: json.JSONDecodeError, base: int = 0) 
     return InputError(f"malformed JSON: {exc.msg}", file=name, line=_line_of(text, base + exc.pos))
 
 
+_TOO_DEEP = "malformed JSON: arrays and objects nested too deep to read"
+
+
 def _number_error(exc: ValueError) -> str:
     return f"a number JSON readers cannot hold ({str(exc).split(';')[0]})"
 
@@ -89,6 +93,8 @@ def iter_json_items(text: str, name: str) -> Iterator[tuple[int, int, Any]]:
                 raise InputError(f"malformed JSON: {exc.msg}", file=name, line=number) from None
             except ValueError as exc:  # an integer of more digits than Python converts
                 raise InputError(_number_error(exc), file=name, line=number) from None
+            except RecursionError:
+                raise InputError(_TOO_DEEP, file=name, line=number) from None
             yield number - 1, number, value
         return
     pos, index = start + 1, 0
@@ -105,6 +111,8 @@ def iter_json_items(text: str, name: str) -> Iterator[tuple[int, int, Any]]:
             raise _json_error(name, text, exc) from None
         except ValueError as exc:  # an integer of more digits than Python converts
             raise InputError(_number_error(exc), file=name, line=lines.at(pos)) from None
+        except RecursionError:
+            raise InputError(_TOO_DEEP, file=name, line=lines.at(pos)) from None
         yield index, lines.at(pos), value
         index += 1
         pos = end
@@ -152,8 +160,11 @@ class _Item:
             if required:
                 self.fail(key, "missing; it is required")
             return None
-        if isinstance(value, int | float) and not isinstance(value, bool) and key == "id":
-            return str(value)
+        if key == "id" and not isinstance(value, str):  # an integer, as its digits
+            if isinstance(value, int) and not isinstance(value, bool):
+                return str(value)
+            self.fail(key, f"expected a string or an integer, got {json.dumps(value)}")
+            return None
         if not isinstance(value, str) or (required and not value.strip()):
             self.fail(key, f"expected a non-empty string, got {json.dumps(value)}")
             return None
@@ -258,7 +269,9 @@ def read_text(path: str | Path, *, limit: int = MAX_FILE_BYTES) -> str:
     name = str(path)
     try:
         with open(path, "rb") as handle:
-            data = handle.read(limit + 1)
+            if os.fstat(handle.fileno()).st_size > limit:  # known before reading a byte
+                raise InputError(f"file is over the {limit}-byte limit", file=name)
+            data = handle.read(limit + 1)  # a pipe or a growing file: bounded all the same
     except FileNotFoundError:
         raise InputError("no such file", file=name) from None
     except OSError as exc:

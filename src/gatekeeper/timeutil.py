@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
-_DURATION = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
+_DURATION = re.compile(r"^\s*([0-9]+)\s*([smhdw])\s*$")  # ASCII digits only
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
@@ -73,7 +73,7 @@ def parse_time(value: object) -> datetime:
     if not isinstance(value, str):
         raise ValueError(f"{value!r} is not a time: use ISO 8601 or epoch milliseconds")
     text = value.strip()
-    if re.fullmatch(r"-?\d{10,}", text):
+    if re.fullmatch(r"-?[0-9]{10,}", text):
         return _from_millis(int(text))
     if text.endswith(("Z", "z")):
         text = text[:-1] + "+00:00"
@@ -85,7 +85,10 @@ def parse_time(value: object) -> datetime:
         ) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00:00+01:00 is in no year of the calendar in UTC
+        raise ValueError(f"{value!r} is not a time any clock shows (in UTC)") from None
 
 
 def format_time(value: datetime) -> str:

@@ -26,7 +26,7 @@ def test_json_nested_too_deeply_is_400(client: CheckedClient, tokens: Tokens) ->
     assert response.status_code == 400
     assert response.json() == {
         "error": "bad_request",
-        "detail": "<request body>: malformed JSON: nested too deeply",
+        "detail": "<request body>:1: malformed JSON: arrays and objects nested too deep to read",
     }
 
 

@@ -65,6 +65,8 @@ def test_every_outcome_the_server_takes_is_valid_in_the_schema(
         {"note": "x" * (MAX_TEXT_CHARS + 1)},
         {"compose": "CentOS-Stream-9-20261125.0"},
         {"compose": "not a compose"},
+        {"data": {"k" * (MAX_NAME_CHARS + 1): 1}},
+        {"id": 1.5},
     ],
     ids=lambda fields: ",".join(f"{k}={str(v)[:12]!r}" for k, v in fields.items()),
 )
@@ -171,3 +173,41 @@ def test_both_lockfile_formats_answer_as_declared(
         yaml_answer = client.get(route, params=params)
         assert yaml_answer.headers["content-type"].startswith("application/yaml")
         jsonschema.validate(yaml.safe_load(yaml_answer.text), content["application/yaml"]["schema"])
+
+
+RESULTSDB = "/api/v2.0/results"
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"outcome": "GREEN"},
+        {"testcase": "x" * (MAX_NAME_CHARS + 1)},
+        {"testcase": {"name": "rdo.smoke", "ref_url": "https://x/" + "u" * MAX_URL_CHARS}},
+        {"groups": ["g" * (MAX_NAME_CHARS + 1)]},
+        {"note": "x" * (MAX_TEXT_CHARS + 1)},
+        {"ref_url": "https://x/" + "u" * MAX_URL_CHARS},
+        {"submit_time": True},
+        {"data": {"productmd.compose.id": CID, "k" * (MAX_NAME_CHARS + 1): "v"}},
+    ],
+    ids=lambda fields: ",".join(f"{k}={str(v)[:12]!r}" for k, v in fields.items()),
+)
+def test_a_resultsdb_result_refused_for_its_shape_is_invalid_in_the_schema(
+    document: dict[str, Any], client: CheckedClient, tokens: Tokens, fields: dict[str, Any]
+) -> None:
+    body = {"outcome": "PASSED", "testcase": "rdo.smoke",
+            "data": {"productmd.compose.id": CID}, **fields}  # fmt: skip
+    answer = client.post(RESULTSDB, json=body, headers=tokens.auth("rdo"))
+    assert answer.status_code == 400, answer.text
+    assert not body_validator(document, RESULTSDB).is_valid(body)
+
+
+def test_the_schema_names_the_types_a_form_file_part_may_be_declared_as(
+    document: dict[str, Any],
+) -> None:
+    for path in (RESULTS, f"{RESULTS}/{{fmt}}"):
+        operation = document["paths"][path]["post"]
+        form = operation["requestBody"]["content"]["multipart/form-data"]
+        declared = form["encoding"]["file"]["contentType"].split(", ")
+        assert {"text/*", "application/octet-stream", "application/xml"} <= set(declared)
+        assert "415" in operation["responses"]

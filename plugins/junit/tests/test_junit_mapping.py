@@ -225,6 +225,16 @@ def test_duplicates_in_one_upload_fold_into_the_worst() -> None:
     assert parsed.folded == 2
 
 
+def test_a_testcase_repeated_thousands_of_times_lists_its_first_places_and_counts_the_rest() -> (
+    None
+):
+    (result,) = read(suite(*[case()] * 4_999, case('<failure message="f"/>'))).results
+    assert result.outcome.value == "FAILED"
+    assert result.note == "worst of 5000 reports in this upload; failure: f"
+    assert result.data["occurrences"] == ["f0.xml:1"] * 100
+    assert result.data["occurrences_left_out"] == 4_900
+
+
 def test_different_keys_are_not_duplicates() -> None:
     x86 = suite(case(), props=prop("arch", "x86_64"))
     arm = suite(case('<failure message="f"/>'), props=prop("arch", "aarch64"))

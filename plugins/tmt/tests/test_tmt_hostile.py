@@ -93,6 +93,27 @@ def test_a_real_tmt_run_with_a_context_writes_anchors_and_is_read(tmp_path: Path
     assert sorted(r.testcase for r in results) == ["t.tests.a", "t.tests.b", "t.tests.c"]
 
 
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [("9" * 5000, "9" * 30 + "..."), ("0x" + "f" * 17, "0x" + "f" * 17),
+     ("-9223372036854775809", "-9223372036854775809")],
+    ids=["5000-digits", "hexadecimal", "below-the-range"],
+)  # fmt: skip
+def test_an_integer_beyond_64_bits_is_refused_at_its_line(value: str, shown: str) -> None:
+    text = f"- name: /tests/a\n  result: pass\n  serial-number: 1\n  duration: {value}\n"
+    with pytest.raises(InputError) as info:
+        parse_text(text, file=FILE)
+    assert str(info.value) == (
+        f"{FILE}:4: malformed YAML: {shown} is an integer beyond the signed 64-bit range"
+    )
+
+
+def test_the_largest_64_bit_integer_is_read() -> None:
+    text = "- name: /tests/a\n  result: pass\n  serial-number: 9223372036854775807\n"
+    (result,) = parse_text(text)
+    assert result.data["tmt"]["serial_number"] == 2**63 - 1  # type: ignore[attr-defined]
+
+
 # -- templates ----------------------------------------------------------------------------
 
 

@@ -12,29 +12,40 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
+from gatekeeper.api.errors import JSONText, UnsupportedMedia, shorten
+from gatekeeper.api.openapi import constrain, text
 from gatekeeper.api.uploads import upload_bytes
+from gatekeeper.bounds import text_problem
 from gatekeeper.errors import GatekeeperError, NotFound, Unavailable
+from gatekeeper.limits import MAX_NAME_CHARS
 from gatekeeper.service import Gatekeeper
 from gatekeeper.service.compat_greenwave import SUBJECT_TYPE, GreenwaveQuery
 from gatekeeper.timeutil import parse_time
+
+NAME = constrain(string=text(MAX_NAME_CHARS, required=True))
 
 
 class GreenwaveDecisionIn(BaseModel):
     """A Greenwave decision request about one compose."""
 
-    subject_type: str = Field(description="Only `compose` is gated by gatekeeper.")
-    subject_identifier: str = Field(description="The compose id.")
-    decision_context: str | list[str] = Field(
-        description="A decision context or a list: the policies naming one answer."
+    subject_type: str = Field(
+        description="Only `compose` is gated by gatekeeper.", json_schema_extra=NAME
     )
-    product_version: str = Field(description="Required, as upstream; echoed in waivers.")
+    subject_identifier: str = Field(description="The compose id.", json_schema_extra=NAME)
+    decision_context: str | list[Annotated[str, Field(json_schema_extra=NAME)]] = Field(
+        description="A decision context or a list: the policies naming one answer.",
+        json_schema_extra=NAME,
+    )
+    product_version: str = Field(
+        description="Required, as upstream; echoed in waivers.", json_schema_extra=NAME
+    )
     verbose: bool = Field(False, description="Add the results and waivers considered.")
     when: str | None = Field(
         None, description="Decide as of this past time (ISO 8601, UTC when no zone)."
@@ -107,6 +118,13 @@ def _text(data: Mapping[str, Any], key: str, what: str) -> str:
     value = data.get(key)
     if not isinstance(value, str) or not value.strip():
         raise BadRequest(f"Invalid {what}, must be a non-empty string")
+    return _name(value, what)
+
+
+def _name(value: str, what: str) -> str:
+    """``value``, if it is a name gatekeeper may hold (Unicode, no NUL, 256 characters)."""
+    if (problem := text_problem(value, MAX_NAME_CHARS)) is not None:
+        raise BadRequest(f"Invalid {what}: {problem}")
     return value
 
 
@@ -135,9 +153,9 @@ def _subject(data: Mapping[str, Any]) -> tuple[str, str]:
             raise BadRequest("Invalid subject, gatekeeper decides one compose per request")
         subject = subjects[0]
         if isinstance(subject.get("productmd.compose.id"), str):
-            return SUBJECT_TYPE, subject["productmd.compose.id"]
+            return SUBJECT_TYPE, _name(subject["productmd.compose.id"], "subject")
         if isinstance(subject.get("type"), str) and isinstance(subject.get("item"), str):
-            return subject["type"], subject["item"]
+            return subject["type"], _name(subject["item"], "subject")
         raise BadRequest("Could not detect subject_identifier.")
     if "subject_type" not in data:
         raise BadRequest('Missing required "subject_type" parameter')
@@ -167,6 +185,7 @@ def read_query(data: Any) -> GreenwaveQuery:
         contexts = [contexts]
     if not isinstance(contexts, list) or not all(isinstance(c, str) and c for c in contexts):
         raise BadRequest("Invalid decision_context, must be a string or a list of strings")
+    contexts = [_name(c, "decision_context") for c in contexts]
     verbose = data.get("verbose", False)
     if not isinstance(verbose, bool):
         raise BadRequest("Invalid verbose flag, must be a bool")
@@ -191,7 +210,7 @@ def read_query(data: Any) -> GreenwaveQuery:
 
 
 def _error(message: str, status: int) -> JSONResponse:
-    return JSONResponse({"message": message}, status_code=status)
+    return JSONText({"message": shorten(message)}, status_code=status)
 
 
 def router(app: Gatekeeper) -> APIRouter:
@@ -211,10 +230,13 @@ def router(app: Gatekeeper) -> APIRouter:
         out. Never recorded. Gatekeeper's answer types beyond Greenwave's are mapped
         (pending -> test-result-missing, overdue -> test-result-failed, overdue-ignored ->
         test-result-missing-waived); each requirement keeps its own as ``gatekeeper_type``."""
-        body = await upload_bytes(request)
+        try:
+            body = await upload_bytes(request)
+        except GatekeeperError as exc:  # a form with no file part, one of an image type...
+            return _error(str(exc), 415 if isinstance(exc, UnsupportedMedia) else 400)
         try:
             data = json.loads(body) if body.strip() else None
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, RecursionError):  # not JSON, not UTF-8, nested too deeply
             return _error("Failed to decode JSON object", 400)
         try:
             query = read_query(data)

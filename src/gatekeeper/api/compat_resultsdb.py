@@ -18,16 +18,17 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBasic, HTTPBasicCredentials
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 from starlette.exceptions import HTTPException
 
 from gatekeeper.api.auth import bearer
-from gatekeeper.api.errors import gatekeeper_error
+from gatekeeper.api.errors import JSONText, gatekeeper_error, http_detail, shorten
 from gatekeeper.api.models import ErrorBody
+from gatekeeper.api.openapi import DATA_KEYS, EPOCH_MS, OUTCOME, constrain, replace, text
 from gatekeeper.errors import GatekeeperError
+from gatekeeper.limits import MAX_NAME_CHARS, MAX_TEXT_CHARS, MAX_URL_CHARS
 from gatekeeper.model import Result
 from gatekeeper.service import Actor, Gatekeeper
 from gatekeeper.service.compat_resultsdb import (
@@ -52,34 +53,43 @@ class Message(BaseModel):
     message: str
 
 
+NAME = constrain(string=text(MAX_NAME_CHARS, required=True))
+URL = constrain(string=text(MAX_URL_CHARS))
+
+
 class TestcaseIn(BaseModel):
-    name: str
-    ref_url: str | None = None
+    name: str = Field(json_schema_extra=NAME)
+    ref_url: str | None = Field(None, json_schema_extra=URL)
 
 
 class GroupIn(BaseModel):
     model_config = ConfigDict(extra="allow")
-    uuid: str
-    description: str | None = None
-    ref_url: str | None = None
+    uuid: str = Field(json_schema_extra=NAME)
+    description: str | None = Field(None, json_schema_extra=constrain(string=text(MAX_TEXT_CHARS)))
+    ref_url: str | None = Field(None, json_schema_extra=URL)
 
 
 class ResultIn(BaseModel):
     """Upstream's ``create_result`` body; ``_auth_token`` is ``ResultsDBapi``'s token."""
 
     model_config = ConfigDict(populate_by_name=True)
-    outcome: str = Field(description="PASSED, INFO, FAILED, NEEDS_INSPECTION, ERROR, ...")
-    testcase: str | TestcaseIn
-    groups: list[str | GroupIn] | None = None
-    note: str | None = None
-    ref_url: str | None = None
+    outcome: str = Field(json_schema_extra=replace(OUTCOME))
+    testcase: str | TestcaseIn = Field(json_schema_extra=NAME)
+    groups: list[Annotated[str, Field(json_schema_extra=NAME)] | GroupIn] | None = None
+    note: str | None = Field(None, json_schema_extra=constrain(string=text(MAX_TEXT_CHARS)))
+    ref_url: str | None = Field(None, json_schema_extra=URL)
     data: dict[str, Any] | None = Field(
         None,
         description="Extra data: a string or a list per key. productmd.compose.id (or type "
         "productmd-compose and item) names the compose; scenario, system_architecture, "
         "system_variant the rest of the result's key",
+        json_schema_extra=constrain(object=DATA_KEYS),
     )
-    submit_time: int | str | None = Field(None, description="Epoch milliseconds or ISO 8601")
+    submit_time: StrictInt | StrictStr | None = Field(
+        None,
+        description="Epoch milliseconds or ISO 8601",
+        json_schema_extra=constrain(integer=EPOCH_MS),
+    )
     auth_token: str | None = Field(None, alias="_auth_token")
 
 
@@ -156,9 +166,9 @@ class _Route(APIRoute):
                     for e in exc.errors()
                 )
             except HTTPException as exc:
-                status, message, headers = exc.status_code, str(exc.detail), exc.headers
-            return JSONResponse(
-                {"message": message}, status_code=status, headers=dict(headers or {})
+                status, message, headers = exc.status_code, http_detail(exc), exc.headers
+            return JSONText(
+                {"message": shorten(message)}, status_code=status, headers=dict(headers or {})
             )
 
         return handle

@@ -30,7 +30,7 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
 from starlette.exceptions import HTTPException
 
 from gatekeeper.api.auth import actor_dependency
-from gatekeeper.api.errors import gatekeeper_error
+from gatekeeper.api.errors import JSONText, gatekeeper_error, http_detail, shorten
 from gatekeeper.api.models import BUG_URL, EXPIRES, ErrorBody, is_none
 from gatekeeper.api.openapi import constrain, text
 from gatekeeper.errors import GatekeeperError
@@ -160,11 +160,10 @@ def waiverdb_error(exc: Exception) -> JSONResponse:
         }
         return JSONResponse({"message": messages}, status_code=400)
     if isinstance(exc, HTTPException):
-        detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
-        return JSONResponse({"message": detail}, exc.status_code, headers=exc.headers)
+        return JSONText({"message": http_detail(exc)}, exc.status_code, headers=exc.headers)
     assert isinstance(exc, GatekeeperError)
     status = gatekeeper_error(exc).status_code
-    return JSONResponse({"message": str(exc)}, status_code=400 if status == 422 else status)
+    return JSONText({"message": shorten(str(exc))}, status_code=400 if status == 422 else status)
 
 
 class WaiverDBRoute(APIRoute):

@@ -11,10 +11,16 @@ out of range) is 422 and nothing is stored; a store that cannot be reached
 (:class:`~gatekeeper.errors.StoreUnavailable`) is 503; a compose location that cannot be
 fetched (:class:`~gatekeeper.errors.FetchError`) is 503 when the server is
 unreachable or failing (a later try may work), else 422.
+
+An answer repeats at most :data:`MAX_MESSAGE_CHARS` of a message (the value it quotes may be
+a megabyte long), and writes a lone surrogate it quotes as JSON's ``\\uD800`` escape, as the
+request had it (UTF-8 has none). A JSON body FastAPI cannot read says why, at ``<request
+body>``: nested too deep, a number no JSON reader holds, not UTF-8.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -60,8 +66,47 @@ _HTTP_KINDS = {
 }
 
 
+BODY = "<request body>"
+MAX_MESSAGE_CHARS = 1_000
+"""The characters of one message an answer repeats: its beginning and its end."""
+
+
 class Unparseable(GatekeeperError):
     """A request body that cannot be read at all (not UTF-8, not JSON): 400."""
+
+
+class UnsupportedMedia(GatekeeperError):
+    """A body (or a form's file part) declared as a type no parser reads: 415."""
+
+
+class JSONText(JSONResponse):
+    """A JSON answer that can repeat a lone surrogate of the request (as ``\\ud800``)."""
+
+    def render(self, content: Any) -> bytes:
+        try:
+            return super().render(content)
+        except UnicodeEncodeError:
+            return json.dumps(content, allow_nan=False, separators=(",", ":")).encode()
+
+
+def shorten(message: str) -> str:
+    """``message``, or its beginning and end when it is over :data:`MAX_MESSAGE_CHARS`."""
+    if len(message) <= MAX_MESSAGE_CHARS:
+        return message
+    left = len(message) - 600
+    return f"{message[:400]} ... ({left:,} characters left out) ... {message[-200:]}"
+
+
+def http_detail(exc: StarletteHTTPException) -> str:
+    """An HTTP error's message; FastAPI's 'There was an error parsing the body' says why."""
+    cause = exc.__cause__
+    if exc.status_code == 400 and isinstance(cause, RecursionError):
+        return f"{BODY}: malformed JSON: arrays and objects nested too deep to read"
+    if exc.status_code == 400 and isinstance(cause, UnicodeDecodeError):
+        return f"{BODY}: not UTF-8 text (byte {cause.start})"
+    if exc.status_code == 400 and isinstance(cause, ValueError):  # int('9' * 5000)
+        return f"{BODY}: a number JSON readers cannot hold ({str(cause).split(';')[0]})"
+    return shorten(exc.detail if isinstance(exc.detail, str) else str(exc.detail))
 
 
 def error_response(
@@ -71,15 +116,21 @@ def error_response(
     errors: list[str] | None = None,
     headers: Mapping[str, str] | None = None,
 ) -> JSONResponse:
-    body: dict[str, Any] = {"error": kind, "detail": detail}
+    """The error answer; ``errors``, when given, are the messages ``detail`` joins."""
+    if errors is not None:
+        errors = [shorten(e) for e in errors]
+        detail = "\n".join(errors)
+    body: dict[str, Any] = {"error": kind, "detail": shorten(detail) if errors is None else detail}
     if errors is not None:
         body["errors"] = errors
-    return JSONResponse(body, status_code=status, headers=dict(headers or {}))
+    return JSONText(body, status_code=status, headers=dict(headers or {}))
 
 
 def gatekeeper_error(exc: GatekeeperError) -> JSONResponse:
     if isinstance(exc, Unparseable):
         return error_response(400, "bad_request", str(exc))
+    if isinstance(exc, UnsupportedMedia):
+        return error_response(415, "unsupported_media_type", str(exc))
     if isinstance(exc, FetchError):
         return fetch_failed(exc)
     status, kind = 422, "invalid_input"
@@ -122,8 +173,7 @@ def install(api: FastAPI) -> None:
     async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
         kind = _HTTP_KINDS.get(exc.status_code, "error")
-        detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
-        return error_response(exc.status_code, kind, detail, headers=exc.headers)
+        return error_response(exc.status_code, kind, http_detail(exc), headers=exc.headers)
 
     api.add_exception_handler(GatekeeperError, on_gatekeeper_error)
     api.add_exception_handler(RequestValidationError, on_validation_error)

@@ -8,7 +8,16 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from gatekeeper.api.openapi import COMPOSE_ID, EPOCH_MS, INT64, OUTCOME, constrain, replace, text
+from gatekeeper.api.openapi import (
+    COMPOSE_ID,
+    DATA_KEYS,
+    EPOCH_MS,
+    INT64,
+    OUTCOME,
+    constrain,
+    replace,
+    text,
+)
 from gatekeeper.limits import MAX_ID_CHARS, MAX_NAME_CHARS, MAX_TEXT_CHARS, MAX_URL_CHARS
 
 NAME = constrain(string=text(MAX_NAME_CHARS))
@@ -191,7 +200,7 @@ class ResultIn(BaseModel):
         description="ISO 8601, or epoch milliseconds; no later than the server's clock allows",
         json_schema_extra=constrain(integer=EPOCH_MS),
     )
-    data: dict[str, Any] | None = None
+    data: dict[str, Any] | None = Field(None, json_schema_extra=constrain(object=DATA_KEYS))
 
 
 class ResultOut(BaseModel):

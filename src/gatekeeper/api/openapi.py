@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from gatekeeper.limits import MAX_DATA_INTEGER, MAX_REPORT_RESULTS
+from gatekeeper.limits import MAX_DATA_INTEGER, MAX_NAME_CHARS, MAX_REPORT_RESULTS
 from gatekeeper.model import Outcome
 
 JsonDict = dict[str, Any]
@@ -93,6 +93,8 @@ def refine(document: JsonDict, formats: Iterable[str], options: Iterable[str]) -
     return document
 
 
+DATA_KEYS: JsonDict = {"propertyNames": {"maxLength": MAX_NAME_CHARS}}
+"""A result's ``data``: its keys are names (at most 256 characters, nested ones too)."""
 ITEMS = {"minItems": 1, "maxItems": MAX_REPORT_RESULTS}
 """The results of one JSON upload."""
 INT64 = {"type": "integer", "minimum": -MAX_DATA_INTEGER - 1, "maximum": MAX_DATA_INTEGER}

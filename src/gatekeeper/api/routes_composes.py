@@ -24,9 +24,11 @@ from gatekeeper.api.models import (
     PublishOut,
 )
 from gatekeeper.api.openapi import FCOS_LOCKFILE, RPM_LOCKFILE
+from gatekeeper.bounds import check_text
 from gatekeeper.compose import RPM_LOCKFILE_NAME
 from gatekeeper.compose.diff import BuildChange
 from gatekeeper.errors import InputError
+from gatekeeper.limits import MAX_URL_CHARS
 from gatekeeper.model import Build
 from gatekeeper.service import Actor, Gatekeeper
 from gatekeeper.service.reads import MAX_LIMIT, MAX_OFFSET, Page
@@ -96,6 +98,7 @@ def router(app: Gatekeeper) -> APIRouter:
         path or file:// URL is read from the server's disk). 201 when it is new; importing
         it again changes nothing (200)."""
         require_admin(actor, "announce composes")
+        check_text(body.location, MAX_URL_CHARS, "location")  # before any file or URL is named
         report = app.import_compose(body.location, with_debuginfo=body.with_debuginfo)
         if not report.created:
             response.status_code = 200

@@ -20,7 +20,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from gatekeeper.api.auth import actor_dependency
-from gatekeeper.api.errors import Unparseable, responses
+from gatekeeper.api.errors import BODY, Unparseable, responses
 from gatekeeper.api.metrics import ApiMetrics
 from gatekeeper.api.models import (
     IngestOut,
@@ -32,7 +32,7 @@ from gatekeeper.api.models import (
 )
 from gatekeeper.api.openapi import ITEMS
 from gatekeeper.api.routes_composes import next_url
-from gatekeeper.api.uploads import BODY, FORM, FORM_SCHEMA, upload_bytes
+from gatekeeper.api.uploads import FORM, FORM_ENCODING, FORM_SCHEMA, upload_bytes
 from gatekeeper.errors import InputError
 from gatekeeper.inputs import parse_results
 from gatekeeper.model import Result
@@ -44,7 +44,8 @@ CALLER_OPTIONS = frozenset(
     {"namespace", "arch", "scenario", "variant", "ref_url", "run_id", "plan", "log_url", "run"}
 )
 _WRITE_ERRORS = responses(400, 401, 403, 404, 413, 422)
-_REPORT_ERRORS = responses(400, 401, 403, 404, 409, 413, 422)  # 409: a result id reused
+# 409: a result id reused; 415: a form's file part declared as an image, an archive...
+_REPORT_ERRORS = responses(400, 401, 403, 404, 409, 413, 415, 422)
 _JSON_UPLOAD = {
     "requestBody": {
         "required": True,
@@ -58,7 +59,7 @@ _JSON_UPLOAD = {
                 }
             },
             "application/jsonl": {"schema": {"type": "string"}},
-            FORM: {"schema": FORM_SCHEMA},
+            FORM: {"schema": FORM_SCHEMA, "encoding": FORM_ENCODING},
         },
     }
 }
@@ -68,7 +69,7 @@ _FILE_UPLOAD = {
         "description": "The file, as the format's parser reads it (e.g. JUnit XML)",
         "content": {
             "application/octet-stream": {"schema": {"type": "string"}},
-            FORM: {"schema": FORM_SCHEMA},
+            FORM: {"schema": FORM_SCHEMA, "encoding": FORM_ENCODING},
         },
     }
 }
@@ -116,7 +117,9 @@ def parse_body(text: str, compose_id: str, now: datetime) -> list[Result]:
             raise Unparseable(exc.message, file=exc.file, line=exc.line) from None
         raise
     except RecursionError:
-        raise Unparseable("malformed JSON: nested too deeply", file=BODY) from None
+        raise Unparseable(
+            "malformed JSON: arrays and objects nested too deep to read", file=BODY
+        ) from None
     if not results:
         raise InputError(f"the body holds no result of compose {compose_id}", file=BODY)
     return results

@@ -6,7 +6,8 @@ nothing else: the upload's options stay in the query string, as for a raw body. 
 read (python-multipart, through Starlette) under the same ``[api] max_body_bytes`` cap as
 any body: the cap counts the bytes received (:mod:`gatekeeper.api.middleware`), so a form
 over it is 413 however it is sent. A form of more than :data:`MAX_FORM_PARTS` file parts
-(or as many other fields) is refused as it is read.
+(or as many other fields) is refused as it is read. A file part declared as a type no
+results file is (an image, an archive: :func:`readable_type`) is 415.
 """
 
 from __future__ import annotations
@@ -17,13 +18,17 @@ from fastapi import Request
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 
-from gatekeeper.api.errors import Unparseable
+from gatekeeper.api.errors import BODY, Unparseable, UnsupportedMedia
 from gatekeeper.errors import InputError
 
-BODY = "<request body>"
 FORM = "multipart/form-data"
 MAX_FORM_PARTS = 16
 _HOW = "e.g. curl -F file=@results.xml URL"
+TEXT_TYPES = frozenset({"application/octet-stream", "application/json", "application/jsonl",
+                        "application/x-ndjson", "application/xml", "application/yaml",
+                        "application/x-yaml"})  # fmt: skip
+"""What a file part may be declared as, besides ``text/*`` and ``*+json``, ``*+xml``,
+``*+yaml`` (curl declares ``application/octet-stream`` or a type by the file's extension)."""
 
 
 def is_form(request: Request) -> bool:
@@ -75,8 +80,23 @@ async def _one_file(items: list[tuple[str, Any]]) -> bytes:
                 file=BODY,
                 key=name,
             )
-    data: bytes = await files[0][1].read()
+    name, part = files[0]
+    if not readable_type(part.content_type):
+        raise UnsupportedMedia(
+            f"the file part is declared {part.content_type}, which no results file is: send "
+            "its text as text/*, application/octet-stream, JSON, XML or YAML (or undeclared)",
+            file=BODY,
+            key=name,
+        )
+    data: bytes = await part.read()
     return data
+
+
+def readable_type(declared: str | None) -> bool:
+    """Whether a file part declared as ``declared`` may hold a results file's text."""
+    media = (declared or "").split(";", 1)[0].strip().lower()
+    return (not media or media.startswith("text/") or media in TEXT_TYPES
+            or media.endswith(("+json", "+xml", "+yaml")))  # fmt: skip
 
 
 FORM_SCHEMA: dict[str, Any] = {
@@ -92,3 +112,7 @@ FORM_SCHEMA: dict[str, Any] = {
     "additionalProperties": False,
 }
 """The OpenAPI schema of a form upload."""
+FORM_ENCODING: dict[str, Any] = {
+    "file": {"contentType": ", ".join(["text/*", *sorted(TEXT_TYPES)])}
+}
+"""The OpenAPI ``encoding`` of a form upload: the types its file part may be declared as."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import wraps
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
@@ -12,7 +12,7 @@ import click
 
 from gatekeeper.config import Settings, load_settings
 from gatekeeper.errors import ErrorGroup, GatekeeperError, InputError
-from gatekeeper.timeutil import parse_time
+from gatekeeper.timeutil import format_time, parse_time
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -40,6 +40,24 @@ def located(func: F) -> F:
             fail(exc)
 
     return wrapper  # type: ignore[return-value]
+
+
+class ComposeIdType(click.ParamType[str, str]):
+    """A compose id argument, checked against the one grammar (:class:`ComposeId`) before
+    anything is opened: another text is bad usage (exit 2), whichever command takes it."""
+
+    name = "compose_id"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        from gatekeeper.model import ComposeId
+
+        try:
+            return ComposeId.parse(value).id
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+COMPOSE_ID = ComposeIdType()
 
 
 class State:
@@ -78,13 +96,25 @@ def console(*, stderr: bool = False) -> Console:
     return Console(stderr=stderr, soft_wrap=False, width=None if stream.isatty() else 160)
 
 
+LATEST_TIME = datetime(9000, 1, 1, tzinfo=UTC)
+"""The latest time an option takes (``--now``, ``--announced``, ``--at``): deadlines and
+expiries counted from it stay within the calendar (year 9999)."""
+
+
 def _time(value: str | None, what: str) -> datetime | None:
     if value is None:
         return None
     try:
-        return parse_time(value)
+        when = parse_time(value)
     except ValueError as exc:
         raise InputError(str(exc), key=what) from None
+    if when >= LATEST_TIME:
+        raise InputError(
+            f"{value!r} is not before {format_time(LATEST_TIME)}: a deadline counted from it "
+            "would pass the end of the calendar",
+            key=what,
+        )
+    return when
 
 
 def reporter_option(func: F) -> F:

@@ -8,7 +8,7 @@ import time
 import click
 
 from gatekeeper.cli import output
-from gatekeeper.cli.common import State, _time, console, located
+from gatekeeper.cli.common import COMPOSE_ID, State, _time, console, located
 from gatekeeper.errors import NotFound
 
 
@@ -18,7 +18,7 @@ def compose() -> None:
 
 
 @compose.command("announce")
-@click.argument("compose_id")
+@click.argument("compose_id", type=COMPOSE_ID)
 @click.option("--at", "at_text", help="Announcement time (default: now).")
 @click.pass_obj
 @located
@@ -71,7 +71,7 @@ def compose_import(state: State, location: str, with_debuginfo: bool) -> None:
 
 
 @compose.command("published")
-@click.argument("compose_id")
+@click.argument("compose_id", type=COMPOSE_ID)
 @click.option(
     "--force",
     is_flag=True,

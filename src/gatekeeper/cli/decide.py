@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, NoReturn
 import click
 
 from gatekeeper.cli import output as render
-from gatekeeper.cli.common import State, _time, console, located
+from gatekeeper.cli.common import COMPOSE_ID, State, _time, console, located
 from gatekeeper.errors import InputError
 from gatekeeper.model import FAILED, PASSED, PENDING, Compose, Decision
 
@@ -34,7 +34,7 @@ def print_decision(decided: Decision, as_json: bool) -> NoReturn:
 
 
 @click.command()
-@click.argument("compose_id")
+@click.argument("compose_id", type=COMPOSE_ID)
 @click.option(
     "--policies",
     "policies_dir",
@@ -106,7 +106,7 @@ def _with_policies(settings: Settings, policies_dir: str) -> Settings:
 
 
 @click.command()
-@click.argument("compose_id")
+@click.argument("compose_id", type=COMPOSE_ID)
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
 @located

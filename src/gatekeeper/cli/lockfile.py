@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from gatekeeper.cli.common import State, located
+from gatekeeper.cli.common import COMPOSE_ID, State, located
 from gatekeeper.compose import LOCKFILE_FORMATS as FORMATS
 from gatekeeper.compose import RPM_LOCKFILE_NAME
 from gatekeeper.errors import InputError
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 
 @click.command("lockfile")
-@click.argument("compose_id")
+@click.argument("compose_id", type=COMPOSE_ID)
 @click.option(
     "--format",
     "fmt",
@@ -110,8 +110,8 @@ def _all_arches(app: Gatekeeper, compose_id: str) -> list[str]:
 
 
 @click.command("diff")
-@click.argument("old_id")
-@click.argument("new_id")
+@click.argument("old_id", type=COMPOSE_ID)
+@click.argument("new_id", type=COMPOSE_ID)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_obj
 @located

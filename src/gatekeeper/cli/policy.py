@@ -75,6 +75,7 @@ def policy_import_greenwave(
     from gatekeeper.inputs import read_text
     from gatekeeper.policy import load_policies
     from gatekeeper.policy.greenwave_import import import_greenwave
+    from gatekeeper.policy.reader import MAX_POLICY_BYTES
 
     mapping: dict[str, str] = {}
     for item in products:
@@ -82,7 +83,8 @@ def policy_import_greenwave(
         if not sep or not version or not product:
             raise InputError(f"expected VERSION=PRODUCT, got '{item}'", key="--product")
         mapping[version] = product
-    imported = import_greenwave([(f, read_text(f)) for f in files], mapping)
+    texts = [(f, read_text(f, limit=MAX_POLICY_BYTES)) for f in files]
+    imported = import_greenwave(texts, mapping)
     for note in imported.notes:
         click.echo(f"warning: {note}", err=True)
     count = len(imported.notes)

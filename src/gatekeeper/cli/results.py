@@ -7,7 +7,7 @@ import json
 import click
 
 from gatekeeper.cli import output as render
-from gatekeeper.cli.common import State, _time, console, located, print_report
+from gatekeeper.cli.common import COMPOSE_ID, State, _time, console, located, print_report
 from gatekeeper.errors import InputError
 from gatekeeper.model import Outcome, Result
 from gatekeeper.timeutil import format_time
@@ -19,7 +19,7 @@ def result() -> None:
 
 
 @result.command("add")
-@click.argument("compose_id")
+@click.argument("compose_id", type=COMPOSE_ID)
 @click.argument("testcase", required=False)
 @click.argument("outcome", required=False)
 @click.option(
@@ -93,7 +93,7 @@ def report() -> None:
 
 
 @click.command("results")
-@click.argument("compose_id")
+@click.argument("compose_id", type=COMPOSE_ID)
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
 @located
@@ -107,7 +107,7 @@ def results_cmd(state: State, compose_id: str, as_json: bool) -> None:
 
 
 @click.command()
-@click.argument("compose_id")
+@click.argument("compose_id", type=COMPOSE_ID)
 @click.argument("testcase")
 @click.option("--comment", "-m", required=True, help="Why the waiver is granted (or revoked).")
 @click.option("--scenario")

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from gatekeeper.cli.common import State, console, located
+from gatekeeper.cli.common import COMPOSE_ID, State, console, located
 from gatekeeper.cli.output import new_table
 from gatekeeper.timeutil import format_time
 
@@ -114,7 +114,7 @@ def _narrowed(request: RerunRequest) -> str:
 
 
 @click.command("rerun")
-@click.argument("compose_id")
+@click.argument("compose_id", type=COMPOSE_ID)
 @click.argument("testcase")
 @click.option("--arch", help="Only this arch (default: every one).")
 @click.option("--scenario", help="Only this scenario (default: every one).")
@@ -149,7 +149,7 @@ def _where(answer: Answer) -> str:
 
 
 @click.command("reruns")
-@click.argument("compose_id")
+@click.argument("compose_id", type=COMPOSE_ID)
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
 @located

@@ -303,6 +303,13 @@ def parse_json(data: bytes, *, file: str) -> dict[str, Any]:
         ) from None
     except UnicodeDecodeError as exc:
         raise InputError(f"not UTF-8 text: {exc.reason} at byte {exc.start}", file=file) from None
+    except ValueError as exc:  # an integer of more digits than Python converts
+        number = str(exc).split(";")[0]
+        raise InputError(f"not valid JSON: a number JSON readers cannot hold ({number})",
+                         file=file) from None  # fmt: skip
+    except RecursionError:
+        raise InputError("not valid JSON: arrays and objects nested too deep to read",
+                         file=file) from None  # fmt: skip
     if not isinstance(doc, dict):
         raise InputError(f"expected a JSON object, found {kind_of(doc)}", file=file)
     return doc

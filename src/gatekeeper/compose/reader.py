@@ -49,8 +49,8 @@ COMPOSE_TYPE_SUFFIX = dict(production="", test=".t", nightly=".n", ci=".ci", dev
 # productmd.composeinfo.COMPOSE_TYPE_SUFFIXES: what the suffix of a pre-0.3 id says
 _ID_SUFFIX_TYPE = {suffix[1:]: t for t, suffix in COMPOSE_TYPE_SUFFIX.items() if suffix}
 _ID_SUFFIX_TYPE.update(test="test", nightly="nightly")
-_LEGACY_ID = re.compile(r".*(?P<date>\d{8})(?:\.(?P<type>[a-z]+))?(?:\.(?P<respin>\d+))?")
-_DATE = re.compile(r"\d{8}")
+_LEGACY_ID = re.compile(r".*(?P<date>[0-9]{8})(?:\.(?P<type>[a-z]+))?(?:\.(?P<respin>[0-9]+))?")
+_DATE = re.compile(r"[0-9]{8}")
 SOURCE_ARCHES = frozenset({"src", "nosrc"})
 DEBUG_SUFFIXES = ("-debuginfo", "-debugsource")
 

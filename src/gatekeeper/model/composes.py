@@ -36,12 +36,16 @@ COMPOSE_TYPE_SUFFIXES = {
     "ci": "ci",
     "d": "development",
 }
-# a product is productmd's short-version[-base...]: letters, digits and ._+- (never "..",
-# "/" or blanks: an id names git branches and paths)
+# a product is productmd's short-version[-base...]: ASCII letters, digits and ._+- (never
+# "..", "/" or blanks: an id names git branches and paths); digits are ASCII ones only
 _COMPOSE_ID = re.compile(
-    r"(?P<product>[A-Za-z0-9][A-Za-z0-9._+-]*?)-(?P<date>\d{8})"
-    r"(?:\.(?P<suffix>n|t|ci|d))?\.(?P<respin>\d+)"
+    r"(?P<product>[A-Za-z0-9][A-Za-z0-9._+-]*?)-(?P<date>[0-9]{8})"
+    r"(?:\.(?P<suffix>n|t|ci|d))?\.(?P<respin>[0-9]+)"
 )
+MAX_COMPOSE_ID_CHARS = 128
+"""The longest compose id: it names a git branch, and its product a repository directory."""
+MAX_RESPIN = 2**31 - 1
+"""The largest respin (a 32-bit integer in every store)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,24 +64,37 @@ class ComposeId:
 
     @classmethod
     def parse(cls, compose_id: str) -> ComposeId:
-        match = _COMPOSE_ID.fullmatch(compose_id.strip()) if isinstance(compose_id, str) else None
+        """The id's parts; raises ValueError saying why it is not a compose id (no blanks
+        around it are taken either: the id is the text as given)."""
+        if not isinstance(compose_id, str):
+            raise ValueError(f"{compose_id!r} is not a compose id: expected a string")
+        if len(compose_id) > MAX_COMPOSE_ID_CHARS:
+            raise ValueError(
+                f"{compose_id[:40]!r}... is not a compose id: it is {len(compose_id):,} "
+                f"characters long; at most {MAX_COMPOSE_ID_CHARS} are taken"
+            )
+        match = _COMPOSE_ID.fullmatch(compose_id)
         if not match or "-" not in match.group("product") or ".." in match.group("product"):
             raise ValueError(
                 f"{compose_id!r} is not a compose id: expected "
                 "<short>-<version>-<YYYYMMDD>[.<n|t|ci|d>].<respin>, "
                 "like CentOS-Stream-9-20261124.0"
             )
-        date = match.group("date")
+        date, respin = match.group("date"), match.group("respin")
         try:
             datetime.strptime(date, "%Y%m%d")
         except ValueError:
             raise ValueError(f"{compose_id!r} is not a compose id: {date} is not a date") from None
+        if len(respin) > 10 or int(respin) > MAX_RESPIN:
+            raise ValueError(
+                f"{compose_id!r} is not a compose id: respin {respin} is more than {MAX_RESPIN}"
+            )
         return cls(
-            id=compose_id.strip(),
+            id=compose_id,
             product=match.group("product"),
             date=date,
             type=COMPOSE_TYPE_SUFFIXES[match.group("suffix") or ""],
-            respin=int(match.group("respin")),
+            respin=int(respin),
         )
 
     @property

@@ -128,7 +128,7 @@ def product_globs(version: str, mapping: Mapping[str, str]) -> tuple[list[str], 
     """
     if version in mapping:
         return [mapping[version]], None
-    if match := re.fullmatch(r"c(\d+)s", version, re.IGNORECASE):
+    if match := re.fullmatch(r"c([0-9]+)s", version, re.IGNORECASE | re.ASCII):
         return [f"CentOS-Stream-{match.group(1)}"], None
     for prefix, short in _PRODUCTS.items():
         if version.lower().startswith(prefix + "-") and len(version) > len(prefix) + 1:

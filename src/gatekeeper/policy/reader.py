@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from fnmatch import fnmatchcase
 from pathlib import Path
 
@@ -40,6 +41,10 @@ GATE_KEYS = ("testcase", "arches", "scenario", "required", "deadline", "on_missi
              "waivers")  # fmt: skip
 WAIVER_KEYS = ("require_bug", "max_expires")
 POLICY_SUFFIXES = (".yaml", ".yml")
+MAX_POLICY_BYTES = 1024 * 1024
+"""The largest policy file read (its size is checked before it is read)."""
+MAX_DEADLINE = timedelta(days=366)
+"""The longest ``deadline`` of a gate (counted from the announcement)."""
 
 
 # -- matching ---------------------------------------------------------------------------------
@@ -158,6 +163,15 @@ class _PolicyReader:
             return None
         return WaiverRules(require_bug=bug, max_expires=most)
 
+    def deadline(self, node: yaml.Node, path: str) -> timedelta | None:
+        """A gate's deadline: a positive duration of at most :data:`MAX_DEADLINE`."""
+        value = self.r.duration(node, path)
+        if value is not None and value > MAX_DEADLINE:
+            longest = f"more than {MAX_DEADLINE.days}d, the longest deadline a gate may have"
+            self.r.report(node, path, f"'{node.value}' is {longest}")
+            return None
+        return value
+
     def team(self, node: yaml.Node | None, root: yaml.Node) -> str | None:
         if node is None:
             self.r.report(root, "team", "missing required key 'team'; add 'team: <name>'")
@@ -271,7 +285,7 @@ class _PolicyReader:
             ),
             "scenario": lambda n, p: r.string(n, p, "a scenario name"),
             "required": r.boolean,
-            "deadline": r.duration,
+            "deadline": self.deadline,
             "on_missing": lambda n, p: r.choice(n, p, ON_MISSING),
             "retries": lambda n, p: r.count(n, p, MAX_RETRIES),
             "waivers": self.waivers,
@@ -290,7 +304,7 @@ class _PolicyReader:
 
 def _read(path: Path) -> _Parsed:
     try:
-        text = read_text(path)
+        text = read_text(path, limit=MAX_POLICY_BYTES)
     except InputError as exc:
         return _Parsed(str(path), errors=[PolicyError(exc.message, file=str(path), line=exc.line)])
     return _parse(text, str(path))

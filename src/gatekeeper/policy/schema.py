@@ -69,7 +69,7 @@ def policy_schema() -> dict[str, Any]:
         ),
         scenario=_text("The scenario the results must carry."),
         required={"type": "boolean", "default": True, "description": "false: never blocks."},
-        deadline=_text("From announcement, like 90m, 12h or 2d.", pattern=duration),
+        deadline=_text("From announcement, like 90m, 12h or 2d (at most 366d).", pattern=duration),
         on_missing={
             "enum": list(ON_MISSING),
             "default": "block",

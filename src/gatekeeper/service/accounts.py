@@ -12,6 +12,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from gatekeeper.bounds import check_text
+from gatekeeper.errors import InputError
+from gatekeeper.limits import MAX_NAME_CHARS, MAX_TEXT_CHARS
 from gatekeeper.model import Policy
 from gatekeeper.service.context import Context
 
@@ -68,7 +71,10 @@ class Accounts:
         return Actor(name=name) if row is None else Actor.from_identity(row)
 
     def actor_for_token(self, token: str) -> Actor | None:
-        """The actor a valid bearer token belongs to (its use recorded), or None."""
+        """The actor a valid bearer token belongs to (its use recorded), or None. A token is
+        ASCII as issued: any other text (a lone surrogate in a JSON body) is no token."""
+        if not token.isascii():
+            return None
         with self.ctx.store.transaction() as tx:
             row = tx.identity_for_token(token)
         return None if row is None else Actor.from_identity(row)
@@ -84,7 +90,14 @@ class Accounts:
         kind: str = "bot",
     ) -> IssuedToken:
         """A new token of identity ``name``; the identity is made (with ``groups`` and
-        rights) if new, and an existing one keeps its rights."""
+        rights) if new, and an existing one keeps its rights. Names and groups are names
+        (at most 256 characters), the description a text; InputError otherwise."""
+        check_text(name, MAX_NAME_CHARS, "name")
+        if not name.strip():
+            raise InputError("an identity needs a name", key="name")
+        for group in groups:
+            check_text(group, MAX_NAME_CHARS, "group")
+        check_text(description, MAX_TEXT_CHARS, "description")
         with self.ctx.store.transaction() as tx:
             created = tx.get_identity(name) is None
             if created:

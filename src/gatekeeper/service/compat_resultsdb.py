@@ -18,11 +18,14 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from gatekeeper.bounds import check_text
 from gatekeeper.errors import InputError, NotFound
+from gatekeeper.limits import MAX_NAME_CHARS, MAX_TEXT_CHARS, MAX_URL_CHARS
 from gatekeeper.model import Outcome, Result
 from gatekeeper.service.accounts import Actor
 from gatekeeper.service.context import Context
@@ -66,6 +69,16 @@ def strings(value: Any) -> list[str]:
     return [str(item) for item in items if item is not None]
 
 
+def _posted(key: str, value: Any) -> list[str]:
+    """A posted data value as the strings ResultsDB keeps; a number no JSON carries (1e400
+    is read as infinity) is refused, not kept as ``inf``."""
+    items = value if isinstance(value, list | tuple) else [value]
+    for item in items:
+        if isinstance(item, float) and not math.isfinite(item):
+            raise InputError(f"holds a number JSON cannot carry ({item})", key=f"data.{key}")
+    return strings(items)
+
+
 def _first(data: Mapping[str, list[str]], keys: Sequence[str]) -> str | None:
     for key in keys:
         if data.get(key):
@@ -103,7 +116,7 @@ def to_result(body: Mapping[str, Any], now: datetime) -> Result:
     colons = sorted(str(key) for key in raw if ":" in str(key))
     if colons:
         raise InputError(f"Colon not allowed in key name: {colons}", key="data")
-    data = {str(key): strings(value) for key, value in raw.items()}
+    data = {str(key): _posted(str(key), value) for key, value in raw.items()}
     compose = compose_of(data)
     if compose is None:
         raise InputError(
@@ -111,9 +124,17 @@ def to_result(body: Mapping[str, Any], now: datetime) -> Result:
             "productmd-compose and item",
             key="data",
         )
+    which = "productmd.compose.id" if data.get("productmd.compose.id") else "item"
+    check_text(compose, MAX_NAME_CHARS, f"data.{which}")  # looked up before the door's checks
     given = [g if isinstance(g, Mapping) else {"uuid": g} for g in body.get("groups") or ()]
     if any(not isinstance(g.get("uuid"), str) or not g["uuid"] for g in given):
         raise InputError("groups must be uuid strings or objects with a uuid", key="groups")
+    for index, group in enumerate(given):  # kept in data: each a name, a text and a URL
+        for part, limit in (("uuid", MAX_NAME_CHARS), ("description", MAX_TEXT_CHARS),
+                            ("ref_url", MAX_URL_CHARS)):  # fmt: skip
+            value = group.get(part)
+            key = f"groups[{index}]" + ("" if part == "uuid" else f".{part}")
+            check_text(value if isinstance(value, str) else None, limit, key)
     if given:
         data[GROUPS_KEY] = [g["uuid"] for g in given]
         data[GROUP_INFO_KEY] = [
@@ -122,6 +143,7 @@ def to_result(body: Mapping[str, Any], now: datetime) -> Result:
         ]
     testcase_url = testcase.get("ref_url") if isinstance(testcase, Mapping) else None
     if isinstance(testcase_url, str) and testcase_url:
+        check_text(testcase_url, MAX_URL_CHARS, "testcase.ref_url")
         data[TESTCASE_URL_KEY] = [testcase_url]
     submit = body.get("submit_time")
     try:
@@ -156,7 +178,8 @@ def filter_of(params: Iterable[tuple[str, str]], *, outcomes: bool = True) -> Re
     data_likes: dict[str, list[str]] = {}
     nothing = False
     if outcomes and given.get("outcome"):
-        wanted = [o.upper() for o in _split(given["outcome"])]
+        # ASCII case only: str.upper would read a long s as S
+        wanted = [o.upper() if o.isascii() else o for o in _split(given["outcome"])]
         unknown = [o for o in wanted if o not in Outcome.__members__]
         if unknown:
             valid = ", ".join(o.value for o in Outcome)

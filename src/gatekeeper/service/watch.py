@@ -10,14 +10,13 @@ next poll; a broken one is reported and skipped, and never stops the watcher.
 from __future__ import annotations
 
 import html.parser
-import json
 import re
 import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from gatekeeper.compose.fetch import COMPOSEINFO, file_url_path, open_source
+from gatekeeper.compose.fetch import COMPOSEINFO, file_url_path, open_source, parse_json
 from gatekeeper.errors import GatekeeperError
 from gatekeeper.model import ComposeId
 
@@ -82,7 +81,7 @@ def poll(app: Gatekeeper, location: str) -> Iterator[str]:
             if status not in FINISHED:
                 yield f"waiting: {name} is {status}"
                 continue
-            info = json.loads(source.read_bytes(COMPOSEINFO))
+            info = parse_json(source.read_bytes(COMPOSEINFO), file=source.describe(COMPOSEINFO))
             compose_id = info["payload"]["compose"]["id"]
             if app.is_imported(compose_id):
                 continue

@@ -24,7 +24,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import make_url
 
-from gatekeeper.errors import StoreRefused, StoreUnavailable
+from gatekeeper.errors import ConfigError, StoreRefused, StoreUnavailable
 from gatekeeper.store import claims, writer_lock
 from gatekeeper.store.claims import Listener, OutboxClaim
 from gatekeeper.store.tx import Tx
@@ -56,13 +56,17 @@ class Store:
 
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = url
-        parsed = make_url(url)
-        options: dict[str, Any] = {}
-        if parsed.get_backend_name() == "sqlite":
-            _make_parent_dir(parsed.database)
-        else:
-            options["pool_pre_ping"] = True
-        self.engine: sa.Engine = sa.create_engine(parsed, echo=echo, **options)
+        try:
+            parsed = make_url(url)
+            options: dict[str, Any] = {}
+            if parsed.get_backend_name() == "sqlite":
+                _make_parent_dir(parsed.database)
+            else:
+                options["pool_pre_ping"] = True
+            self.engine: sa.Engine = sa.create_engine(parsed, echo=echo, **options)
+        except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ImportError, OSError) as exc:
+            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            raise ConfigError(f"cannot open the database: {why}", key="database_url") from None
         self.dialect: str = self.engine.dialect.name
         self._writers = threading.RLock()  # SQLite: this process's writers take turns
         self._writer_file: str | None = None  # SQLite: the file whose lock this store holds

@@ -12,7 +12,7 @@ from functools import partial
 
 import click
 
-from gatekeeper.cli.common import State, located, print_report, reporter_option
+from gatekeeper.cli.common import COMPOSE_ID, State, located, print_report, reporter_option
 from gatekeeper.errors import InputError
 from gatekeeper_junit.options import Options
 from gatekeeper_junit.parse import parse_files, stamped
@@ -50,7 +50,9 @@ def read_capped(path: str, max_bytes: int) -> bytes:
     required=True,
     type=click.Path(dir_okay=False, allow_dash=True),
 )
-@click.option("--compose", "compose_id", required=True, help="The compose the tests ran on.")
+@click.option(
+    "--compose", "compose_id", type=COMPOSE_ID, required=True, help="The compose the tests ran on."
+)
 @click.option(
     "--namespace",
     required=True,

@@ -3,7 +3,8 @@
 The ``message`` attribute when there is one (pytest, Surefire, tmt); else the text's own
 summary: the exception line of a Python traceback (stestr and subunit2junitxml write no
 message, a ``type`` that is testtools' ``_StringException`` wrapper, and the traceback as
-the text, the exception and its message on its last line), else its first line, after
+the text, the exception and its message on its last line; a message ending in ``:``, as
+testtools' ``MismatchError: !=:``, goes on with the next lines), else its first line, after
 the ``type`` when the text does not already start with it; else the ``type``.
 """
 
@@ -40,7 +41,12 @@ def _raised(lines: list[str]) -> str | None:
     if last is None:
         return None
     index, indent = last
-    for line in lines[index + 1 :]:
+    for at, line in enumerate(lines[index + 1 :], start=index + 1):
         if len(line) - len(line.lstrip()) <= indent:
-            return line.strip()
+            raised = line.strip()
+            if raised.endswith(":"):  # testtools' "MismatchError: !=:", its values below
+                raised = " ".join(
+                    [raised, *(" ".join(more.split()) for more in lines[at + 1 : at + 4])]
+                )
+            return raised
     return None

@@ -17,7 +17,8 @@ section is the reference for the rules below; the tests hold them to it.
 - **Names** follow the ``name_format`` template (:mod:`naming`); tmt's testcases are read
   as the tmt plugin reads them (``/tests/pass`` -> ``ci.tests.pass``).
 - **Duplicates.** Testcases with the same key (name, scenario, arch, variant) in one upload
-  become one result: the worst outcome (FAILED > ERROR > INFO > PASSED), noting how many.
+  become one result: the worst outcome (FAILED > ERROR > INFO > PASSED), noting how many and
+  listing the first :data:`MAX_OCCURRENCES` places.
 - **Ids.** A result's id hashes the digests of the files it came from, its key, its outcome
   and the optional run id: the same upload sent again is stored once.
 """
@@ -49,6 +50,8 @@ SOURCE = "junit"
 SUITE_PROPERTIES = ("arch", "scenario", "variant")
 SEVERITY = {Outcome.PASSED: 0, Outcome.INFO: 1, Outcome.ERROR: 2, Outcome.FAILED: 3}
 MAX_NOTE = 300
+MAX_OCCURRENCES = 100
+"""The places of one key's testcases a folded result lists (the rest are counted)."""
 
 
 @dataclass
@@ -333,7 +336,9 @@ def _fold(cases: list[Case], opts: Options) -> tuple[list[Result], int]:
             worst = max(group, key=lambda c: SEVERITY[c.outcome])  # the first of the worst
             note, data = worst.note, dict(worst.data)
             note = f"worst of {len(group)} reports in this upload" + (f"; {note}" if note else "")
-            data["occurrences"] = [c.place for c in group]
+            data["occurrences"] = [c.place for c in group[:MAX_OCCURRENCES]]
+            if len(group) > MAX_OCCURRENCES:  # a file repeating one testcase 100,000 times
+                data["occurrences_left_out"] = len(group) - MAX_OCCURRENCES
             digests = sorted({c.digest for c in group})
         testcase, scenario, arch, variant = key
         # exactly json.dumps(["junit/1", digests, *key, outcome, run_id]), written out: a

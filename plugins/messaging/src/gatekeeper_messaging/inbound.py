@@ -73,12 +73,13 @@ def pungi_location(body: Mapping[str, Any]) -> str | None:
 
 
 def published_compose(body: Mapping[str, Any]) -> str:
+    """The id of the compose on the mirrors, checked against the compose id grammar."""
     compose = body.get("compose")
     if isinstance(compose, Mapping):
-        return str(_text(compose, "id"))
+        return compose_id(str(_text(compose, "id")), "compose.id")
     if isinstance(compose, str) and compose.strip():
-        return compose.strip()
-    return str(_text(body, "compose_id"))
+        return compose_id(compose.strip(), "compose")
+    return compose_id(str(_text(body, "compose_id")), "compose_id")
 
 
 def _system(body: Mapping[str, Any]) -> Mapping[str, Any]:

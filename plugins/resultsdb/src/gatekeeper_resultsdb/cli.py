@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from gatekeeper.cli.common import State, located, print_report
+from gatekeeper.cli.common import COMPOSE_ID, State, located, print_report
 from gatekeeper.errors import ConfigError, InputError
 from gatekeeper.timeutil import format_duration, parse_duration
 from gatekeeper_resultsdb.schedule import Pulled, active_composes, pull_round
@@ -23,7 +23,7 @@ def resultsdb() -> None:
 
 
 @resultsdb.command("pull")
-@click.argument("compose_id", required=False)
+@click.argument("compose_id", type=COMPOSE_ID, required=False)
 @click.option("--url", help="ResultsDB to read (default: [resultsdb] url of gatekeeper.toml).")
 @click.option("--every", is_flag=True, help="Pull every compose not yet published, repeatedly.")
 @click.option(

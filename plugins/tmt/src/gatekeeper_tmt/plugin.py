@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from gatekeeper import hookimpl
-from gatekeeper.cli.common import State, located, print_report, reporter_option
+from gatekeeper.cli.common import COMPOSE_ID, State, located, print_report, reporter_option
 from gatekeeper.errors import ConfigError
 from gatekeeper.model import Result
 from gatekeeper_tmt import CALLER_OPTIONS
@@ -36,7 +36,9 @@ def gatekeeper_register_result_formats() -> Mapping[str, Callable[..., Any]]:
 
 @click.command("tmt")
 @click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--compose", "compose_id", required=True, help="The compose the run tested.")
+@click.option(
+    "--compose", "compose_id", type=COMPOSE_ID, required=True, help="The compose the run tested."
+)
 @click.option(
     "--namespace",
     help="Testcase prefix: NS + test /tests/pass gives NS.tests.pass (your team's owns glob).",

@@ -11,7 +11,8 @@ value: the plan's context (``tmt -c distro=...``) is repeated in every result th
 aliases are read, but counted: a document may expand through them by at most as many
 nodes as it writes out (or :data:`MIN_ALIASED_NODES`, for a small one), and an alias that
 refers to a node holding it is refused: a few kilobytes cannot stand for a hundred
-megabytes of results.
+megabytes of results. An integer beyond the signed 64-bit range (tmt writes none) is
+refused at its line too, before it is carried into a result's id or data.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any
 import yaml
 
 from gatekeeper.errors import InputError
+from gatekeeper.limits import MAX_DATA_INTEGER as MAX_INTEGER
 
 _Base: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -80,8 +82,24 @@ def _sequence(loader: yaml.SafeLoader, node: yaml.SequenceNode) -> Iterator[Loca
     data.extend(loader.construct_object(child) for child in node.value)
 
 
+def _integer(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
+    """An integer within the signed 64-bit range (tmt writes serial numbers, durations and
+    no larger one); a larger one is refused at its line, not carried into a result."""
+    try:
+        value: int = yaml.SafeLoader.construct_yaml_int(loader, node)
+    except ValueError:  # more digits than Python converts
+        value = MAX_INTEGER + 1
+    if abs(value) > MAX_INTEGER:
+        shown = node.value if len(node.value) <= 30 else f"{node.value[:30]}..."
+        raise yaml.constructor.ConstructorError(
+            None, None, f"{shown} is an integer beyond the signed 64-bit range", node.start_mark
+        )
+    return value
+
+
 _Loader.add_constructor("tag:yaml.org,2002:map", _mapping)
 _Loader.add_constructor("tag:yaml.org,2002:seq", _sequence)
+_Loader.add_constructor("tag:yaml.org,2002:int", _integer)
 
 
 def load(data: bytes | str, file: str) -> Any:

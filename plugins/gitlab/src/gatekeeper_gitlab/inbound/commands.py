@@ -22,8 +22,10 @@ from dataclasses import dataclass
 
 from gatekeeper.model import Outcome
 
-_LINE = re.compile(r"^\s*(gate|gate-waive):(.*)$", re.IGNORECASE)
-_SLASH = re.compile(r"^\s*/gatekeeper(?:\s+(\S+))?(.*)$", re.IGNORECASE)
+# ASCII case only: Unicode case-insensitive matching reads a dotless i (U+0131) as i and a
+# Kelvin sign (U+212A) as k, so "gate-wa\u0131ve:" would be a command
+_LINE = re.compile(r"^\s*(gate|gate-waive):(.*)$", re.IGNORECASE | re.ASCII)
+_SLASH = re.compile(r"^\s*/gatekeeper(?:\s+(\S+))?(.*)$", re.IGNORECASE | re.ASCII)
 _TESTCASE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:+/-]*$")
 RESULT_KEYS = ("arch", "scenario", "variant")
 WAIVE_KEYS = ("arch", "scenario", "expires", "bug")
@@ -84,7 +86,8 @@ def _command(number: int, text: str) -> Command | None:
     slash = _SLASH.match(text)
     if slash is None or (slash.group(2) and not slash.group(2)[0].isspace()):
         return None  # prose, or another word that starts with /gatekeeper
-    verb = (slash.group(1) or "").lower()
+    verb = slash.group(1) or ""
+    verb = verb.lower() if verb.isascii() else verb  # str.lower reads a Kelvin sign as k
     rest = slash.group(2)
     if verb == "waive":
         return _waive(number, rest, "/gatekeeper waive")
