@@ -149,3 +149,14 @@ def test_a_result_id_is_a_string_or_an_integer(written: str) -> None:
         parse_results(text, "f", CID, NOW)
     (result,) = parse_results(text.replace(written, "12"), "f", CID, NOW)
     assert result.id == "12"
+
+
+@pytest.mark.parametrize("word", ["NaN", "Infinity", "-Infinity"])
+@pytest.mark.parametrize("layout", ["array", "lines"])
+def test_nan_and_infinity_are_not_json_numbers(word: str, layout: str) -> None:
+    item = f'{{"testcase": "a.b", "outcome": "PASSED", "data": {{"x": {word}}}}}'
+    text = f"[\n{{}},\n{item}\n]" if layout == "array" else f"{{}}\n{item}\n"
+    with pytest.raises(InputError) as caught:
+        parse_results(text, "r.json", CID, NOW)
+    assert caught.value.line == (3 if layout == "array" else 2)
+    assert f"{word} is not a JSON number" in str(caught.value)

@@ -212,3 +212,4 @@ def test_policy_check_and_serve_refuse_with_file_and_line(
     assert run.returncode == 2, run.stderr
     assert f"error: policies/{where}" in run.stderr or f"/policies/{where}" in run.stderr
     assert "Traceback" not in run.stderr and not (tmp_path / "pwned").exists()
+    assert list(tmp_path.glob("var/*")) == []  # a refused start touches no store

@@ -46,7 +46,13 @@ WAIVER_FIELDS = {
     "time",
 }
 _OPTIONAL_TEXT = ("scenario", "arch", "variant", "ref_url", "note")
-_decoder = json.JSONDecoder()
+
+
+def _no_constant(word: str) -> Any:
+    raise ValueError(f"{word} is not a JSON number")
+
+
+_decoder = json.JSONDecoder(parse_constant=_no_constant)  # NaN and Infinity are not JSON
 
 
 def _line_of(text: str, pos: int) -> int:
@@ -88,7 +94,7 @@ def iter_json_items(text: str, name: str) -> Iterator[tuple[int, int, Any]]:
             if not raw.strip():
                 continue
             try:
-                value = json.loads(raw)
+                value = _decoder.decode(raw)
             except json.JSONDecodeError as exc:
                 raise InputError(f"malformed JSON: {exc.msg}", file=name, line=number) from None
             except ValueError as exc:  # an integer of more digits than Python converts

@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from gatekeeper.api.openapi import (
-    COMPOSE_ID,
+    COMPOSE_ID_SCHEMA,
     DATA_KEYS,
     EPOCH_MS,
     INT64,
@@ -188,7 +188,7 @@ class ResultIn(BaseModel):
     compose: str | None = Field(
         None,
         description="The URL's compose (or left out)",
-        json_schema_extra=constrain(string={"pattern": COMPOSE_ID}),
+        json_schema_extra=constrain(string=COMPOSE_ID_SCHEMA),
     )
     scenario: str | None = Field(None, json_schema_extra=NAME)
     arch: str | None = Field(None, json_schema_extra=NAME)

@@ -22,12 +22,18 @@ from typing import Any
 
 from gatekeeper.limits import MAX_DATA_INTEGER, MAX_NAME_CHARS, MAX_REPORT_RESULTS
 from gatekeeper.model import Outcome
+from gatekeeper.model.composes import MAX_COMPOSE_ID_CHARS
 
 JsonDict = dict[str, Any]
 NUL_FREE = "^[^\\u0000]*$"
 _SPACE = "".join(f"\\u{c:04x}" for c in range(0x3001) if chr(c).isspace())
 NOT_BLANK = f"^[^\\u0000]*[^\\u0000{_SPACE}][^\\u0000]*$"
-COMPOSE_ID = "^[A-Za-z0-9][A-Za-z0-9._+-]*-[A-Za-z0-9._+-]+-[0-9]{8}(\\.(n|t|ci|d))?\\.[0-9]+$"
+# productmd's grammar as model.composes reads it: ASCII only, no "..", a respin of 10 digits
+_PART = "[A-Za-z0-9_+-]*(\\.[A-Za-z0-9_+-]+)*"
+COMPOSE_ID = (
+    f"^[A-Za-z0-9]{_PART}-[A-Za-z0-9_+-]{_PART}-[0-9]{{8}}(\\.(n|t|ci|d))?\\.[0-9]{{1,10}}$"
+)
+COMPOSE_ID_SCHEMA = {"type": "string", "pattern": COMPOSE_ID, "maxLength": MAX_COMPOSE_ID_CHARS}
 
 
 def _any_case(word: str) -> str:
@@ -82,8 +88,7 @@ def refine(document: JsonDict, formats: Iterable[str], options: Iterable[str]) -
             for parameter in operation.get("parameters", []):
                 name, where = parameter["name"], parameter["in"]
                 if where == "path" and name == "compose_id":
-                    parameter["schema"] = {"type": "string", "pattern": COMPOSE_ID,
-                                           "title": "Compose Id"}  # fmt: skip
+                    parameter["schema"] = {**COMPOSE_ID_SCHEMA, "title": "Compose Id"}
                 elif where == "path" and name == "fmt" and known:
                     parameter["schema"] = {"type": "string", "enum": known}
                 elif where == "query" and name == "outcome":

@@ -137,9 +137,9 @@ class Gatekeeper:
         return self.ctx.owner_of(testcase)
 
     def start(self) -> None:
-        """Migrate the store and load the policies: what every long-running job does first."""
+        """Load the policies and migrate the store: what every long-running job does first."""
+        team_of = self.ctx.teams()  # a bad policy stops start-up here, the store untouched
         self.store.upgrade()
-        team_of = self.ctx.teams()  # loads the policies: a bad one stops start-up here
         with self.store.transaction() as tx:  # once, after the migration to scoped ids
             tx.rescope_results(team_of)
 
