@@ -11,48 +11,95 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from gatekeeper.bounds import text_problem
+from gatekeeper.limits import MAX_NAME_CHARS
+
 from .context import compose_id_of, log, open_merge_request
 from .notes import handle_note
 from .sources import read_all, read_labels, read_statuses, read_votes
 
 HOOKS = {"Merge Request Hook": "merge_request", "Note Hook": "note", "Emoji Hook": "emoji"}
+MAX_GITLAB_ID = 2**63 - 1
+"""GitLab's ids and iids are 64-bit: a larger number names nothing."""
+MAX_PATH = 1024
+"""The longest project path taken (GitLab's namespaces nest 20 deep, of short names)."""
+MAX_ACTION = 32
+"""The longest ``action`` taken (GitLab's are words: ``create``, ``update``, ``approved``)."""
+
+
+class BadPayload(ValueError):
+    """A field of a delivery gatekeeper reads is of the wrong type or out of range."""
+
+    def __init__(self, key: str, problem: str) -> None:
+        super().__init__(f"{key}: {problem}")
 
 
 def _int(value: object) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
+def _id(mapping: Mapping[str, Any], name: str, key: str) -> int | None:
+    """A positive 64-bit id, or None when absent; raises :class:`BadPayload` otherwise."""
+    value = mapping.get(name)
+    if value is None:
+        return None
+    if _int(value) is None:
+        raise BadPayload(key, f"expected an integer id, got {type(value).__name__}")
+    if not 0 < value <= MAX_GITLAB_ID:
+        raise BadPayload(key, f"expected an id from 1 to {MAX_GITLAB_ID}")
+    return int(value)
+
+
+def _text(mapping: Mapping[str, Any], name: str, key: str, limit: int) -> str | None:
+    """Storable text of at most ``limit`` characters, or None when absent; raises
+    :class:`BadPayload` otherwise."""
+    value = mapping.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise BadPayload(key, f"expected a string, got {type(value).__name__}")
+    if (problem := text_problem(value, limit)) is not None:
+        raise BadPayload(key, problem)
+    return value
+
+
 def project_of(payload: Mapping[str, Any]) -> tuple[str | None, int | None]:
     """The project a payload names: its ``path_with_namespace`` and id (either may be None;
-    a Merge Request Hook has no top-level ``project_id``, only ``project.id``)."""
+    a Merge Request Hook has no top-level ``project_id``, only ``project.id``). Raises
+    :class:`BadPayload` when either is of the wrong type or out of range."""
     project = payload.get("project")
-    if not isinstance(project, Mapping):
+    if not isinstance(project, Mapping):  # no project gatekeeper knows: refused (403)
         project = {}
-    path = project.get("path_with_namespace")
-    return (path if isinstance(path, str) else None,
-            _int(payload.get("project_id")) or _int(project.get("id")))  # fmt: skip
+    path = _text(project, "path_with_namespace", "project.path_with_namespace", MAX_PATH)
+    project_id = _id(payload, "project_id", "project_id")
+    return path, project_id or _id(project, "id", "project.id")
 
 
 def event_from_hook(name: str, payload: Mapping[str, Any]) -> dict[str, Any] | None:
-    """The event to queue for a webhook delivery, or None when it concerns no compose MR."""
+    """The event to queue for a webhook delivery, or None when it concerns no compose MR.
+    Raises :class:`BadPayload` (naming the key) when an id or text it reads is of the wrong
+    type, out of range, or text that cannot be stored."""
     kind = HOOKS[name]
     attrs = payload.get("object_attributes") or {}
     mr = attrs if kind == "merge_request" else payload.get("merge_request") or {}
     if not isinstance(attrs, Mapping) or not isinstance(mr, Mapping):
-        return None
+        return None  # no merge request named: nothing to do
+    where = "object_attributes" if kind == "merge_request" else "merge_request"
     if kind == "note" and attrs.get("noteable_type") != "MergeRequest":
         return None
-    if compose_id_of(mr.get("source_branch")) is None or _int(mr.get("iid")) is None:
+    branch = _text(mr, "source_branch", f"{where}.source_branch", MAX_NAME_CHARS)
+    iid = _id(mr, "iid", f"{where}.iid")
+    if compose_id_of(branch) is None or iid is None:
         return None
     path, project_id = project_of(payload)
     return {
         "kind": kind,
         "project_id": project_id,
         "project": path,
-        "iid": mr["iid"],
-        "source_branch": mr["source_branch"],
-        "note_id": _int(attrs.get("id")) if kind == "note" else None,
-        "action": attrs.get("action"),
+        "iid": iid,
+        "source_branch": branch,
+        "note_id": _id(attrs, "id", "object_attributes.id") if kind == "note" else None,
+        "action": _text(attrs, "action", "object_attributes.action", MAX_ACTION),
     }
 
 

@@ -6,7 +6,8 @@ from the note (``gitlab:note:<project id>:<note id>:<line>``); its waivers, know
 rerun requests name the note (:mod:`.triage`), so handling it again stores nothing twice.
 The bot then reacts on the note (:data:`OK` when something was accepted, :data:`NO` when
 something was refused; the reaction also marks the note as handled) and explains a refusal
-once, in a reply carrying a hidden marker.
+once, in a reply carrying a hidden marker (listing at most :data:`MAX_EXPLAINED` lines,
+each cut to :data:`MAX_EXPLAINED_CHARS`: a reply never repeats megabytes).
 """
 
 from __future__ import annotations
@@ -21,7 +22,20 @@ from .commands import Command, parse_note
 from .context import SOURCE, MergeRequest, log, parse_time
 
 OK, NO = "white_check_mark", "x"
+MAX_EXPLAINED = 20
+"""Refused lines a reply lists; the rest are counted."""
+MAX_EXPLAINED_CHARS = 200
+"""The longest reason a reply repeats (with the line it quotes)."""
 EDITED = "an edited comment is not counted: post the commands in a new comment"
+
+
+def _clip(text: str) -> str:
+    """``text`` cut to :data:`MAX_EXPLAINED_CHARS` (a reply never repeats a long line)."""
+    if not text.isascii():  # a lone surrogate is no text GitLab takes: shown as "?"
+        text = text.encode("utf-8", "replace").decode("utf-8")
+    if len(text) <= MAX_EXPLAINED_CHARS:
+        return text
+    return f"{text[:MAX_EXPLAINED_CHARS]}... ({len(text):,} characters)"
 
 
 def marker(note_id: int) -> str:
@@ -42,7 +56,7 @@ def handle_note(ctx: MergeRequest, note: Any, *, fresh: bool = False) -> bool:
         reactions = note.awardemojis.list(get_all=True, per_page=100, **ctx.opts)
         if any(ctx.is_bot(a.user) and a.name in (OK, NO) for a in reactions):
             return False  # handled before
-    refused: list[tuple[int, str]] = [(b.line, f"`{b.text}`: {b.error}") for b in bad]
+    refused: list[tuple[int, str]] = [(b.line, f"`{_clip(b.text)}`: {b.error}") for b in bad]
     accepted = 0
     if note.updated_at != note.created_at:
         refused = [(0, EDITED)]
@@ -111,7 +125,11 @@ def _apply(
 def _explain(ctx: MergeRequest, note: Any, refused: list[tuple[int, str]]) -> None:
     """One reply per refused note, found again by the bot's id and its marker before
     posting; the POST is not retried blindly (a lost answer may hide a posted reply)."""
-    lines = "\n".join(f"- {'line ' + str(n) + ': ' if n else ''}{why}" for n, why in refused)
+    listed = [f"- {'line ' + str(n) + ': ' if n else ''}{_clip(why)}"
+              for n, why in refused[:MAX_EXPLAINED]]  # fmt: skip
+    if len(refused) > MAX_EXPLAINED:
+        listed.append(f"- and {len(refused) - MAX_EXPLAINED:,} more lines like these")
+    lines = "\n".join(listed)
     text = (
         f"@{note.author['username']}: not counted from "
         f"[this comment]({ctx.mr.web_url}#note_{note.id}):\n\n{lines}\n"

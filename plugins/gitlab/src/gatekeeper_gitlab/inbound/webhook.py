@@ -4,7 +4,8 @@ The ``X-Gitlab-Token`` header is compared in constant time with the secret held 
 environment variable ``[forge.gitlab] webhook_secret_env`` names (no secret: 503; a bad or
 missing token: 401). Other events are refused (400), so are projects that are not a Compose
 Repo (403: its ``path_with_namespace``, or its id when ``project`` is an id), bodies over
-:data:`MAX_BODY` (413, not read on) and bodies that are not a JSON object (400). A
+:data:`MAX_BODY` (413, not read on), bodies that are not a JSON object (400) and ids
+or texts read of the wrong type, out of range or not storable text (400, naming the key). A
 delivery's key is its ``Idempotency-Key`` header, else the SHA-256 of its body: a key seen
 before answers 200 "already accepted" and queues nothing. Otherwise the event is
 queued in the outbox (``app.accept_forge_event``) and answered 202; the dispatcher handles it
@@ -29,7 +30,7 @@ from starlette.concurrency import run_in_threadpool
 from gatekeeper.api.errors import error_response
 
 from ..settings import GitLabSettings
-from .handle import HOOKS, event_from_hook, project_of
+from .handle import HOOKS, BadPayload, event_from_hook, project_of
 
 log = logging.getLogger("gatekeeper_gitlab.webhook")
 PATH = "/webhooks/gitlab"
@@ -103,11 +104,15 @@ def add_route(app: Any, api: FastAPI) -> None:
             return error_response(400, "bad_request", f"the body is not JSON: {exc}")
         if not isinstance(payload, Mapping):
             return error_response(400, "bad_request", "the body is not a JSON object")
-        path, project_id = project_of(payload)
-        if not is_compose_repo(path, project_id):
-            log.warning("GitLab webhook refused: project %r is not a Compose Repo", path)
-            return error_response(403, "forbidden", f"project {path!r} is not a Compose Repo")
-        event = event_from_hook(name, payload)
+        try:
+            path, project_id = project_of(payload)
+            if not is_compose_repo(path, project_id):
+                log.warning("GitLab webhook refused: project %r is not a Compose Repo", path)
+                return error_response(403, "forbidden", f"project {path!r} is not a Compose Repo")
+            event = event_from_hook(name, payload)
+        except BadPayload as exc:
+            log.warning("GitLab webhook refused: %s", exc)
+            return error_response(400, "bad_request", str(exc))
         if event is None:
             return JSONResponse({"status": "ignored", "detail": "not a compose merge request"})
         key = delivery_key(request.headers.get("idempotency-key"), body)
