@@ -3,13 +3,16 @@
 # ./var), in the foreground. First the example composes are put in var/incoming/ and the
 # one-shot walk-through (`gatekeeper demo`) imports them and reports their results; then
 # `gatekeeper serve` serves the API, watches var/incoming/ for new composes and sends the
-# outbox, all in one process. No broker is needed. Ctrl-C stops it.
+# outbox, all in one process. No broker is needed. Ctrl-C stops it. The first line printed
+# is the dashboard's address (HOST and PORT change it: PORT=8081 make run).
 set -u
 cd "$(dirname "$0")/.."
 GK=${GATEKEEPER_BIN:-.venv/bin/gatekeeper}
 HOST=${HOST:-127.0.0.1}
 PORT=${PORT:-8080}
 URL="http://$HOST:$PORT"
+
+echo "== the dashboard: $URL/   (open it in a browser once the example composes below are in)"
 
 mkdir -p var/incoming
 for compose in examples/composes/*; do

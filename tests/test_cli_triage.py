@@ -155,6 +155,17 @@ def test_a_known_issue_is_added_listed_and_closed(gk: Gatekeeper) -> None:
     assert "closed" in ok("known-issue", "list", "--all")
 
 
+def test_a_known_issue_past_its_expiry_lists_as_expired(gk: Gatekeeper) -> None:
+    # the test's app runs on 2026-11-24; the CLI on the real clock, long after a day's expiry
+    operator = Actor.local_operator()
+    add = {"product": "CentOS-Stream-*", "testcase": "rdo.smoke", "bug": BUG, "comment": "x"}
+    gk.triage.add_known_issue(operator, expires="1d", **add)
+    assert json.loads(ok("known-issue", "list", "--json")) == []
+    (listed,) = json.loads(ok("known-issue", "list", "--all", "--json"))
+    assert listed["state"] == "expired"
+    assert "expired" in ok("known-issue", "list", "--all")
+
+
 def test_a_known_issue_waives_the_failure_in_the_decision(gk: Gatekeeper) -> None:
     failed(gk)
     assert decision("rdo.smoke")["type"] == "test-result-failed"

@@ -16,7 +16,7 @@ from gatekeeper.compose.diff import diff_builds
 from gatekeeper.errors import InputError, NotFound
 from gatekeeper.model import Outcome, Result
 from gatekeeper.service import Actor, Gatekeeper
-from gatekeeper.service.matrix import CHANGES_KEPT
+from gatekeeper.service.history_views import CHANGES_KEPT, answer_changes
 from gatekeeper.service.mr_diff import mr_link
 from gatekeeper.service.views import Cell, ComposeView, Transition
 from gatekeeper.testing import Clock
@@ -274,6 +274,24 @@ def test_a_cell_carries_its_result_and_its_waiver(app: Gatekeeper) -> None:
     assert cell(app.dashboard.compose_view(CID), "tf.install").result is None
 
 
+def test_a_newer_result_that_keeps_the_answer_shows_in_its_cell(
+    app: Gatekeeper, clock: Clock
+) -> None:
+    """A rerun that passes again makes no decision version (the answer's type is the same),
+    yet its cell names the newer result, as the API's decision does."""
+    report(app, CID, ("qa.boot", "PASSED", None), ref_url="https://ci.example.org/1")
+    first = app.dashboard.compose_view(CID)
+    clock.now += timedelta(minutes=5)
+    report(app, CID, ("qa.boot", "PASSED", None), ref_url="https://ci.example.org/2")
+    again = app.dashboard.compose_view(CID)
+    assert again.version == first.version  # no new version: only the result changed
+    boot = cell(again, "qa.boot")
+    api = next(a for a in app.decide(CID).answers if a.testcase == "qa.boot")
+    assert boot.result is not None and boot.result.ref_url == "https://ci.example.org/2"
+    assert (boot.result.id, boot.result.submit_time) == (api.result_id, clock.now)
+    assert again.revision != first.revision  # what the open page polls moved
+
+
 def test_an_overdue_gate_that_ignores_missing_results_is_an_ignored_cell(
     app: Gatekeeper, clock: Clock
 ) -> None:
@@ -459,6 +477,73 @@ def test_history_says_what_changed_when_and_why(app: Gatekeeper, clock: Clock) -
     # every version of the newest HISTORY_CHANGES says what changed, the first one too
     assert first.cause == {"announced": True} and first.verdict == "pending"
     assert (first.changes_shown, first.changes_total) == (True, 6)
+
+
+def types_of(payload: dict[str, Any]) -> dict[tuple[Any, ...], Any]:
+    """Each answer's type by team, testcase, scenario and arch, from a whole Decision JSON
+    (a sorted tuple where several answers share them)."""
+    found: dict[tuple[Any, ...], list[str]] = {}
+    for part in ("satisfied_requirements", "unsatisfied_requirements"):
+        for a in payload[part]:
+            key = (a["team"], a["testcase"], a["scenario"], a["arch"])
+            found.setdefault(key, []).append(a["type"])
+    return {k: v[0] if len(v) == 1 else tuple(sorted(v)) for k, v in found.items()}
+
+
+def test_each_versions_changes_are_its_whole_decision_against_the_one_before(
+    gk_app: Gatekeeper, clock: Clock
+) -> None:
+    """The history's changes come from the version rows replayed once, the kept replay
+    going on version by version; they are what comparing each version's whole decision
+    with the one before says, through changes of verdict (each a snapshot row)."""
+    gk_app.announce(CID, at=clock.now)
+    steps = [
+        [("tf.smoke", "PASSED", "x86_64"), ("qa.boot", "FAILED", None)],  # failed: a snapshot
+        [("tf.install", "ERROR", None)],
+        [("qa.boot", "PASSED", None), ("tf.install", "PASSED", None)],  # pending again
+        [("tf.smoke", "RUNNING", "aarch64")],
+        [("tf.smoke", "PASSED", "aarch64"), ("qa.fips", "PASSED", "x86_64", "fips")],
+    ]
+    for step in steps:  # the open page follows each version
+        clock.now += timedelta(minutes=5)
+        report(gk_app, CID, *step)
+        gk_app.dashboard.compose_view(CID)
+    gk_app.waive(CID, "tf.docs", actor=OPERATOR, comment="docs")
+    followed = gk_app.dashboard.compose_view(CID).history
+    gk_app.dashboard.forget()
+    read_at_once = gk_app.dashboard.compose_view(CID).history
+    decisions = {h["version"]: h["payload"] for h in gk_app.history(CID)}
+    assert len(decisions) >= 6 and [h.version for h in followed] == sorted(decisions)[::-1]
+    for entry in (*followed, *read_at_once):
+        before = types_of(decisions[entry.version - 1]) if entry.version > 1 else None
+        expected = answer_changes(before, types_of(decisions[entry.version]))
+        assert (entry.changes, entry.changes_total, entry.transitions) == expected, entry.version
+        assert entry.changes_total > 0, entry.version
+
+
+def test_a_page_following_each_change_shows_the_apis_decision_answer_for_answer(
+    app: Gatekeeper, clock: Clock
+) -> None:
+    """A page shown after each new version reads only the answers of the testcases that
+    changed; through new versions, a newer result naming a passed answer anew (no
+    version), a waiver and a change of verdict it shows what the API answers, to the
+    result each answer names."""
+    steps: list[Callable[[], Any]] = [
+        lambda: report(app, CID, ("tf.smoke", "PASSED", "x86_64"), ("qa.boot", "FAILED", None)),
+        lambda: report(app, CID, ("tf.smoke", "PASSED", "x86_64")),  # amended, no version
+        lambda: report(app, CID, ("tf.install", "ERROR", None)),
+        lambda: app.waive(CID, "qa.boot", actor=OPERATOR, comment="known"),
+        lambda: report(app, CID, ("qa.boot", "PASSED", None), ("tf.install", "PASSED", None)),
+        lambda: report(app, CID, ("tf.smoke", "PASSED", "aarch64"), ("tf.docs", "PASSED", None)),
+        lambda: report(app, CID, ("tf.smoke", "PASSED", "aarch64")),  # amended again
+        lambda: report(app, CID, ("qa.fips", "FAILED", "x86_64", "fips")),
+    ]
+    for step in steps:
+        clock.now += timedelta(minutes=5)
+        step()
+        view = app.dashboard.compose_view(CID)
+        assert view.decision is not None and view.stored
+        assert view.decision.to_json() == app.decide(CID).to_json()
 
 
 def test_only_the_newest_versions_say_what_changed(

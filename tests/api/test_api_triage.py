@@ -176,6 +176,32 @@ def test_a_known_issue_waives_a_failure_until_it_is_closed(
     assert again.json()["closed_by"] == "releng"  # closing a closed one changes nothing
 
 
+def test_a_known_issue_past_its_expiry_is_expired_as_the_dashboard_says(
+    client: CheckedClient, tokens: Tokens, gk_clock: Clock
+) -> None:
+    issue = created(client.post(KNOWN, json=known_issue(expires="1d"),
+                                headers=tokens.auth("waiver")))  # fmt: skip
+    assert issue["state"] == "open"
+    gk_clock.now += timedelta(days=2)
+    expired = client.get(f"{KNOWN}/{issue['id']}").json()
+    assert (expired["state"], expired["closed_at"]) == ("expired", None)
+    assert client.get(KNOWN).json() == []  # waiving nothing: not open
+    listed = client.get(KNOWN, params={"state": "expired"}).json()
+    assert [(i["id"], i["state"]) for i in listed] == [(issue["id"], "expired")]
+    assert client.get(KNOWN, params={"state": "closed"}).json() == []
+    closed = client.post(f"{KNOWN}/{issue['id']}/close", headers=tokens.auth("admin")).json()
+    assert closed["state"] == "expired"  # it had ended already: the first end is its state
+    assert client.get("/known-issues").text.count('class="badge issue-expired"') == 1
+
+
+def test_the_openapi_names_every_state_of_a_known_issue(client: CheckedClient) -> None:
+    schema = client.get("/openapi.json").json()
+    out = schema["components"]["schemas"]["KnownIssueOut"]["properties"]["state"]
+    assert out["enum"] == ["open", "expired", "closed"]
+    (param,) = schema["paths"][KNOWN]["get"]["parameters"]
+    assert param["schema"]["enum"] == ["open", "expired", "closed", "all"]
+
+
 def test_a_known_issue_narrowed_to_an_arch_lists_newest_first(
     client: CheckedClient, tokens: Tokens
 ) -> None:
@@ -240,7 +266,7 @@ def test_an_unknown_known_issue_is_404(client: CheckedClient, tokens: Tokens) ->
         assert (missing.status_code, missing.json()["error"]) == (404, "not_found")
     closing = client.post(f"{KNOWN}/7/close", headers=tokens.auth("admin"))
     assert closing.status_code == 404
-    bad_state = client.get(KNOWN, params={"state": "expired"})
+    bad_state = client.get(KNOWN, params={"state": "stale"})
     assert bad_state.status_code == 422
 
 

@@ -104,6 +104,24 @@ def test_the_failed_gate_shows_its_result_reporter_log_and_suspect_builds(
 
 
 @SQLITE
+def test_the_verdict_names_the_gate_that_failed_it_and_links_its_suspects(
+    page: Any, site: Site
+) -> None:
+    page.goto(f"/composes/{site.ids['n2']}")
+    blocking = page.locator("section#verdict ul.blocking li")
+    expect(blocking).to_have_count(1)  # ppc64le failed; the waived x86_64 failure is not one
+    text = blocking.inner_text()
+    for shown in ("failed", "t_functional.tests", "ppc64le", "t_functional", "t-functional-bot"):
+        assert shown in text, (shown, text)
+    waiting = page.locator("section#verdict").inner_text()
+    assert "Waiting for results from rdo, t_functional." in waiting, waiting
+    blocking.get_by_role("link", name="its suspect builds").click()
+    target = page.locator(page.url[page.url.index("#") :])
+    expect(target).to_be_in_viewport()
+    expect(target).to_contain_text("t_functional.tests on ppc64le: failed")
+
+
+@SQLITE
 def test_a_waived_cell_shows_the_waivers_comment_and_author(page: Any, site: Site) -> None:
     page.goto(f"/composes/{site.ids['n2']}")
     waived = cell(page, "idm.ipa.install", "x86_64")

@@ -163,3 +163,57 @@ def test_the_compose_page_screenshot_shows_the_failed_gate(page: Any, site: Site
     if os.environ.get("GATEKEEPER_README_SCREENSHOT") == "1":
         README_IMAGE.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, README_IMAGE)
+
+
+def test_every_page_works_without_javascript(browser: Any, site: Site) -> None:
+    """With JavaScript off, the list filters and pages through the server, and every page
+    is complete as served."""
+    context = browser.new_context(base_url=site.url, java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.goto("/?limit=2")
+        page.select_option('#filters select[name="product"]', "CentOS-Stream-9")
+        with page.expect_navigation():
+            page.click('#filters [type="submit"]')
+        first = page.locator("#composes tbody tr[data-compose]").evaluate_all(
+            "trs => trs.map(tr => tr.dataset.compose)"
+        )
+        with page.expect_navigation():
+            page.click('a[rel="next"]')
+        second = page.locator("#composes tbody tr[data-compose]").evaluate_all(
+            "trs => trs.map(tr => tr.dataset.compose)"
+        )
+        assert first + second == [site.ids[k] for k in ("n2", "n1", "base")]
+        n2 = site.ids["n2"]
+        for path, shown in (
+            (f"/composes/{n2}", "#matrix td.cell.state-failed"),
+            (f"/composes/{n2}", "ul.suspects li"),
+            (f"/composes/{n2}", "section#verdict ul.blocking li"),
+            (f"/composes/{n2}/mr", "section#diff article.file"),
+            ("/teams/t_functional", "#strips td.strip span.tick"),
+            ("/known-issues", "main#main h1"),
+        ):
+            page.goto(path)
+            assert page.locator(shown).count() >= 1, (path, shown)
+        screenshot(page, "page-no-js-known-issues")
+    finally:
+        context.close()
+
+
+def test_the_compose_page_is_usable_by_keyboard(page: Any, site: Site) -> None:
+    """From the top of the failing nightly's page, Tab reaches the verdict's link to the
+    failed gate's suspects before the matrix; Enter follows it."""
+    page.goto(f"/composes/{site.ids['n2']}")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.getAttribute('href')") == "#main"
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.textContent") == "its suspect builds":
+            break
+    else:
+        raise AssertionError("Tab never reached the verdict's link to the suspect builds")
+    assert page.evaluate("!!document.activeElement.closest('section#verdict')")
+    page.keyboard.press("Enter")
+    target = page.locator(page.url[page.url.index("#") :])
+    expect(target).to_be_in_viewport()
+    expect(target).to_contain_text("t_functional.tests on ppc64le: failed")

@@ -1,7 +1,8 @@
 """Triage on the dashboard (issue #17) in Chromium: ``/known-issues`` and a compose page
 with a rerun asked for, an automatic retry, a known issue, a waiver with a bug and one
 expired (the world of test_pages_triage.py, made through the service) render, pass the
-axe-core scan, and the open compose page follows a new result and a new rerun request."""
+axe-core scan, and the open compose page follows a new result and a new rerun request,
+and shows a waiver and a rerun request that change no answer (no decision version)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Any
 
 import pytest
 from conftest import SQLITE, expect, screenshot
-from test_pages_triage import NIGHTLY, QA, QA_BOT, World, build_triage, result
+from test_pages_triage import LEAD, NIGHTLY, QA, QA_BOT, World, build_triage, result
 
 from gatekeeper.service import Gatekeeper
 from gatekeeper.testing import Clock, serving
@@ -124,3 +125,25 @@ def test_the_open_compose_page_follows_a_new_result_and_a_new_rerun_request(
     expect(page.locator(f"#rerun-{request.id}")).to_contain_text("flaky network in the lab")
     assert page.evaluate("window.__not_reloaded") == "the same document"
     screenshot(page, "compose-triage-live")
+
+
+def test_the_open_compose_page_shows_a_waiver_and_rerun_request_that_change_no_answer(
+    page: Any, triage_url: tuple[str, Gatekeeper, World]
+) -> None:
+    _, app, _ = triage_url
+    page.goto(f"/composes/{NIGHTLY}")
+    main = page.locator("main#main")
+    version = main.get_attribute("data-version")
+    page.evaluate("window.__not_reloaded = 'the same document'")
+    request, _ = app.triage.rerun(NIGHTLY, "qa.docs", actor=QA_BOT,  # gated by nobody
+                                  reason="the docs build flaked")  # fmt: skip
+    asked = page.locator(f"#rerun-{request.id}")
+    expect(asked).to_contain_text("the docs build flaked", timeout=15_000)
+    waiver, _ = app.waive(NIGHTLY, "qa.docs", actor=LEAD, comment="docs are not shipped")
+    given = page.locator(f"#waiver-{waiver.id}")
+    expect(given).to_contain_text("docs are not shipped", timeout=15_000)
+    expect(given).to_have_attribute("data-state", "active")
+    assert app.dashboard.decision_version(NIGHTLY) == int(version or 0)  # no new version
+    assert main.get_attribute("data-version") == version
+    assert page.evaluate("window.__not_reloaded") == "the same document"
+    screenshot(page, "compose-triage-live-no-version")

@@ -278,8 +278,9 @@ def test_list_shows_each_compose_newest_first_with_the_verdict_the_api_gives(
 def test_list_counts_and_names_the_teams_we_wait_for(client: TestClient) -> None:
     nightly = rows(page(client, "/"))[0]
     assert nightly.one("td", "counts").words == "1/3"  # aarch64 passed; x86_64 failed; idm
-    waiting = nightly.one("td", "waiting")
-    assert [a.attrs["href"] for a in waiting.all("a")] == ["/teams/idm"]
+    waiting = nightly.one("td", "waiting")  # who we wait for, and why: rdo failed, idm missing
+    assert [a.attrs["href"] for a in waiting.all("a")] == ["/teams/idm", "/teams/rdo"]
+    assert waiting.words == "idm (missing), rdo (failed)"
     deadline = nightly.one("td", "deadline").one("time")
     assert deadline.attrs["datetime"] == "2026-11-25T18:00:00Z"  # announced + 12h
 
@@ -598,10 +599,14 @@ def test_version_answers_the_latest_decision_version(client: TestClient, app: Ga
     before = client.get(f"/composes/{NIGHTLY}/version")
     assert before.status_code == 200
     assert before.headers["content-type"] == "application/json"
-    assert before.json() == {"version": app.history(NIGHTLY)[-1]["version"]}
+    assert before.json()["version"] == app.history(NIGHTLY)[-1]["version"]
+    shown = page(client, f"/composes/{NIGHTLY}").by_id("main").attrs
+    assert (shown["data-version"], shown["data-revision"]) == (
+        str(before.json()["version"]), before.json()["revision"])  # fmt: skip
     app.ingest([result(NIGHTLY, "idm.install", "PASSED", app.clock())], IDM_BOT)
     after = client.get(f"/composes/{NIGHTLY}/version").json()
     assert after["version"] == before.json()["version"] + 1
+    assert after["revision"] != before.json()["revision"]
     assert client.get("/composes/nope/version").status_code == 404
 
 
@@ -613,12 +618,12 @@ def test_version_of_a_compose_without_a_stored_decision_is_null(
     app.reload_policies()
     app.announce("Fedora-ELN-20261126.n.0")  # no policy gates it: never decided
     answer = client.get("/composes/Fedora-ELN-20261126.n.0/version")
-    assert answer.json() == {"version": None}
+    assert answer.json()["version"] is None
     assert page(client, "/composes/Fedora-ELN-20261126.n.0").by_id("main").attrs[
         "data-version"
     ] == ""  # fmt: skip
     app.announce("CentOS-Stream-10-20261126.0")  # a gated one is decided when announced
-    assert client.get("/composes/CentOS-Stream-10-20261126.0/version").json() == {"version": 1}
+    assert client.get("/composes/CentOS-Stream-10-20261126.0/version").json()["version"] == 1
 
 
 def test_list_shows_a_compose_time_has_moved_as_the_api_would_decide_it(
@@ -721,3 +726,36 @@ def test_every_state_colour_pair_meets_wcag_aa(client: TestClient) -> None:
         for bg in ("bg", "bg-alt"):
             assert contrast(colours[fg], colours[bg]) >= 4.5, (fg, bg)
     assert contrast(colours["nav-text"], colours["nav-bg"]) >= 4.5
+
+
+# --- the start -------------------------------------------------------------------------------
+
+
+def test_the_service_renders_the_newest_pages_before_it_answers(
+    app: Gatekeeper, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first page after a restart is not the one that compiles the templates and reads
+    everything: the list and the newest composes' pages are rendered once at start."""
+    rendered: list[str] = []
+    view = app.dashboard.compose_view
+    monkeypatch.setattr(app.dashboard, "compose_view",
+                        lambda cid: rendered.append(cid) or view(cid))  # fmt: skip
+    api = create_app(app)
+    assert rendered == []  # building the application renders nothing
+    with TestClient(api, raise_server_exceptions=True) as client:
+        assert rendered == [NIGHTLY, BASE]  # newest first, before the first request
+        assert client.get("/").status_code == 200
+
+
+def test_a_page_that_fails_to_render_at_start_does_not_stop_the_service(
+    app: Gatekeeper, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(compose_id: str) -> Any:
+        raise RuntimeError(f"cannot read {compose_id}")
+
+    view = app.dashboard.compose_view
+    monkeypatch.setattr(app.dashboard, "compose_view", broken)
+    with TestClient(create_app(app), raise_server_exceptions=True) as client:
+        assert "action=warm outcome=failed" in caplog.text
+        monkeypatch.setattr(app.dashboard, "compose_view", view)
+        assert client.get(f"/composes/{NIGHTLY}").status_code == 200

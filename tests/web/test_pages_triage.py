@@ -375,3 +375,27 @@ def test_a_request_or_waiver_given_again_says_what_superseded_it(
     old = doc.by_id("waiver-list").one("tr", data_waiver=world.ids["waiver-active"])
     assert old.attrs["data-state"] == "replaced"
     assert old.one("td", "state").one("a").attrs["href"] == f"#waiver-{newer.id}"
+
+
+def test_a_waiver_or_rerun_request_that_changes_no_answer_moves_the_pages_revision(
+    client: TestClient, gk_app: Gatekeeper
+) -> None:
+    """What the open page polls moves with every waiver and rerun request, not only with
+    a new decision version: one that changes no answer is listed on the page too."""
+    version = client.get(f"/composes/{NIGHTLY}/version").json()
+    shown = page(client, f"/composes/{NIGHTLY}").by_id("main").attrs
+    assert shown["data-revision"] == version["revision"]
+    request, _ = gk_app.triage.rerun(NIGHTLY, "qa.docs", actor=QA_BOT)  # gated by nobody
+    after_rerun = client.get(f"/composes/{NIGHTLY}/version").json()
+    assert after_rerun["version"] == version["version"]  # no answer changed
+    assert after_rerun["revision"] != version["revision"]
+    doc = page(client, f"/composes/{NIGHTLY}")
+    assert doc.by_id(f"rerun-{request.id}").attrs["data-state"] == "closed"
+    assert doc.by_id("main").attrs["data-revision"] == after_rerun["revision"]
+    waiver, _ = gk_app.waive(NIGHTLY, "qa.docs", actor=LEAD, comment="docs are not shipped")
+    after_waiver = client.get(f"/composes/{NIGHTLY}/version").json()
+    assert after_waiver["version"] == version["version"]
+    assert after_waiver["revision"] not in (version["revision"], after_rerun["revision"])
+    doc = page(client, f"/composes/{NIGHTLY}")
+    assert doc.by_id(f"waiver-{waiver.id}").attrs["data-state"] == "active"
+    assert doc.by_id("main").attrs["data-revision"] == after_waiver["revision"]

@@ -4,6 +4,8 @@ pydantic models: the OpenAPI schema's components. Field names follow the JSON of
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from gatekeeper.api.models import BUG_URL, EXPIRES, NAME, DecisionOut
@@ -49,7 +51,9 @@ class KnownIssueOut(BaseModel):
     expires: str | None = Field(description="When it stops waiving; None: never")
     closed_at: str | None
     closed_by: str | None
-    state: str = Field(description="open or closed")
+    state: Literal["open", "expired", "closed"] = Field(
+        description="open (it waives), expired or closed: what ended it first"
+    )
     composes: list[str] = Field(description="The composes it waived an answer of, oldest first")
     composes_waived: int = Field(description="How many composes it waived an answer of")
 

@@ -24,7 +24,7 @@ from gatekeeper.api.models_triage import (
 from gatekeeper.service import Actor, Gatekeeper
 
 _WRITE_ERRORS = responses(400, 401, 403, 404, 413, 422)
-State = Literal["open", "closed", "all"]
+State = Literal["open", "expired", "closed", "all"]
 
 
 def router(app: Gatekeeper) -> APIRouter:
@@ -38,11 +38,14 @@ def router(app: Gatekeeper) -> APIRouter:
         tags=["known-issues"],
     )
     def list_known_issues(
-        state: Annotated[State, Query(description="open (default), closed or all")] = "open",
+        state: Annotated[
+            State, Query(description="open (default: those waiving now), expired, closed or all")
+        ] = "open",
     ) -> list[dict[str, Any]]:
-        """Known issues, newest first, each with the composes it waived an answer of."""
+        """Known issues, newest first, each with the composes it waived an answer of and
+        its state: open, or what ended it first (expired, closed)."""
         uses = app.triage.known_issues(include_closed=state != "open")
-        return [u.to_json() for u in uses if state == "all" or u.issue.state == state]
+        return [u.to_json() for u in uses if state == "all" or u.state == state]
 
     @api.post(
         "/known-issues",

@@ -66,14 +66,15 @@ def _composes(use: KnownIssueUse) -> str:
 
 
 @known_issue.command("list")
-@click.option("--all", "include_closed", is_flag=True, help="Closed ones too.")
+@click.option("--all", "include_closed", is_flag=True, help="Expired and closed ones too.")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
 @located
 def known_issue_list(state: State, include_closed: bool, as_json: bool) -> None:
-    """The known issues (open ones; --all: closed too), newest first, with how many
-    composes each waived an answer of."""
+    """The known issues waiving now (--all: expired and closed ones too), newest first,
+    with how many composes each waived an answer of."""
     uses = state.app().triage.known_issues(include_closed=include_closed)
+    uses = [u for u in uses if include_closed or u.state == "open"]
     if as_json:
         click.echo(json.dumps([u.to_json() for u in uses], indent=2))
         return
@@ -85,7 +86,7 @@ def known_issue_list(state: State, include_closed: bool, as_json: bool) -> None:
         issue = use.issue
         expires = None if issue.expires is None else format_time(issue.expires)
         table.add_row(issue.id, issue.product, issue.testcase, _or_dash(issue.arch),
-                      _or_dash(issue.scenario), issue.bug, _or_dash(expires), issue.state,
+                      _or_dash(issue.scenario), issue.bug, _or_dash(expires), use.state,
                       str(len(use.composes)))  # fmt: skip
     console().print(table)
 

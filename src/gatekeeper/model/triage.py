@@ -49,7 +49,14 @@ class KnownIssue:
 
     @property
     def state(self) -> str:
+        """``closed`` or ``open`` as stored, whatever the time (see :meth:`state_at`)."""
         return "closed" if self.closed_at is not None else "open"
+
+    def state_at(self, now: datetime) -> str:
+        """``open`` at ``now``, or what ended it first: ``closed`` or ``expired``."""
+        ends = [(at, word) for at, word in ((self.closed_at, "closed"), (self.expires, "expired"))
+                if at is not None and at <= now]  # fmt: skip
+        return min(ends)[1] if ends else "open"
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -8,9 +8,14 @@ shows is :class:`~gatekeeper.service.shown.ShownDecisions`': what
 What never changes once stored is kept in memory between pages, bounded (see
 :mod:`~gatekeeper.service.view_cache`): decoded decision versions and what changed in
 each, list rows' counts per version, the result rows a compose's page names, what the
-earlier composes' decision versions passed (for suspects), build diffs.
+earlier composes' decision versions passed (for suspects), build diffs, and each
+compose's last gate matrix (its cells are reused where their answers did not change).
 A page of a compose with 4,000 answers then costs what changed since the last one
 (bench/dashboard.py).
+
+A compose page's ``revision`` names what it shows that can change: the decision version,
+how often its answers came to name newer results since, and how many waivers and rerun
+requests the compose has (:meth:`Dashboard.revision`: what the open page polls).
 """
 
 from __future__ import annotations
@@ -21,14 +26,14 @@ from typing import Any
 
 from gatekeeper.errors import GatekeeperError, InputError, NotFound
 from gatekeeper.forge import Forge
-from gatekeeper.model import Answer, Compose, ComposeState
+from gatekeeper.model import Answer, Compose, ComposeState, Waiver
 from gatekeeper.service.build_diffs import BuildDiffs
 from gatekeeper.service.context import Context, unknown
 from gatekeeper.service.decision_inputs import expiries
-from gatekeeper.service.matrix import build_matrix
+from gatekeeper.service.matrix import KeptCells, Paired, build_matrix
 from gatekeeper.service.mr_diff import file_diffs, mr_link
 from gatekeeper.service.reads import Page, check_paging
-from gatekeeper.service.shown import Facts, PayloadReader, ShownDecisions, facts_of
+from gatekeeper.service.shown import Facts, ShownDecisions, facts_of
 from gatekeeper.service.suspects import PASSES_KEPT, Passes, find_suspects
 from gatekeeper.service.team_view import build_team_view
 from gatekeeper.service.triage_views import (
@@ -42,7 +47,9 @@ from gatekeeper.service.views import (
     ComposeRow,
     ComposeView,
     LockfileLink,
+    Matrix,
     MergeRequestView,
+    Suspects,
     TeamView,
 )
 from gatekeeper.store import Tx, compose_from_row
@@ -54,7 +61,15 @@ HISTORY_CHANGES = 20
 """The newest versions whose changed answers are shown (each reads a whole decision)."""
 RESULTS_KEPT = 8
 """Composes whose pages' result rows are kept (a few thousand small rows each)."""
+MATRICES_KEPT = 16
+"""Composes whose last gate matrix is kept (its cells, by the answers they show)."""
 _SCAN = 200  # composes read per query while filtering the list by the verdict shown
+
+
+def revision_of(version: int | None, amended: int, waivers: int, reruns: int) -> str:
+    """What a compose page shows that can change, in one word: ``3.1.2.0`` is decision
+    version 3, amended once since, 2 waiver rows (revocations count), no rerun request."""
+    return f"{version or 0}.{amended}.{waivers}.{reruns}"
 
 
 class Dashboard:
@@ -67,6 +82,10 @@ class Dashboard:
         self.decisions = ShownDecisions(ctx)
         self._results: Kept[str, dict[str, tuple[Any, ...]]] = Kept(RESULTS_KEPT)
         self._passes: Kept[tuple[str, int], Passes] = Kept(PASSES_KEPT)
+        # by compose: the pairs and suspects its last matrix was built of, it, its cells
+        self._matrices: Kept[
+            str, tuple[tuple[Paired, ...], dict[int, Suspects], Matrix, KeptCells]
+        ] = Kept(MATRICES_KEPT)
 
     def _row(
         self,
@@ -93,6 +112,7 @@ class Dashboard:
             required=facts.required,
             waiting_for=facts.waiting_for,
             next_deadline=facts.next_deadline(now),
+            teams=facts.teams,
             version=facts.version,
             merge_request=link,
         )
@@ -105,6 +125,7 @@ class Dashboard:
         self._results.clear()
         self._passes.clear()
         self._diffs.kept.clear()
+        self._matrices.clear()
 
     def _result_rows(
         self, tx: Tx, compose_id: str, answers: Sequence[Answer]
@@ -189,16 +210,13 @@ class Dashboard:
     def _rows(
         self, tx: Tx, listing: Sequence[Mapping[str, Any]], now: datetime
     ) -> list[ComposeRow]:
-        """The list's rows of composes as :meth:`Tx.compose_listing` gives them: the
-        decisions not kept decoded are read in one query, the owed redecides in another."""
+        """The list's rows of composes as :meth:`Tx.compose_listing` gives them (the owed
+        redecides and the expiries read in one query each)."""
         ids = [row["id"] for row in listing]
         owed = tx.redecides_owed(ids)
         expiring = expiries(tx, [compose_from_row(row) for row in listing]) if listing else {}
-        unread = [row["id"] for row in listing
-                  if not self.decisions.known(row["id"], row["decision_version"])]  # fmt: skip
-        latest = tx.latest_decisions(unread) if unread else {}
-        return [self._listed(tx, row, now, row["id"] in owed, latest,
-                             expiring.get(row["id"], ())) for row in listing]  # fmt: skip
+        return [self._listed(tx, row, now, row["id"] in owed, expiring.get(row["id"], ()))
+                for row in listing]  # fmt: skip
 
     def _listed(
         self,
@@ -206,15 +224,12 @@ class Dashboard:
         listed: Mapping[str, Any],
         now: datetime,
         owed: bool,
-        latest: Mapping[str, Mapping[str, Any]],
         expiring: Sequence[tuple[datetime, str]],
     ) -> ComposeRow:
         version = int(listed["decision_version"]) or None
         compose = compose_from_row(listed)
-        found = latest.get(compose.id)
-        payload = found["payload"] if found is not None and found["version"] == version else None
-        facts = self.decisions.facts(tx, compose, version, lambda: payload, now, owed=owed,
-                                     expiring=expiring)  # fmt: skip
+        facts = self.decisions.facts(tx, compose, version, lambda: tx.current_decision(compose.id),
+                                     now, owed=owed, expiring=expiring)  # fmt: skip
         mr = None
         if listed.get("mr_forge") is not None:
             mr = {
@@ -233,6 +248,18 @@ class Dashboard:
             raise unknown(compose_id)
         return version or None
 
+    def revision(self, compose_id: str) -> str:
+        """What the compose's page would show as its ``revision`` now (see
+        :func:`revision_of`): a page whose revision differs is behind."""
+        with self.ctx.store.transaction(readonly=True) as tx:
+            version = tx.decision_version_of(compose_id)
+            if version is None:
+                raise unknown(compose_id)
+            state = tx.decision_state(compose_id) if version else None
+            waivers, reruns = tx.waivers_for(compose_id), tx.reruns_for(compose_id)
+        amended = state.amended if state is not None else 0
+        return revision_of(version, amended, len(waivers), len(reruns))
+
     def compose_view(self, compose_id: str) -> ComposeView:
         now = self.ctx.clock()
         with self.ctx.store.transaction(readonly=True) as tx:
@@ -241,10 +268,14 @@ class Dashboard:
                 raise unknown(compose_id)
             compose = compose_from_row(row)
             version = int(row["decision_version"]) or None
+            state = tx.decision_state(compose_id) if version else None
+            amended = state.amended if state is not None else 0
             history_rows, total = tx.decision_versions(compose_id, limit=HISTORY_SHOWN)
-            payloads = PayloadReader(tx, compose_id)
-            shown = self.decisions.shown(tx, compose, version, lambda: payloads.one(version), now)
-            history = self.decisions.history(compose_id, history_rows, HISTORY_CHANGES, payloads)
+            # the history first: it notes which testcases each new version changed
+            history = self.decisions.history(tx, compose_id, history_rows, HISTORY_CHANGES)
+            shown = self.decisions.shown(tx, compose, version,
+                                         lambda: self.decisions.current(tx, compose_id, version),
+                                         now, amended=amended)  # fmt: skip
             mr = tx.merge_request_for(compose_id)
             if row["state"] == ComposeState.PUBLISHED:
                 base = (mr or {}).get("base_compose")
@@ -252,11 +283,10 @@ class Dashboard:
                 base = tx.latest_published(compose.product)
             diffs = self._diffs.against(tx, compose_id)
             answers = [p.answer for p in shown.pairs]
-            results = self._result_rows(tx, compose_id, answers)
             triage = read_compose_triage(tx, compose_id, answers, now, self.ctx.owner_of)
             suspects = find_suspects(tx, compose, shown.pairs, diffs.since, self._passes)
             diff = diffs.since(base)
-        matrix = build_matrix(shown.pairs, results, triage.waivers, suspects)
+            matrix = self._matrix(tx, compose_id, shown.pairs, suspects, triage.waivers)
         link = mr_link(self._forge_or_none(), compose_id, compose.product, mr) if mr else None
         deadlines = sorted({c.deadline for c in matrix.cells if c.deadline is not None})
         return ComposeView(
@@ -275,7 +305,27 @@ class Dashboard:
             waivers=triage.waiver_rows,
             known_issues=triage.known_issues,
             reruns=triage.reruns,
+            revision=revision_of(version, amended, len(triage.waivers), len(triage.reruns)),
         )
+
+    def _matrix(
+        self,
+        tx: Tx,
+        compose_id: str,
+        pairs: tuple[Paired, ...],
+        suspects: dict[int, Suspects],
+        waivers: Mapping[str, Waiver],
+    ) -> Matrix:
+        """The compose's gate matrix: its last one when built of the same pairs and
+        suspects, else one that reuses the last one's cells where they did not change."""
+        last = self._matrices.get(compose_id)
+        if last is not None and last[0] is pairs and last[1] == suspects:
+            return last[2]
+        results = self._result_rows(tx, compose_id, [p.answer for p in pairs])
+        matrix, cells = build_matrix(pairs, results, waivers, suspects,
+                                     last[3] if last is not None else None)  # fmt: skip
+        self._matrices.put(compose_id, (pairs, suspects, matrix, cells))
+        return matrix
 
     # -- known issues --------------------------------------------------------------------------
     def known_issues_view(self) -> KnownIssuesView:

@@ -1,5 +1,6 @@
 """A decision laid out for people: each answer paired with the gate it answers, the counts
-of a compose's row, the gate matrix, and what changed between decision versions.
+of a compose's row and the gate matrix (what changed between decision versions is in
+:mod:`~gatekeeper.service.history_views`).
 
 Pure: values in, values out. An answer names its requirement only partly (a gate without
 a scenario or arches takes them from its result), so answers are paired with the current
@@ -10,29 +11,29 @@ current gate claims (the policies changed since it was decided) keeps a row of i
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, NamedTuple
 
 from gatekeeper.evaluate import policy_applies, requirements
-from gatekeeper.model import Answer, Compose, Decision, Gate, Policy, Result, Verdict, Waiver
+from gatekeeper.model import Answer, Compose, Decision, Gate, Policy, Result, Waiver
 from gatekeeper.service.triage_views import Whys
 from gatekeeper.service.views import (
-    AnswerChange,
     Cell,
-    HistoryEntry,
     Matrix,
     MatrixRow,
     ResultView,
     Suspects,
-    Transition,
     WaiverView,
     state_word,
 )
 
 WAITING_STATES = ("missing", "pending")
 FAILING_STATES = ("failed", "errored")
+URGENCY = ("failed", "errored", "overdue", "pending", "missing")
+"""The states of an unsatisfied required answer, the most pressing first: a team a row
+waits for is named with the first of these its answers are in."""
 
 
 class Paired(NamedTuple):
@@ -144,19 +145,82 @@ def pair_answers(policies: Sequence[Policy], decision: Decision, compose: Compos
     return out
 
 
-def row_counts(
-    pairs: Sequence[Paired],
-) -> tuple[int, int, tuple[str, ...], tuple[datetime, ...]]:
-    """Satisfied and required counts (required answers only), the teams waited for (a
-    required answer missing or pending), and the deadline instants of the unsatisfied
-    required answers (distinct, soonest first: the next one ahead is the row's)."""
-    required = [p for p in pairs if p.answer.required]
-    satisfied = sum(1 for p in required if p.answer.is_satisfied)
-    waiting = sorted({p.answer.team for p in required if p.state in WAITING_STATES})
-    deadlines = {
-        p.deadline for p in required if not p.answer.is_satisfied and p.deadline is not None
-    }
-    return satisfied, len(required), tuple(waiting), tuple(sorted(deadlines))
+class RowCounts(NamedTuple):
+    """What a compose's row says of its answers (required ones only): how many are
+    satisfied of how many, the teams waited for (an answer missing or pending), each team
+    with an unsatisfied answer and the most pressing state of those (:data:`URGENCY`), and
+    the deadline instants of the unsatisfied answers (distinct, soonest first)."""
+
+    satisfied: int
+    required: int
+    waiting_for: tuple[str, ...]
+    teams: tuple[tuple[str, str], ...]
+    deadlines: tuple[datetime, ...]
+
+
+def _requirement(answer: Answer) -> tuple[Any, ...]:
+    return (answer.team, answer.testcase, answer.scenario, answer.arch, answer.variant,
+            answer.required)  # fmt: skip
+
+
+def repaired(
+    before: Sequence[Paired] | None,
+    decision: Decision,
+    policies: Sequence[Policy],
+    compose: Compose,
+) -> tuple[Decision, tuple[Paired, ...]]:
+    """:func:`pair_answers` of ``decision``, reusing the pairs of a decision before it of
+    the same compose and policies (``before``): where both name the same requirements in
+    the same order (a new version of a stored decision changes types and results, not
+    requirements), each answer keeps its gate, and an answer equal to the one before is
+    that very object (and so is its pair: what is kept by it, like its cell, is found
+    again). The decision is returned with those answers (equal to ``decision``)."""
+    answers = decision.answers
+    if before is None or len(before) != len(answers):
+        return decision, tuple(pair_answers(policies, decision, compose))
+    kept: list[Answer] = []
+    pairs: list[Paired] = []
+    words: dict[str, str] = {}
+    for pair, answer in zip(before, answers, strict=True):
+        old = pair.answer
+        if old is answer or old == answer:
+            kept.append(old)
+            pairs.append(pair)
+            continue
+        if _requirement(old) != _requirement(answer):
+            return decision, tuple(pair_answers(policies, decision, compose))
+        word = words.get(answer.type)
+        if word is None:
+            word = words[answer.type] = state_word(answer.type)
+        kept.append(answer)
+        pairs.append(Paired(answer, pair.gate, pair.arch, pair.deadline, word))
+    return replace(decision, answers=tuple(kept)), tuple(pairs)
+
+
+def row_counts(pairs: Sequence[Paired]) -> RowCounts:
+    """The :class:`RowCounts` of a decision's paired answers."""
+    satisfied = required = 0
+    worst: dict[str, int] = {}
+    waiting = set()
+    deadlines = set()
+    for p in pairs:
+        answer = p.answer
+        if not answer.required:
+            continue
+        required += 1
+        if answer.is_satisfied:
+            satisfied += 1
+            continue
+        if p.deadline is not None:
+            deadlines.add(p.deadline)
+        if p.state in WAITING_STATES:
+            waiting.add(answer.team)
+        if p.state in URGENCY:
+            rank = URGENCY.index(p.state)
+            worst[answer.team] = min(rank, worst.get(answer.team, rank))
+    teams = tuple((team, URGENCY[worst[team]]) for team in sorted(worst))
+    return RowCounts(satisfied, required, tuple(sorted(waiting)), teams,
+                     tuple(sorted(deadlines)))  # fmt: skip
 
 
 def result_view(result: Result) -> ResultView:
@@ -178,15 +242,27 @@ def waiver_view(waiver: Waiver) -> WaiverView:
 RowKey = tuple[str, str, str | None, int]
 
 
+KeptCells = dict[int, tuple[Paired, Suspects | None, Cell]]
+"""Cells by their paired answer's ``id()``, with that answer and its suspects."""
+
+
 def build_matrix(
     pairs: Sequence[Paired],
     results: Mapping[str, tuple[Any, ...]],
     waivers: Mapping[str, Waiver],
     suspects: Mapping[int, Suspects],
-) -> Matrix:
+    kept: KeptCells | None = None,
+) -> tuple[Matrix, KeptCells]:
     """The gate matrix: one row per (team, testcase, scenario), one column per arch (None:
     "any", for gates without arches). ``results`` are the store's result rows by id
-    (:meth:`~gatekeeper.store.Tx.result_rows`); ``suspects`` are by index in ``pairs``."""
+    (:meth:`~gatekeeper.store.Tx.result_rows`); ``suspects`` are by index in ``pairs``.
+
+    A cell is made of its paired answer and suspects only (a result or waiver row never
+    changes), so one ``kept`` by a page before (the second value returned) is reused, the
+    very object, where both are the same: a new decision version builds the cells of the
+    answers that changed."""
+    before = kept or {}
+    made: KeptCells = {}
     arches = sorted({p.arch for p in pairs if p.arch is not None})
     columns: list[str | None] = [*arches]
     if any(p.arch is None for p in pairs):
@@ -207,9 +283,15 @@ def build_matrix(
         if cells is None:
             cells = rows[key] = [None] * width
             meta[key] = pair
+        found = suspects.get(index)
+        reuse = before.get(id(pair))
+        if reuse is not None and reuse[0] is pair and reuse[1] == found:
+            cells[column] = reuse[2]
+            made[id(pair)] = reuse
+            continue
         row = results.get(answer.result_id) if answer.result_id else None
         waiver = waivers.get(answer.waiver_id) if answer.waiver_id else None
-        cells[column] = Cell(
+        cells[column] = cell = Cell(
             answer.team,
             answer.testcase,
             answer.scenario,
@@ -221,13 +303,14 @@ def build_matrix(
             pair.deadline,
             ResultView(str(row[0]), *row[1:]) if row is not None else None,
             waiver_view(waiver) if waiver is not None else None,
-            suspects.get(index),
+            found,
             answer.variant,
             pair.arch,
             whys.of(answer),
         )
+        made[id(pair)] = (pair, found, cell)
     ordered = sorted(rows, key=lambda k: (k[0], k[1], k[2] or "", k[3]))
-    return Matrix(
+    matrix = Matrix(
         arches=tuple(columns),
         rows=tuple(
             MatrixRow(
@@ -241,111 +324,4 @@ def build_matrix(
             for key in ordered
         ),
     )
-
-
-# -- history ---------------------------------------------------------------------------------
-AnswerKey = tuple[str, str, str | None, str | None]
-AnswerTypes = dict[AnswerKey, Any]  # the type, or a sorted tuple of them for a repeated key
-
-
-def answer_types(payload: Mapping[str, Any]) -> AnswerTypes:
-    """Each answer's type by team, testcase, scenario and arch (a sorted tuple of types
-    where several answers share them), from a Decision JSON payload."""
-    out: AnswerTypes = {}
-    repeated = set()
-    for part in ("satisfied_requirements", "unsatisfied_requirements"):
-        for a in payload.get(part, ()):
-            key = (a["team"], a["testcase"], a.get("scenario"), a.get("arch"))
-            if key in out:
-                repeated.add(key)
-                seen = out[key]
-                out[key] = (*seen, a["type"]) if isinstance(seen, tuple) else (seen, a["type"])
-            else:
-                out[key] = a["type"]
-    for key in repeated:
-        out[key] = tuple(sorted(out[key]))
-    return out
-
-
-def _text(kind: Any) -> str | None:
-    return ", ".join(kind) if isinstance(kind, tuple) else kind
-
-
-CHANGES_KEPT = 200
-"""Changed answers a history entry lists one by one; all are counted in its transitions."""
-
-
-def answer_changes(
-    old: AnswerTypes | None, new: AnswerTypes
-) -> tuple[tuple[AnswerChange, ...], int, tuple[Transition, ...]]:
-    """The answers whose type differs between two decisions' answer types (:func:`answer_types`;
-    ``old`` None: every answer is new), by team, testcase, scenario and arch: the first
-    :data:`CHANGES_KEPT`, how many there are, and their count per (old, new) type. Two
-    answers with one key (gates on the same testcase without scenario or arches) show
-    their types together."""
-    before = old or {}
-    changed = [key for key, kind in new.items() if before.get(key) != kind]
-    changed += [key for key in before if key not in new]
-    counts = Counter((_text(before.get(key)), _text(new.get(key))) for key in changed)
-    transitions = tuple(
-        Transition(old_type, new_type, n)
-        for (old_type, new_type), n in sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))
-    )
-    changed.sort(key=lambda k: (k[0], k[1], k[2] or "", k[3] or ""))
-    kept = tuple(
-        AnswerChange(*key, _text(before.get(key)), _text(new.get(key)))
-        for key in changed[:CHANGES_KEPT]
-    )
-    return kept, len(changed), transitions
-
-
-def cause_text(cause: Mapping[str, Any] | None) -> str:
-    """A sentence saying what made a decision version."""
-    if not cause:
-        return "decided"
-    if cause.get("clock"):
-        return "time passed (a deadline, or a waiver or known issue expired)"
-    if cause.get("announced"):
-        return "announced"
-    if cause.get("policies"):
-        return "the policies changed"
-    if "waiver" in cause:
-        what = "waiver" if cause.get("waived", True) else "waiver revoked"
-        who = f" by {cause['by']}" if cause.get("by") else ""
-        return f"{what} #{cause['waiver']}{who}"
-    who = f" by {cause['by']}" if cause.get("by") else ""
-    if "rerun" in cause:
-        return f"rerun request #{cause['rerun']}{who}"
-    if "known_issue" in cause:
-        done = "closed" if cause.get("closed") else "added"
-        return f"known issue #{cause['known_issue']} {done}{who}"
-    if "results" in cause:
-        ids = [str(rid) for rid in cause.get("results") or ()]
-        count = int(cause.get("count") or len(ids))
-        noun = "result" if count == 1 else "results"
-        shown = ", ".join(f"#{rid}" for rid in ids[:5]) + (", ..." if len(ids) > 5 else "")
-        who = f" from {cause['reporter']}" if cause.get("reporter") else ""
-        return f"{count} {noun}{who}" + (f" ({shown})" if shown else "")
-    return ", ".join(f"{key}: {value}" for key, value in sorted(cause.items()))
-
-
-def history_entry(
-    row: Mapping[str, Any],
-    changes: tuple[tuple[AnswerChange, ...], int, tuple[Transition, ...]] | None,
-) -> HistoryEntry:
-    """A history entry of a stored decision row, with its changes when they are known
-    (:func:`answer_changes` against the version before it)."""
-    kept, total, transitions = changes if changes is not None else ((), 0, ())
-    return HistoryEntry(
-        version=int(row["version"]),
-        verdict=Verdict(row["verdict"]),
-        summary=row["summary"],
-        evaluated_at=row["evaluated_at"],
-        recorded_at=row.get("created_at"),
-        changes=kept,
-        cause=dict(row["cause"]) if row.get("cause") else None,
-        cause_text=cause_text(row.get("cause")),
-        changes_shown=changes is not None,
-        changes_total=total,
-        transitions=transitions,
-    )
+    return matrix, made

@@ -15,11 +15,11 @@ a page shown again reads only the versions of the composes before it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from gatekeeper.compose.diff import ComposeDiff
-from gatekeeper.model import Compose
+from gatekeeper.model import Compose, Decision
 from gatekeeper.service.matrix import FAILING_STATES, Paired
 from gatekeeper.service.view_cache import Kept
 from gatekeeper.service.views import Suspects
@@ -44,13 +44,13 @@ def requirement_of(pair: Paired) -> Requirement:
     return (pair.answer.team, pair.answer.testcase, scenario, pair.arch)
 
 
-def _passes(payload: Mapping[str, Any]) -> Passes:
-    """The passed answers of a Decision JSON payload: (scenario, arch) by (team, testcase)."""
+def _passes(decision: Decision | None) -> Passes:
+    """The passed answers of a decision: (scenario, arch) by (team, testcase)."""
     out: Passes = {}
-    for answer in payload.get("satisfied_requirements", ()):
-        if answer.get("type") == PASSED:
-            key = (answer["team"], answer["testcase"])
-            out.setdefault(key, []).append((answer.get("scenario"), answer.get("arch")))
+    for answer in decision.answers if decision is not None else ():
+        if answer.type == PASSED:
+            key = (answer.team, answer.testcase)
+            out.setdefault(key, []).append((answer.scenario, answer.arch))
     return out
 
 
@@ -65,20 +65,17 @@ def _passed(passes: Passes, req: Requirement) -> bool:
 def _batch_passes(
     tx: Tx, batch: Sequence[str], kept: Kept[tuple[str, int], Passes] | None
 ) -> dict[str, Passes]:
-    """The passed answers of the latest decisions of these composes (those without one
-    left out), each version read once while it is kept."""
-    if kept is None:
-        return {cid: _passes(row["payload"]) for cid, row in tx.latest_decisions(batch).items()}
+    """The passed answers of the latest decisions of these composes as they stand (those
+    without one left out), each version read once while it is kept."""
     versions = tx.decision_versions_of(batch)
     out = {}
     for compose_id, version in versions.items():
-        found = kept.get((compose_id, version))
-        if found is not None:
-            out[compose_id] = found
-    unread = [cid for cid in versions if cid not in out]
-    for compose_id, row in (tx.latest_decisions(unread) if unread else {}).items():
-        out[compose_id] = _passes(row["payload"])
-        kept.put((compose_id, int(row["version"])), out[compose_id])
+        found = kept.get((compose_id, version)) if kept is not None else None
+        if found is None:
+            found = _passes(tx.current_decision(compose_id))
+            if kept is not None:
+                kept.put((compose_id, version), found)
+        out[compose_id] = found
     return out
 
 

@@ -38,15 +38,20 @@ from gatekeeper.timeutil import parse_expiry
 _OPEN = (ComposeState.ANNOUNCED, ComposeState.PROPOSED, ComposeState.PROMOTED)
 
 
+KNOWN_ISSUE_STATES = ("open", "expired", "closed")
+
+
 @dataclass(frozen=True)
 class KnownIssueUse:
-    """A known issue and the composes it waived an answer of (oldest first)."""
+    """A known issue, the composes it waived an answer of (oldest first), and its
+    ``state`` when read (:data:`KNOWN_ISSUE_STATES`: ``open``, or what ended it first)."""
 
     issue: KnownIssue
     composes: tuple[str, ...]
+    state: str
 
     def to_json(self) -> dict[str, Any]:
-        return {**self.issue.to_json(), "state": self.issue.state,
+        return {**self.issue.to_json(), "state": self.state,
                 "composes": list(self.composes), "composes_waived": len(self.composes)}  # fmt: skip
 
 
@@ -116,18 +121,21 @@ class Triage:
 
     def known_issues(self, *, include_closed: bool = True) -> list[KnownIssueUse]:
         """Every known issue (newest first), with the composes it waived an answer of."""
+        now = self.ctx.clock()
         with self.ctx.store.transaction(readonly=True) as tx:
             issues = tx.known_issues(include_closed=include_closed)
             uses = tx.known_issue_uses()
-        return [KnownIssueUse(i, tuple(uses.get(i.id, ()))) for i in reversed(issues)]
+        return [KnownIssueUse(i, tuple(uses.get(i.id, ())), i.state_at(now))
+                for i in reversed(issues)]  # fmt: skip
 
     def known_issue(self, issue_id: str) -> KnownIssueUse:
+        now = self.ctx.clock()
         with self.ctx.store.transaction(readonly=True) as tx:
             issue = tx.known_issue(str(issue_id))
             if issue is None:
                 raise NotFound(f"no known issue {issue_id}", key="known_issue")
             uses = tx.known_issue_uses()
-        return KnownIssueUse(issue, tuple(uses.get(issue.id, ())))
+        return KnownIssueUse(issue, tuple(uses.get(issue.id, ())), issue.state_at(now))
 
     # -- reruns -------------------------------------------------------------------------------
     def rerun(

@@ -121,10 +121,8 @@ def _number(ident: str) -> tuple[int, str]:
 
 
 def issue_state(issue: KnownIssue, now: datetime) -> str:
-    """``open``, or what ended it first: ``closed`` or ``expired``."""
-    ends = [(at, word) for at, word in ((issue.closed_at, "closed"), (issue.expires, "expired"))
-            if at is not None and at <= now]  # fmt: skip
-    return min(ends)[1] if ends else "open"
+    """``open``, or what ended it first: ``closed`` or ``expired`` (as the API says)."""
+    return issue.state_at(now)
 
 
 def known_issue_rows(

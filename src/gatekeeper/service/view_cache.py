@@ -33,6 +33,11 @@ class Kept(Generic[K, V]):
                 self._values.move_to_end(key)
             return found
 
+    def take(self, key: K) -> V | None:
+        """The value of ``key``, no longer kept (a value one reader at a time may use)."""
+        with self._lock:
+            return self._values.pop(key, None)
+
     def put(self, key: K, value: V) -> None:
         with self._lock:
             self._values[key] = value

@@ -73,7 +73,9 @@ class ComposeRow:
     only. ``waiting_for`` are the teams (sorted) with a required answer missing or pending
     (not yet overdue). ``next_deadline`` is the earliest deadline instant still ahead
     (``announced_at + gate.deadline``) among the unsatisfied required answers; None when
-    there is none.
+    there is none. ``teams`` names each team with an unsatisfied required answer (sorted)
+    with the most pressing state of those: ``failed``, ``errored``, ``overdue``,
+    ``pending`` or ``missing``, in that order (who a compose waits for, and why).
     """
 
     id: str
@@ -91,6 +93,7 @@ class ComposeRow:
     next_deadline: datetime | None
     version: int | None
     merge_request: MergeRequestLink | None
+    teams: tuple[tuple[str, str], ...] = ()
 
 
 # --- the compose page (/composes/<id>) ----------------------------------------------------
@@ -267,7 +270,8 @@ class ComposeView:
     builds changed against it. ``history`` is newest first, at most the newest 50
     versions of ``history_total`` (the API's ``/decisions`` has them all). ``waivers``
     are the compose's waivers in the order given, ``known_issues`` those waiving an answer
-    shown, ``reruns`` its rerun requests, oldest first.
+    shown, ``reruns`` its rerun requests, oldest first. ``revision`` names what of it can
+    change (:func:`~gatekeeper.service.dashboard.revision_of`): the live page follows it.
     """
 
     row: ComposeRow
@@ -285,6 +289,7 @@ class ComposeView:
     waivers: tuple[WaiverRow, ...] = ()
     known_issues: tuple[KnownIssueRow, ...] = ()
     reruns: tuple[RerunRow, ...] = ()
+    revision: str = ""
 
 
 # --- the team page (/teams/<team>) --------------------------------------------------------

@@ -7,22 +7,32 @@ value escaped (``html.escape``), and handed to ``compose.html`` as markup. Whate
 reporter or a waiver wrote is text: each value goes through :func:`text` or
 :func:`attr`. A suspect list is built once per earlier compose and shared by every cell
 that last passed there.
+
+The service hands back the very same matrix while nothing in it changed, and the very
+same cells of a new matrix where their answers did not change, so what was written of
+them is kept (:func:`drawn`, by compose): a page shown again writes no cell, the first
+page of a new decision version writes the cells that changed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from html import escape as html_escape
 
 from markupsafe import Markup
 
-from gatekeeper.api.web.pages import SuspectList
+from gatekeeper.api.web.pages import SuspectList, suspect_lists
 from gatekeeper.api.web.render import bug_label, is_web_url, stamps
 from gatekeeper.service.triage_views import Why
-from gatekeeper.service.views import Cell, Matrix
+from gatekeeper.service.view_cache import Kept
+from gatekeeper.service.views import Cell, ComposeView, Matrix
 
 NOTE_CHARS = 160  # a result's note in a cell; the team page shows more
+DRAWN_KEPT = 16  # composes whose last matrix's HTML is kept
+WrittenCells = dict[int, tuple[Cell, int | None, str]]
+"""Each cell's HTML by the cell's ``id()``, with the cell and its suspects' anchor."""
 
 
 class Escaper(dict[str, str]):
@@ -138,12 +148,17 @@ def cell_html(cell: Cell, shared: str, times: Times, esc: Escaper, anchor: int |
     return html + "</td>"
 
 
-def matrix_body(matrix: Matrix, suspects: Sequence[SuspectList]) -> Markup:
+def matrix_body(
+    matrix: Matrix, suspects: Sequence[SuspectList], written: WrittenCells | None = None
+) -> tuple[Markup, WrittenCells]:
     """The rows of ``<table id="matrix">``'s body: team, testcase (with its deadline),
     scenario, then one cell per arch column (an empty ``td.cell.none`` where the row has
-    no requirement)."""
+    no requirement); and each cell's HTML, to hand back as ``written`` next time (a cell
+    found there, the same object with the same anchor, is not written again)."""
     times, esc = Times(), Escaper()
     anchors = {id(item.cell): item.anchor for item in suspects}
+    before = written or {}
+    made: WrittenCells = {}
     out = []
     for row in matrix.rows:
         team = esc[row.team]
@@ -161,13 +176,21 @@ def matrix_body(matrix: Matrix, suspects: Sequence[SuspectList]) -> Markup:
             if cell is None:
                 out.append('<td class="cell none"></td>')
                 continue
+            anchor = anchors.get(id(cell))
+            kept = before.get(id(cell))
+            if kept is not None and kept[0] is cell and kept[1] == anchor:
+                made[id(cell)] = kept
+                out.append(kept[2])
+                continue
             if (cell.team, cell.testcase, cell.scenario) != (row.team, row.testcase, row.scenario):
                 mine = row_attributes(cell.team, cell.testcase, cell.scenario, esc)
             else:
                 mine = shared
-            out.append(cell_html(cell, mine, times, esc, anchors.get(id(cell))))
+            html = cell_html(cell, mine, times, esc, anchor)
+            made[id(cell)] = (cell, anchor, html)
+            out.append(html)
         out.append("</tr>\n")
-    return Markup("".join(out))
+    return Markup("".join(out)), made
 
 
 def _items(item: SuspectList) -> str:
@@ -219,9 +242,40 @@ def suspects_body(suspects: Iterable[SuspectList]) -> Markup:
     return Markup("".join(out))
 
 
+@dataclass(frozen=True, slots=True)
+class Drawn:
+    """A compose's gate matrix written: its failed and errored cells' suspect lists, the
+    matrix's body, the suspects' section, and each cell's HTML (:func:`matrix_body`)."""
+
+    matrix: Matrix
+    suspects: list[SuspectList]
+    body: Markup
+    suspects_body: Markup
+    written: WrittenCells
+
+
+_DRAWN: Kept[str, Drawn] = Kept(DRAWN_KEPT)
+
+
+def drawn(view: ComposeView) -> Drawn:
+    """The compose page's matrix and suspects written: those of its last page when the
+    service handed back the same matrix, else written anew, reusing each unchanged cell's
+    HTML."""
+    last = _DRAWN.get(view.row.id)
+    if last is not None and last.matrix is view.matrix:
+        return last
+    suspects = suspect_lists(view)
+    body, written = matrix_body(view.matrix, suspects, last.written if last else None)
+    found = Drawn(view.matrix, suspects, body, suspects_body(suspects), written)
+    _DRAWN.put(view.row.id, found)
+    return found
+
+
 __all__ = [
+    "Drawn",
     "bug_link",
     "cell_html",
+    "drawn",
     "matrix_body",
     "row_attributes",
     "suspects_body",

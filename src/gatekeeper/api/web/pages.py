@@ -1,10 +1,12 @@
 """What the templates need beyond the service's views, computed once per page in Python
 so the templates stay lean: the build diff's rows (searched with ``?q=``), the suspect
-lists in matrix order, and the list's filter values and paging links."""
+lists in matrix order, the gates that block the verdict, and the list's filter values
+and paging links."""
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +28,8 @@ VERDICTS = tuple(v.value for v in (Verdict.PASSED, Verdict.FAILED, Verdict.PENDI
 DEFAULT_LIMIT = 50
 CHANGES_SHOWN = 12  # per decision version; the others are counted by transition
 SUSPECTS_SHOWN = 10  # per failed gate; the build diff below lists every one
+BLOCKERS_SHOWN = 10  # in the verdict's summary; the matrix shows every one
+BLOCKING = ("failed", "errored", "overdue")
 SYMBOLS = {
     "passed": "\u2713",
     "failed": "\u2717",
@@ -120,6 +124,32 @@ def suspect_lists(view: ComposeView) -> list[SuspectList]:
         more = max(0, total - len(builds))
         lists.append(SuspectList(len(lists) + 1, cell, builds, total, more))
     return lists
+
+
+@dataclass(frozen=True, slots=True)
+class Blocker:
+    """A required answer that fails the verdict (failed, errored or overdue): ``anchor``
+    numbers its suspect list (None: it has none, as an overdue answer)."""
+
+    cell: Cell
+    anchor: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Blocking:
+    """The first blocking answers, in matrix order, and how many more there are."""
+
+    items: tuple[Blocker, ...]
+    more: int
+
+
+def blockers(view: ComposeView, suspects: Sequence[SuspectList]) -> Blocking:
+    """The required answers that make the verdict ``failed``: what the verdict's summary
+    names first, each linked to its suspect builds when it has some."""
+    anchors = {id(item.cell): item.anchor for item in suspects}
+    found = [Blocker(cell, anchors.get(id(cell))) for cell in view.matrix.cells
+             if cell.required and cell.state in BLOCKING]  # fmt: skip
+    return Blocking(tuple(found[:BLOCKERS_SHOWN]), max(0, len(found) - BLOCKERS_SHOWN))
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,9 +252,12 @@ __all__ = [
     "STATES",
     "SYMBOLS",
     "VERDICTS",
+    "Blocker",
+    "Blocking",
     "BuildRow",
     "ListQuery",
     "SuspectList",
+    "blockers",
     "build_rows",
     "history_items",
     "list_query",

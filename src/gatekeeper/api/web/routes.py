@@ -4,37 +4,48 @@
 ``GET /composes/{id}`` (the gate; ``q`` searches its build diff),
 ``GET /composes/{id}/mr`` (the merge request), ``GET /teams/{team}``,
 ``GET /known-issues`` (every known issue and the composes it waived) and
-``GET /composes/{id}/version`` (``{"version": n}``, what the open page polls). Every page
+``GET /composes/{id}/version`` (``{"version": n, "revision": "..."}``, what the open page
+polls: the page follows its ``revision``). Every page
 reads only: nothing a GET here does is recorded. An unknown compose or team is a 404
 page; a bad filter a 400 page naming it.
+
+:func:`warm` renders the list and the newest composes' pages once when the service starts,
+before it answers (:func:`gatekeeper.api.web.install`): the templates are compiled and
+those pages' read models kept, so the first person to open one after a restart does not
+wait for it.
 """
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Callable
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from gatekeeper.api.errors import gatekeeper_error
-from gatekeeper.api.web.matrix import matrix_body, suspects_body
+from gatekeeper.api.web.matrix import drawn
 from gatekeeper.api.web.pages import (
     DEFAULT_LIMIT,
     STATES,
     SYMBOLS,
     VERDICTS,
+    blockers,
     build_rows,
     history_items,
     list_query,
     paging,
-    suspect_lists,
 )
-from gatekeeper.api.web.render import render
+from gatekeeper.api.web.render import environment, render
 from gatekeeper.errors import GatekeeperError
 from gatekeeper.service import Gatekeeper
 from gatekeeper.service.views import ComposeView
 
+log = logging.getLogger("gatekeeper.api.web")
+
 POLL_MS = 2000
+WARM_COMPOSES = 4  # the newest composes whose pages are rendered before the service answers
 COMPOSES_SHOWN = 20  # per known issue; its count says how many there are
 MAX_QUERY_CHARS = 200  # the build search: longer text cannot be part of a name or NVR
 SECURITY_HEADERS = {
@@ -74,19 +85,64 @@ def html(build: Callable[[], str]) -> HTMLResponse:
 def compose_page(view: ComposeView, q: str = "") -> str:
     """The compose page of ``view``, its build diff searched for ``q``."""
     search = q[:MAX_QUERY_CHARS]
-    suspects = suspect_lists(view)
+    matrix = drawn(view)
     return render(
         "compose.html",
         view=view,
         q=search,
         builds=build_rows(view.diff, search),
         build_total=sum(view.diff.counts.values()),
-        suspects=suspects,
-        matrix_body=matrix_body(view.matrix, suspects),
-        suspects_body=suspects_body(suspects),
+        suspects=matrix.suspects,
+        blocking=blockers(view, matrix.suspects),
+        matrix_body=matrix.body,
+        suspects_body=matrix.suspects_body,
         history=history_items(view),
         poll_ms=POLL_MS,
     )
+
+
+def list_page(app: Gatekeeper, params: dict[str, str]) -> str:
+    """The list of composes for these query parameters (a bad one: InputError)."""
+    query = list_query(params)
+    page = app.dashboard.composes(
+        product=query.product, state=query.state, verdict=query.verdict,
+        limit=query.limit, offset=query.offset,
+    )  # fmt: skip
+    prev_url, next_url = paging(query, page)
+    filters = {"product": query.product, "state": query.state, "verdict": query.verdict}
+    return render(
+        "list.html",
+        page=page,
+        rows=page.items,
+        products=app.dashboard.products(),
+        filters=filters,
+        any_filter=any(filters.values()),
+        states=STATES,
+        verdicts=VERDICTS,
+        limit=query.limit,
+        default_limit=DEFAULT_LIMIT,
+        prev_url=prev_url,
+        next_url=next_url,
+    )
+
+
+def warm(app: Gatekeeper, composes: int = WARM_COMPOSES) -> float:
+    """Compile every template and render the list and the newest ``composes`` compose
+    pages once (what they read is kept for the pages to come); the seconds it took. A
+    page that cannot be rendered is logged and skipped: warming never stops a start."""
+    start = time.perf_counter()
+    env = environment()
+    for name in env.list_templates(extensions=["html"]):
+        env.get_template(name)
+    try:
+        list_page(app, {})
+        for row in app.dashboard.composes(limit=composes).items:
+            compose_page(app.dashboard.compose_view(row.id))
+    except Exception:  # a page left cold is rendered when asked for
+        log.exception("action=warm outcome=failed: the dashboard's first pages render cold")
+    took = time.perf_counter() - start
+    log.info("action=warm outcome=done composes=%d seconds=%.2f", composes, took)
+    return took
 
 
 def router(app: Gatekeeper) -> APIRouter:
@@ -94,30 +150,7 @@ def router(app: Gatekeeper) -> APIRouter:
 
     @web.get("/")
     def composes(request: Request) -> HTMLResponse:
-        def build() -> str:
-            query = list_query(dict(request.query_params))
-            page = app.dashboard.composes(
-                product=query.product, state=query.state, verdict=query.verdict,
-                limit=query.limit, offset=query.offset,
-            )  # fmt: skip
-            prev_url, next_url = paging(query, page)
-            filters = {"product": query.product, "state": query.state, "verdict": query.verdict}
-            return render(
-                "list.html",
-                page=page,
-                rows=page.items,
-                products=app.dashboard.products(),
-                filters=filters,
-                any_filter=any(filters.values()),
-                states=STATES,
-                verdicts=VERDICTS,
-                limit=query.limit,
-                default_limit=DEFAULT_LIMIT,
-                prev_url=prev_url,
-                next_url=next_url,
-            )
-
-        return html(build)
+        return html(lambda: list_page(app, dict(request.query_params)))
 
     @web.get("/composes/{compose_id}")
     def compose(compose_id: str, q: str = "") -> HTMLResponse:
@@ -132,9 +165,13 @@ def router(app: Gatekeeper) -> APIRouter:
 
     @web.get("/composes/{compose_id}/version", response_class=JSONResponse)
     def version(compose_id: str) -> JSONResponse:
-        """The compose's latest decision version (an unknown compose: the API's 404)."""
+        """The compose's latest decision version, and its page's revision: what can
+        change on it without a new version, a waiver or a rerun request, counts too (an
+        unknown compose: the API's 404)."""
         found = app.dashboard.decision_version(compose_id)
-        return JSONResponse({"version": found}, headers={"Cache-Control": "no-store"})
+        revision = app.dashboard.revision(compose_id)
+        return JSONResponse({"version": found, "revision": revision},
+                            headers={"Cache-Control": "no-store"})  # fmt: skip
 
     @web.get("/teams/{team}")
     def team(team: str) -> HTMLResponse:
@@ -150,4 +187,4 @@ def router(app: Gatekeeper) -> APIRouter:
     return web
 
 
-__all__ = ["compose_page", "error_page", "router"]
+__all__ = ["compose_page", "error_page", "list_page", "router", "warm"]

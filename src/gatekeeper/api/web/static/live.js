@@ -1,6 +1,7 @@
-// gatekeeper: the compose page follows its decision.
+// gatekeeper: the compose page follows its decision, waivers and rerun requests.
 // Every data-poll-ms milliseconds (default 2000) it asks /composes/<id>/version; when the
-// version differs from <main data-version>, it fetches the page again and replaces the
+// revision it answers differs from <main data-revision> (a new decision version, a newer
+// result named, a waiver or a rerun request), it fetches the page again and replaces the
 // contents of <main>, keeping the focused element, the scroll position and the build
 // search. Without JavaScript the page is complete as served; reloading shows what changed.
 (function () {
@@ -43,6 +44,7 @@
     var y = window.scrollY;
     main.innerHTML = fresh.innerHTML;
     main.dataset.version = fresh.dataset.version || "";
+    main.dataset.revision = fresh.dataset.revision || "";
     if (fresh.dataset.pollMs) {
       main.dataset.pollMs = fresh.dataset.pollMs;
     }
@@ -66,7 +68,7 @@
       }
     }
     window.scrollTo(x, y);
-    announce("The decision changed; the page shows version " + (main.dataset.version || "none") + ".");
+    announce("The page changed; it shows decision version " + (main.dataset.version || "none") + ".");
     main.dispatchEvent(new CustomEvent("gatekeeper:updated", { bubbles: true }));
   }
 
@@ -83,7 +85,9 @@
         return response.json();
       })
       .then(function (body) {
-        if (shown(body.version) === (main.dataset.version || "")) {
+        var now = body.revision === undefined ? shown(body.version) : String(body.revision);
+        var then = body.revision === undefined ? main.dataset.version : main.dataset.revision;
+        if (now === (then || "")) {
           return null;
         }
         return fetch(window.location.href, { headers: { Accept: "text/html" }, cache: "no-store" })
