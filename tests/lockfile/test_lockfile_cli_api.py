@@ -85,8 +85,11 @@ def test_the_command_resolves_a_package_list_and_reports_errors_in_one_line(
               "rpms.in.yaml", "--arch", "x86_64", cwd=cwd)  # fmt: skip
     names = [p["name"] for p in yaml.safe_load(done.stdout)["arches"][0]["packages"]]
     assert names == ["bash", "glibc", "ncurses-libs", "nginx", "nginx-filesystem"]
-    unknown = gk("compose", "lockfile", "nope", "--format", "fcos", cwd=cwd)
-    assert unknown.returncode == 2 and b"compose 'nope' is not known" in unknown.stderr
+    unknown = gk("compose", "lockfile", "CentOS-Stream-9-20990101.0", "--format", "fcos", cwd=cwd)
+    assert unknown.returncode == 2
+    assert b"compose 'CentOS-Stream-9-20990101.0' is not known" in unknown.stderr
+    not_an_id = gk("compose", "lockfile", "nope", "--format", "fcos", cwd=cwd)
+    assert not_an_id.returncode == 2 and b"'nope' is not a compose id" in not_an_id.stderr
 
 
 def test_compose_diff_prints_the_packages_whose_version_changed_per_arch(
