@@ -15,6 +15,7 @@ from gatekeeper.cli import build_cli
 
 ROOT = Path(__file__).resolve().parents[1]
 CID = "CentOS-Stream-9-20261124.0"
+DECIDE = ("decide", CID, "--policies", "policies", "--results", "results.json")
 COMPOSE = ROOT / "examples" / "composes" / CID
 DEEP_ARRAY = "[" * 100_000 + "]" * 100_000
 DEEP_OBJECT = '{"a":' * 100_000 + "1" + "}" * 100_000
@@ -69,39 +70,21 @@ def refused(run: Result, *fragments: str) -> None:
 )
 def test_a_bad_results_file_is_located(workdir: Path, text: str, message: str) -> None:
     (workdir / "results.json").write_text(text, encoding="utf-8")
-    run = gk("decide", CID, "--policies", "policies", "--results", "results.json")
+    run = gk(*DECIDE)
     refused(run, "error: results.json:1: ", message)
 
 
 def test_a_deeply_nested_waivers_file_is_located(workdir: Path) -> None:
     (workdir / "results.json").write_text("[]", encoding="utf-8")
     (workdir / "waivers.json").write_text(DEEP_ARRAY, encoding="utf-8")
-    run = gk(
-        "decide",
-        CID,
-        "--policies",
-        "policies",
-        "--results",
-        "results.json",
-        "--waivers",
-        "waivers.json",
-    )
+    run = gk(*DECIDE, "--waivers", "waivers.json")
     refused(run, "error: waivers.json:1: ", "nested too deep")
 
 
 @pytest.mark.parametrize("option", ["--now", "--announced"])
 def test_a_time_past_what_deadlines_can_count_from_is_refused(workdir: Path, option: str) -> None:
     (workdir / "results.json").write_text("[]", encoding="utf-8")
-    run = gk(
-        "decide",
-        CID,
-        "--policies",
-        "policies",
-        "--results",
-        "results.json",
-        option,
-        "9999-12-31T23:00:00Z",
-    )
+    run = gk(*DECIDE, option, "9999-12-31T23:00:00Z")
     refused(run, f"error: {option}: '9999-12-31T23:00:00Z' is not before 9000-01-01T00:00:00Z")
 
 
